@@ -1,0 +1,235 @@
+import Ecs, * as $Ecs from '@alicloud/ecs20140526';
+import { $OpenApiUtil, ClientError, ThrottlingError } from '@alicloud/openapi-core';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createSimulator } from '../ecs/sim/simulator';
+import type { SimInstance, Simulator } from '../ecs/sim/simulator';
+import { createSimServer } from './sim-server';
+import type { SimServer } from './sim-server';
+
+/**
+ * The official SDK (@alicloud/ecs20140526 over @alicloud/openapi-core) as a real client of the simulated ECS:
+ * if the SDK's own signer, request shapes and response parsing all work against the simulator, then the
+ * simulator's signature checks and wire format are faithful enough for the proxy to be tested against it.
+ * Both signing modes: V3 (the SDK default, ecs-api.md §10) and V1 (`signatureAlgorithm: 'v2'`, §9).
+ *
+ * Only 127.0.0.1 is ever dialled: the endpoint is the simulator's port. The SDK's transport (httpx via
+ * @darabonba/typescript doAction) does not read HTTP(S)_PROXY from the environment — it proxies only when
+ * Config.httpProxy is set — so proxy variables in CI cannot reroute these calls.
+ */
+
+const AK = 'interop-access-key';
+const SK = 'interop-access-secret';
+const STS_AK = 'interop-sts-key';
+const STS_SK = 'interop-sts-secret';
+const STS_TOKEN = 'interop-sts-token';
+const REGION = 'cn-hangzhou';
+
+let simulator: Simulator;
+let sim: SimServer;
+let endpoint: string;
+let baseUrl: string;
+
+beforeAll(async () => {
+  simulator = createSimulator({ seed: 'sdk-interop', instances: 45 });
+  sim = createSimServer({
+    simulator,
+    accessKeys: { [AK]: SK, [STS_AK]: STS_SK },
+    securityTokens: { [STS_AK]: STS_TOKEN },
+  });
+  const { port, url } = await sim.listen(0);
+  endpoint = `127.0.0.1:${port}`;
+  baseUrl = url;
+});
+
+afterAll(async () => {
+  await sim.close();
+});
+
+type Mode = 'v3' | 'v1';
+
+function client(mode: Mode, credentials: { accessKeyId: string; accessKeySecret: string; securityToken?: string } = { accessKeyId: AK, accessKeySecret: SK }): Ecs {
+  return new Ecs(
+    new $OpenApiUtil.Config({
+      ...credentials,
+      endpoint,
+      protocol: 'http',
+      regionId: REGION,
+      ...(mode === 'v1' ? { signatureAlgorithm: 'v2' } : {}),
+      // One attempt per call: the tests want to see each error, not the SDK retrying it. A plain object of the
+      // RetryOptions shape, so the test need not import @darabonba/typescript (the SDK's own dependency).
+      retryOptions: { retryable: false, retryCondition: [], noRetryCondition: [] },
+      readTimeout: 5_000,
+      connectTimeout: 2_000,
+    }),
+  );
+}
+
+function pick(predicate: (i: SimInstance) => boolean, count: number): string[] {
+  const found = simulator
+    .instancesIn(REGION)
+    .filter((i) => (i.OperationLocks.LockReason ?? []).length === 0 && predicate(i))
+    .slice(0, count)
+    .map((i) => i.InstanceId);
+  if (found.length < count) throw new Error('the seeded test fleet lacks the instances this test needs');
+  return found;
+}
+
+async function caught(promise: Promise<unknown>): Promise<unknown> {
+  try {
+    await promise;
+  } catch (error) {
+    return error;
+  }
+  throw new Error('expected the call to fail');
+}
+
+describe.each<Mode>(['v3', 'v1'])('official SDK against the simulator (%s signing)', (mode) => {
+  beforeEach(async () => {
+    await fetch(`${baseUrl}/__sim/reset`, { method: 'POST' });
+  });
+
+  it('DescribeRegions parses into the SDK model', async () => {
+    const res = await client(mode).describeRegions(new $Ecs.DescribeRegionsRequest({ acceptLanguage: 'en-US' }));
+    expect(res.statusCode).toBe(200);
+    expect(res.body?.requestId).toMatch(/^[0-9A-F-]{36}$/);
+    const regions = res.body?.regions?.region ?? [];
+    expect(regions.map((r) => r.regionId)).toContain(REGION);
+    expect(regions.find((r) => r.regionId === REGION)?.localName).toBe('China (Hangzhou)');
+  });
+
+  it('DescribeInstances pages through the whole region with NextToken', async () => {
+    const ecs = client(mode);
+    const seen: string[] = [];
+    let nextToken: string | undefined;
+    let pages = 0;
+    do {
+      const res = await ecs.describeInstances(new $Ecs.DescribeInstancesRequest({ regionId: REGION, maxResults: 20, ...(nextToken ? { nextToken } : {}) }));
+      const instances = res.body?.instances?.instance ?? [];
+      expect(instances.length).toBeLessThanOrEqual(20);
+      for (const instance of instances) {
+        expect(instance.instanceId).toMatch(/^i-/);
+        expect(['Running', 'Stopped', 'Starting', 'Stopping', 'Pending']).toContain(instance.status);
+        expect(['linux', 'windows']).toContain(instance.OSType);
+        expect(instance.regionId).toBe(REGION);
+        seen.push(instance.instanceId ?? '');
+      }
+      nextToken = res.body?.nextToken || undefined;
+      pages += 1;
+    } while (nextToken !== undefined && pages < 10);
+    expect(pages).toBe(3);
+    expect(new Set(seen).size).toBe(45);
+    expect([...seen].sort()).toEqual(simulator.instancesIn(REGION).map((i) => i.InstanceId).sort());
+  });
+
+  it('DescribeInstances filters by InstanceIds (a JSON array string)', async () => {
+    const ids = pick((i) => i.OSType === 'linux', 2);
+    const res = await client(mode).describeInstances(new $Ecs.DescribeInstancesRequest({ regionId: REGION, instanceIds: JSON.stringify(ids) }));
+    expect((res.body?.instances?.instance ?? []).map((i) => i.instanceId).sort()).toEqual([...ids].sort());
+  });
+
+  it('DescribeKeyPairs and DescribeInstanceStatus parse into the SDK models', async () => {
+    const ecs = client(mode);
+    const keyPairs = await ecs.describeKeyPairs(new $Ecs.DescribeKeyPairsRequest({ regionId: REGION, pageSize: 50 }));
+    const names = (keyPairs.body?.keyPairs?.keyPair ?? []).map((k) => k.keyPairName);
+    expect(names).toContain('ops-team');
+    expect(keyPairs.body?.totalCount).toBe(names.length);
+
+    const ids = pick(() => true, 3);
+    const statuses = await ecs.describeInstanceStatus(new $Ecs.DescribeInstanceStatusRequest({ regionId: REGION, instanceId: ids }));
+    const rows = statuses.body?.instanceStatuses?.instanceStatus ?? [];
+    expect(rows.map((r) => r.instanceId).sort()).toEqual([...ids].sort());
+    for (const row of rows) expect(row.status).toBe(simulator.instance(row.instanceId ?? '')?.Status);
+  });
+
+  it('AttachKeyPair succeeds per instance and reports a Windows target as a failed entry', async () => {
+    const [running, stopped] = [pick((i) => i.OSType === 'linux' && i.Status === 'Running', 1)[0], pick((i) => i.OSType === 'linux' && i.Status === 'Stopped', 1)[0]];
+    const [windows] = pick((i) => i.OSType === 'windows' && (i.Status === 'Running' || i.Status === 'Stopped'), 1);
+    const res = await client(mode).attachKeyPair(
+      new $Ecs.AttachKeyPairRequest({ regionId: REGION, keyPairName: 'ops-team', instanceIds: JSON.stringify([running, stopped, windows]) }),
+    );
+    expect(res.statusCode).toBe(200);
+    // The model declares these as strings; the SDK's cast turns the simulator's numbers and booleans into
+    // strings, exactly as ecs-api.md §0.1 describes for the real service.
+    expect(res.body?.totalCount).toBe('3');
+    expect(res.body?.failCount).toBe('1');
+    expect(res.body?.keyPairName).toBe('ops-team');
+    const results = res.body?.results?.result ?? [];
+    const byId = new Map(results.map((r) => [r.instanceId, r]));
+    for (const id of [running, stopped]) {
+      expect(byId.get(id)).toMatchObject({ success: 'true', code: '200', message: 'successful' });
+      expect(simulator.instance(id ?? '')?.KeyPairName).toBe('ops-team');
+    }
+    expect(byId.get(windows)).toMatchObject({ success: 'false', code: 'DependencyViolation.WindowsInstance' });
+  });
+
+  it('RebootInstance, StartInstance, RebootInstances and StartInstances drive the state machine', async () => {
+    const ecs = client(mode);
+    const [runningA, runningB] = pick((i) => i.OSType === 'linux' && i.Status === 'Running', 2);
+    const [stoppedA, stoppedB] = pick((i) => i.OSType === 'linux' && i.Status === 'Stopped', 2);
+
+    const reboot = await ecs.rebootInstance(new $Ecs.RebootInstanceRequest({ instanceId: runningA }));
+    expect(reboot.statusCode).toBe(200);
+    expect(reboot.body?.requestId).toMatch(/^[0-9A-F-]{36}$/);
+    expect(simulator.instance(runningA ?? '')?.Status).toBe('Stopping');
+
+    const start = await ecs.startInstance(new $Ecs.StartInstanceRequest({ instanceId: stoppedA }));
+    expect(start.statusCode).toBe(200);
+    expect(simulator.instance(stoppedA ?? '')?.Status).toBe('Starting');
+
+    const reboots = await ecs.rebootInstances(new $Ecs.RebootInstancesRequest({ regionId: REGION, instanceId: [runningB ?? ''] }));
+    expect(reboots.body?.instanceResponses?.instanceResponse?.[0]).toMatchObject({ instanceId: runningB, code: '200', previousStatus: 'Running' });
+
+    const starts = await ecs.startInstances(
+      new $Ecs.StartInstancesRequest({ regionId: REGION, instanceId: [stoppedB ?? '', 'i-doesnotexist'], batchOptimization: 'SuccessFirst' }),
+    );
+    const entries = starts.body?.instanceResponses?.instanceResponse ?? [];
+    expect(entries.find((e) => e.instanceId === stoppedB)).toMatchObject({ code: '200', previousStatus: 'Stopped' });
+    expect(entries.find((e) => e.instanceId === 'i-doesnotexist')?.code).toBe('InvalidInstanceId.NotFound');
+
+    const again = await caught(ecs.startInstance(new $Ecs.StartInstanceRequest({ instanceId: stoppedA })));
+    expect(again).toBeInstanceOf(ClientError);
+    expect(again).toMatchObject({ code: 'IncorrectInstanceStatus', statusCode: 403 });
+  });
+
+  it('a wrong secret surfaces as a ClientError with code SignatureDoesNotMatch', async () => {
+    const error = await caught(client(mode, { accessKeyId: AK, accessKeySecret: `${SK}x` }).describeRegions(new $Ecs.DescribeRegionsRequest({})));
+    if (!(error instanceof ClientError)) throw new Error(`expected a ClientError, got ${String(error)}`);
+    expect(error).toMatchObject({ code: 'SignatureDoesNotMatch', statusCode: 400, data: { Code: 'SignatureDoesNotMatch' } });
+    // The SDK copies ECS's Message, which carries the server's string-to-sign (ecs-api.md §8.1).
+    expect(error.message).toContain('server string to sign is:');
+  });
+
+  it('an unknown AccessKeyId surfaces as InvalidAccessKeyId.NotFound', async () => {
+    const error = await caught(client(mode, { accessKeyId: 'nobody', accessKeySecret: SK }).describeRegions(new $Ecs.DescribeRegionsRequest({})));
+    expect(error).toMatchObject({ code: 'InvalidAccessKeyId.NotFound' });
+  });
+
+  it('STS credentials: the token is sent and checked (and a wrong one refused)', async () => {
+    const ok = await client(mode, { accessKeyId: STS_AK, accessKeySecret: STS_SK, securityToken: STS_TOKEN }).describeRegions(new $Ecs.DescribeRegionsRequest({}));
+    expect(ok.statusCode).toBe(200);
+    const error = await caught(
+      client(mode, { accessKeyId: STS_AK, accessKeySecret: STS_SK, securityToken: `${STS_TOKEN}x` }).describeRegions(new $Ecs.DescribeRegionsRequest({})),
+    );
+    expect(error).toMatchObject({ code: 'InvalidSecurityToken.MismatchWithAccessKey' });
+  });
+
+  it('throttling surfaces as the SDK ThrottlingError with retryAfter from x-acs-retry-after', async () => {
+    const patched = await fetch(`${baseUrl}/__sim/control`, {
+      method: 'POST',
+      // Windows are aligned to the clock; an hour-long one makes a boundary between the two calls vanishingly rare.
+      body: JSON.stringify({ throttle: { limit: 1, windowMs: 3_600_000 }, throttleActions: ['DescribeKeyPairs'] }),
+    });
+    expect(patched.status).toBe(200);
+    const ecs = client(mode);
+    await ecs.describeKeyPairs(new $Ecs.DescribeKeyPairsRequest({ regionId: REGION }));
+    const error = await caught(ecs.describeKeyPairs(new $Ecs.DescribeKeyPairsRequest({ regionId: REGION })));
+    if (!(error instanceof ThrottlingError)) throw new Error(`expected a ThrottlingError, got ${String(error)}`);
+    expect(error.code).toMatch(/^Throttling/);
+    expect(error.statusCode).toBe(400);
+    const retryAfter = error.retryAfter;
+    expect(retryAfter).toBeGreaterThan(0);
+    expect(retryAfter).toBeLessThanOrEqual(3_600_000);
+    // Other actions are not throttled (ecs-api.md §13: limits are per API).
+    expect((await ecs.describeRegions(new $Ecs.DescribeRegionsRequest({}))).statusCode).toBe(200);
+  });
+});

@@ -1,0 +1,95 @@
+import { actions, fromWire, isResultOk, isTrue, toCount, toWire } from './contract';
+
+describe('wire form (ecs-api.md §0.2, §1)', () => {
+  it('sends InstanceIds as one JSON-array string for AttachKeyPair', () => {
+    const wire = toWire('AttachKeyPair', { RegionId: 'cn-hangzhou', KeyPairName: 'ops-key', InstanceIds: ['i-a1', 'i-b2'] });
+    expect(wire).toEqual({ RegionId: 'cn-hangzhou', KeyPairName: 'ops-key', InstanceIds: '["i-a1","i-b2"]' });
+  });
+
+  it('sends the batch calls as a repeat list, and tags as Tag.N.Key/Value', () => {
+    expect(toWire('RebootInstances', { RegionId: 'cn-hangzhou', InstanceId: ['i-a1', 'i-b2'], ForceReboot: false })).toEqual({
+      RegionId: 'cn-hangzhou',
+      'InstanceId.1': 'i-a1',
+      'InstanceId.2': 'i-b2',
+      ForceReboot: 'false',
+    });
+    expect(toWire('DescribeInstances', { RegionId: 'cn-hangzhou', Tag: [{ Key: 'env', Value: 'prod' }, { Key: 'team' }], MaxResults: 100 })).toEqual({
+      RegionId: 'cn-hangzhou',
+      'Tag.1.Key': 'env',
+      'Tag.1.Value': 'prod',
+      'Tag.2.Key': 'team',
+      MaxResults: '100',
+    });
+  });
+
+  it('reads back what it writes, with list order kept past index 9', () => {
+    const ids = Array.from({ length: 12 }, (_, i) => `i-x${i}`);
+    const request = { RegionId: 'cn-hangzhou', InstanceId: ids, BatchOptimization: 'SuccessFirst' as const, DryRun: true };
+    expect(fromWire('StartInstances', toWire('StartInstances', request))).toEqual({ ok: true, value: request });
+  });
+
+  it('ignores parameters the action does not know, as ECS does', () => {
+    const parsed = fromWire('RebootInstance', { InstanceId: 'i-a1', RegionId: 'cn-hangzhou', OwnerId: '1' });
+    expect(parsed).toEqual({ ok: true, value: { InstanceId: 'i-a1' } });
+  });
+
+  it('names the missing or invalid parameter', () => {
+    expect(fromWire('AttachKeyPair', { RegionId: 'cn-hangzhou', InstanceIds: '["i-a1"]' })).toMatchObject({
+      ok: false,
+      problem: { kind: 'missing', param: 'KeyPairName' },
+    });
+    expect(fromWire('AttachKeyPair', { RegionId: 'cn-hangzhou', KeyPairName: 'ops', InstanceIds: 'i-a1' })).toMatchObject({
+      ok: false,
+      problem: { kind: 'invalid', param: 'InstanceIds' },
+    });
+    const tooMany = JSON.stringify(Array.from({ length: 51 }, (_, i) => `i-x${i}`));
+    expect(fromWire('AttachKeyPair', { RegionId: 'cn-hangzhou', KeyPairName: 'ops', InstanceIds: tooMany })).toMatchObject({
+      ok: false,
+      problem: { kind: 'invalid', param: 'InstanceIds' },
+    });
+  });
+});
+
+describe('request schemas refuse anything that could steer a host', () => {
+  it.each(['evil.com', 'a/b', 'x@y', 'cn-hangzhou.evil.com', ':8080', 'cn-hangzhou:8080', 'cn-hängzhou', 'CN-HANGZHOU', `cn-${'a'.repeat(80)}`, ''])(
+    'RegionId %j',
+    (RegionId) => {
+      expect(actions.DescribeInstances.request.safeParse({ RegionId }).success).toBe(false);
+    },
+  );
+
+  it('accepts real region IDs', () => {
+    for (const RegionId of ['cn-hangzhou', 'ap-southeast-1', 'cn-qingdao-nebula', 'us-west-1']) {
+      expect(actions.DescribeInstances.request.safeParse({ RegionId }).success).toBe(true);
+    }
+  });
+
+  it('refuses extra parameters in the structured form', () => {
+    expect(actions.DescribeRegions.request.safeParse({ Action: 'DeleteInstance' }).success).toBe(false);
+  });
+});
+
+describe('loose response types (ecs-api.md §0.1)', () => {
+  it('accepts the documented example with numbers and booleans, and the SDK form with strings', () => {
+    const docs = {
+      TotalCount: 2,
+      FailCount: 0,
+      RequestId: '4ADF7A06-66BD-4FBF-A2ED-2364E41D8C06',
+      Results: { Result: [{ InstanceId: 'i-m5eg7be9ndloji64jknv', Code: '200', Message: 'successful', Success: true }] },
+    };
+    const sdk = { ...docs, TotalCount: '2', FailCount: '0', Results: { Result: [{ InstanceId: 'i-a', Code: 200, Success: 'true' }] } };
+    expect(actions.AttachKeyPair.response.parse(docs).Results?.Result?.[0]?.InstanceId).toBe('i-m5eg7be9ndloji64jknv');
+    expect(actions.AttachKeyPair.response.safeParse(sdk).success).toBe(true);
+  });
+
+  it('reads counts, flags and result codes defensively', () => {
+    expect(toCount('3')).toBe(3);
+    expect(toCount(undefined)).toBe(0);
+    expect(toCount('x')).toBe(0);
+    expect(isTrue('TRUE')).toBe(true);
+    expect(isTrue(false)).toBe(false);
+    expect(isResultOk({ Code: 200, Success: 'true' })).toBe(true);
+    expect(isResultOk({ Code: '200', Success: false })).toBe(false);
+    expect(isResultOk({ Code: 'DependencyViolation.WindowsInstance', Success: 'false' })).toBe(false);
+  });
+});

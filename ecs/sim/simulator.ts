@@ -1,0 +1,278 @@
+import { actions, fromWire, isActionName } from '../contract';
+import type { ActionName, RequestOf, WireProblem } from '../contract';
+import { EcsError, ecsErrors } from '../errors';
+import { describeInstances, describeInstanceStatus, describeKeyPairs, describeRegions } from './describe';
+import { buildFleet, REGIONS } from './fleet';
+import { settle, settleRegion } from './model';
+import type { Fleet, SimInstance, World } from './model';
+import { attachKeyPair, rebootInstance, rebootInstances, startInstance, startInstances } from './mutate';
+import { Rng } from './random';
+
+/**
+ * The simulated ECS: one model behind several doors (STYLE.md habit 2). `call()` takes an action and its wire
+ * parameters exactly as they arrive on the query string and answers with a status, a body and headers, as ECS
+ * would. It never throws, never waits and uses no timers: every state change is computed lazily from `now()`,
+ * so it runs the same under msw in the browser, in unit tests with a fake clock and behind the HTTP door.
+ */
+
+export type { SimInstance } from './model';
+
+export interface SimOptions {
+  seed?: string;
+  /** Size of the one large region (cn-hangzhou). */
+  instances?: number;
+  /** Clock in ms; all state transitions are computed lazily from it. */
+  now?: () => number;
+  transitionMs?: { stopping: number; starting: number };
+}
+
+export interface SimControl {
+  /** Mean added latency per call, applied by the transport doors (see `transportPlan`), not by `call()`. */
+  latencyMs: number;
+  jitterMs: number;
+  /** Calls allowed per action per region per window; null = off (ecs-api.md §13). */
+  throttle: { limit: number; windowMs: number } | null;
+  /** If set, only these actions are throttled. */
+  throttleActions?: string[];
+  faults: { errorRate: number; dropRate: number; slowRate: number; slowMs: number; malformedRate: number };
+  /** Injected failures for AttachKeyPair/Reboot/Start per instance; `remaining` counts down, removed at 0. */
+  instanceFaults: Record<string, { Code: string; Message: string; remaining: number }>;
+}
+
+export interface SimResult {
+  status: number;
+  body: Record<string, unknown>;
+  headers: Record<string, string>;
+}
+
+export interface TransportPlan {
+  delayMs: number;
+  fault: 'drop' | 'malformed' | null;
+}
+
+const DEFAULT_SEED = 'ecs-keypair-console';
+
+function defaultControl(): SimControl {
+  return {
+    latencyMs: 0,
+    jitterMs: 0,
+    throttle: null,
+    faults: { errorRate: 0, dropRate: 0, slowRate: 0, slowMs: 5000, malformedRate: 0 },
+    instanceFaults: {},
+  };
+}
+
+type Handler<A extends ActionName> = (world: World, req: RequestOf<A>) => Record<string, unknown>;
+
+const HANDLERS: { [A in ActionName]: Handler<A> } = {
+  DescribeRegions: describeRegions,
+  DescribeInstances: describeInstances,
+  DescribeKeyPairs: describeKeyPairs,
+  DescribeInstanceStatus: describeInstanceStatus,
+  AttachKeyPair: attachKeyPair,
+  RebootInstance: rebootInstance,
+  StartInstance: startInstance,
+  RebootInstances: rebootInstances,
+  StartInstances: startInstances,
+};
+
+/** Turns a parameter problem into the code ECS uses for that parameter (ecs-api.md §2.2, §3.1, §4.1, §8.2). */
+function problemError(action: ActionName, problem: WireProblem): EcsError {
+  const { kind, param, detail } = problem;
+  if (kind === 'missing') return ecsErrors.missingParameter(param);
+  if (param === 'RegionId') return ecsErrors.regionNotFound();
+  if (action === 'AttachKeyPair' && param === 'InstanceIds') return ecsErrors.instanceIdsNotSupported();
+  if (param === 'Status') return ecsErrors.invalidStatus();
+  if (param === 'AcceptLanguage') return ecsErrors.invalidLanguage();
+  if (param === 'NextToken') return ecsErrors.invalidNextToken();
+  return ecsErrors.invalidParameter(param, detail);
+}
+
+/** HTTP status for an injected per-instance failure, following the table in ecs-api.md §8.2. */
+function faultStatus(code: string): number {
+  if (code === 'InternalError' || code === 'InstanceNotReady') return 500;
+  if (code.startsWith('ServiceUnavailable')) return 503;
+  if (code === 'OperationConflict') return 409;
+  if (code.endsWith('.NotFound')) return 404;
+  if (code.startsWith('Throttling') || code.startsWith('Invalid') || code.startsWith('Missing')) return 400;
+  return 403;
+}
+
+function runAction<A extends ActionName>(action: A, world: World, wire: Record<string, string>): Record<string, unknown> {
+  const parsed = fromWire(action, wire);
+  if (!parsed.ok) throw problemError(action, parsed.problem);
+  const handler: Handler<A> = HANDLERS[action];
+  return handler(world, parsed.value);
+}
+
+interface State {
+  fleet: Fleet;
+  /** Separate streams, so turning faults on does not change request IDs or transport draws, and vice versa. */
+  requestRng: Rng;
+  faultRng: Rng;
+  transportRng: Rng;
+  /** Throttle counters of the current window only, keyed `action|region`. */
+  throttleWindow: number;
+  throttleCounts: Map<string, number>;
+}
+
+export class Simulator {
+  readonly options: Required<SimOptions>;
+  control: SimControl;
+  private state: State;
+
+  constructor(options: SimOptions = {}) {
+    const instances = options.instances ?? 300;
+    if (!Number.isInteger(instances) || instances < 0) throw new RangeError(`instances must be a non-negative integer, got ${instances}`);
+    this.options = {
+      seed: options.seed ?? DEFAULT_SEED,
+      instances,
+      now: options.now ?? (() => Date.now()),
+      transitionMs: options.transitionMs ?? { stopping: 1500, starting: 2500 },
+    };
+    this.control = defaultControl();
+    this.state = this.freshState();
+  }
+
+  private freshState(): State {
+    const { seed, instances, now } = this.options;
+    return {
+      fleet: buildFleet(seed, instances, now()),
+      requestRng: new Rng(`${seed}/request-id`),
+      faultRng: new Rng(`${seed}/faults`),
+      transportRng: new Rng(`${seed}/transport`),
+      throttleWindow: Number.NaN,
+      throttleCounts: new Map(),
+    };
+  }
+
+  /** Shallow merge; `faults` is merged field by field and `instanceFaults` entries are copied. */
+  setControl(patch: Partial<SimControl>): void {
+    const instanceFaults =
+      patch.instanceFaults === undefined
+        ? this.control.instanceFaults
+        : Object.fromEntries(Object.entries(patch.instanceFaults).map(([id, fault]) => [id, { ...fault }]));
+    this.control = { ...this.control, ...patch, faults: { ...this.control.faults, ...patch.faults }, instanceFaults };
+  }
+
+  /** Back to the seeded fleet, default control and cleared counters and random streams. */
+  reset(): void {
+    this.control = defaultControl();
+    this.state = this.freshState();
+  }
+
+  call(action: string, wire: Record<string, string>, ctx: { requestId?: string; hostId?: string } = {}): SimResult {
+    const now = this.options.now();
+    const requestId = ctx.requestId ?? this.state.requestRng.requestId();
+    let hostId = ctx.hostId;
+    try {
+      if (!isActionName(action)) throw ecsErrors.invalidAction(action);
+      const region = this.throttleRegion(action, wire);
+      hostId ??= this.state.fleet.byRegion.has(region) ? `ecs.${region}.aliyuncs.com` : 'ecs.aliyuncs.com';
+      this.injectServerFault();
+      this.countCall(action, region, now);
+      const world: World = {
+        fleet: this.state.fleet,
+        now,
+        transitionMs: this.options.transitionMs,
+        takeInstanceFault: (id) => this.takeInstanceFault(id),
+      };
+      const body = runAction(action, world, wire);
+      return { status: 200, body: { RequestId: requestId, ...body }, headers: { 'x-acs-request-id': requestId } };
+    } catch (caught) {
+      // Anything that is not an EcsError is a simulator bug; answer like ECS would, without internals.
+      const error = caught instanceof EcsError ? caught : ecsErrors.internalError();
+      return { status: error.status, body: error.toBody(requestId, hostId), headers: { ...error.headers, 'x-acs-request-id': requestId } };
+    }
+  }
+
+  /** Latency (mean ± jitter, never negative, plus slowMs on a slow draw) and a transport fault, seeded. */
+  transportPlan(): TransportPlan {
+    const { latencyMs, jitterMs, faults } = this.control;
+    const rng = this.state.transportRng;
+    // Always three draws, so the sequence of plans does not shift when a rate is switched on or off.
+    const jitter = (rng.next() * 2 - 1) * jitterMs;
+    const isSlow = rng.next() < faults.slowRate;
+    const roll = rng.next();
+    const delayMs = Math.round(Math.max(0, latencyMs + jitter) + (isSlow ? faults.slowMs : 0));
+    const fault = roll < faults.dropRate ? 'drop' : roll < faults.dropRate + faults.malformedRate ? 'malformed' : null;
+    return { delayMs, fault };
+  }
+
+  regions(): readonly string[] {
+    return REGIONS.map((r) => r.RegionId);
+  }
+
+  /** A snapshot of the instance after lazy transitions (a copy: later changes do not show through). */
+  instance(id: string): Readonly<SimInstance> | undefined {
+    const slot = this.state.fleet.byId.get(id);
+    if (slot === undefined) return undefined;
+    settle(slot, this.options.now());
+    return { ...slot.data };
+  }
+
+  instancesIn(regionId: string): readonly Readonly<SimInstance>[] {
+    const region = this.state.fleet.byRegion.get(regionId);
+    if (region === undefined) return [];
+    settleRegion(region, this.options.now());
+    return region.slots.map((slot) => ({ ...slot.data }));
+  }
+
+  /**
+   * Throttling is per API and per region (ecs-api.md §13). Reboot/StartInstance carry no RegionId, so they count
+   * against their instance's region; DescribeRegions and unknown instances count against 'global'.
+   */
+  private throttleRegion(action: ActionName, wire: Record<string, string>): string {
+    if (actions[action].regional) return wire.RegionId ?? 'global';
+    const instanceId = wire.InstanceId;
+    return (instanceId === undefined ? undefined : this.state.fleet.byId.get(instanceId)?.region.info.RegionId) ?? 'global';
+  }
+
+  /** control.faults.errorRate: a transient server error before anything is looked at or applied (§8.2). */
+  private injectServerFault(): void {
+    const { errorRate } = this.control.faults;
+    if (errorRate <= 0) return;
+    const rng = this.state.faultRng;
+    if (rng.next() < errorRate) throw rng.next() < 0.5 ? ecsErrors.internalError() : ecsErrors.serviceUnavailable();
+  }
+
+  /**
+   * Counts the call in the current window (aligned to multiples of windowMs on the clock, like ECS's per-minute
+   * windows, §13) and refuses it once the limit is reached. `x-acs-retry-after` is in milliseconds: the official
+   * SDK (@alicloud/openapi-core 1.0.8, utils `getThrottlingTimeLeft`) parseInt()s the header into
+   * ThrottlingError.retryAfter, and @darabonba/typescript's `getBackoffDelay` returns min(retryAfter, 120 * 1000)
+   * which is passed straight to `sleep(ms)`. (That SDK classifies ThrottlingError by the Code containing
+   * "Throttling", not by the header's presence.)
+   */
+  private countCall(action: ActionName, region: string, now: number): void {
+    const throttle = this.control.throttle;
+    if (throttle === null) return;
+    if (this.control.throttleActions !== undefined && !this.control.throttleActions.includes(action)) return;
+    const windowStart = Math.floor(now / throttle.windowMs) * throttle.windowMs;
+    if (windowStart !== this.state.throttleWindow) {
+      this.state.throttleWindow = windowStart;
+      this.state.throttleCounts.clear();
+    }
+    const key = `${action}|${region}`;
+    const count = this.state.throttleCounts.get(key) ?? 0;
+    if (count >= throttle.limit) throw ecsErrors.throttling(Math.ceil(windowStart + throttle.windowMs - now));
+    this.state.throttleCounts.set(key, count + 1);
+  }
+
+  private takeInstanceFault(instanceId: string): EcsError | undefined {
+    const faults = this.control.instanceFaults;
+    const fault = faults[instanceId];
+    if (fault === undefined) return undefined;
+    if (fault.remaining <= 0) {
+      delete faults[instanceId];
+      return undefined;
+    }
+    fault.remaining -= 1;
+    if (fault.remaining <= 0) delete faults[instanceId];
+    return new EcsError(faultStatus(fault.Code), fault.Code, fault.Message);
+  }
+}
+
+export function createSimulator(options?: SimOptions): Simulator {
+  return new Simulator(options);
+}
