@@ -1,0 +1,517 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { AuditStore } from './audit';
+import { AuditUnavailableError } from './audit';
+import { createTestProxy, jsonFromConsole, SIM_SECRET, TEST_ORIGIN, type TestProxy } from './test-support';
+
+type Row = { InstanceId: string; Status: string; OSType: string; KeyPairName?: string; OperationLocks?: { LockReason?: unknown[] } };
+
+function linux(proxy: TestProxy, status: 'Running' | 'Stopped', count: number): string[] {
+  return (proxy.simulator.instancesIn('cn-hangzhou') as readonly Row[])
+    .filter((i) => i.Status === status && i.OSType === 'linux' && (i.OperationLocks?.LockReason?.length ?? 0) === 0)
+    .slice(0, count)
+    .map((i) => i.InstanceId);
+}
+
+function windows(proxy: TestProxy): string {
+  const row = (proxy.simulator.instancesIn('cn-hangzhou') as readonly Row[]).find((i) => i.OSType === 'windows');
+  if (!row) throw new Error('fleet has no Windows instance');
+  return row.InstanceId;
+}
+
+async function keyPairName(proxy: TestProxy): Promise<string> {
+  const res = await proxy.app.inject({ method: 'POST', url: '/api/ecs/DescribeKeyPairs', headers: jsonFromConsole, payload: { RegionId: 'cn-hangzhou' } });
+  const body = res.json<{ KeyPairs: { KeyPair: { KeyPairName: string }[] } }>();
+  const first = body.KeyPairs.KeyPair[0];
+  if (!first) throw new Error('no key pairs');
+  return first.KeyPairName;
+}
+
+/** Lets the proxy learn the region list before a test breaks the upstream. */
+async function warmRegions(proxy: TestProxy): Promise<void> {
+  const res = await proxy.app.inject({ method: 'POST', url: '/api/ecs/DescribeInstances', headers: jsonFromConsole, payload: { RegionId: 'cn-hangzhou', MaxResults: 1 } });
+  expect(res.statusCode).toBe(200);
+}
+
+describe('the ECS door', () => {
+  let proxy: TestProxy;
+  beforeEach(async () => {
+    proxy = await createTestProxy();
+  });
+  afterEach(async () => proxy.close());
+
+  it('signs and forwards an allowed read, returning ECS’s body and status unchanged', async () => {
+    const res = await proxy.app.inject({
+      method: 'POST',
+      url: '/api/ecs/DescribeInstances',
+      headers: { 'content-type': 'application/json' },
+      payload: { RegionId: 'cn-hangzhou', MaxResults: 5, Status: 'Running' },
+    });
+    expect(res.statusCode).toBe(200);
+    const body = res.json<{ TotalCount: number; Instances: { Instance: { Status: string }[] }; RequestId: string }>();
+    expect(body.Instances.Instance).toHaveLength(5);
+    expect(body.Instances.Instance.every((i) => i.Status === 'Running')).toBe(true);
+    expect(body.RequestId).toMatch(/^[0-9A-F-]{36}$/);
+  });
+
+  it('builds ECS’s list forms itself (InstanceIds as a JSON string, InstanceId.N)', async () => {
+    const [a, b] = linux(proxy, 'Running', 2);
+    await proxy.app.inject({ method: 'POST', url: '/api/ecs/DescribeInstances', headers: jsonFromConsole, payload: { RegionId: 'cn-hangzhou', InstanceIds: [a, b] } });
+    await proxy.app.inject({ method: 'POST', url: '/api/ecs/RebootInstances', headers: jsonFromConsole, payload: { RegionId: 'cn-hangzhou', InstanceId: [a, b], DryRun: true } });
+    const sent = proxy.upstreamCalls.filter((c) => c.action !== 'DescribeRegions');
+    expect(sent[0]?.wire).toEqual({ RegionId: 'cn-hangzhou', InstanceIds: JSON.stringify([a, b]) });
+    expect(sent[1]?.wire).toEqual({ RegionId: 'cn-hangzhou', 'InstanceId.1': a, 'InstanceId.2': b, DryRun: 'true' });
+  });
+
+  it('routes RebootInstance by the RegionId the console names but does not send it to ECS', async () => {
+    const [id] = linux(proxy, 'Running', 1);
+    const res = await proxy.app.inject({ method: 'POST', url: '/api/ecs/RebootInstance', headers: jsonFromConsole, payload: { RegionId: 'cn-hangzhou', InstanceId: id } });
+    expect(res.statusCode).toBe(200);
+    const sent = proxy.upstreamCalls.filter((c) => c.action !== 'DescribeRegions');
+    expect(sent[0]).toMatchObject({ action: 'RebootInstance', regionId: 'cn-hangzhou', wire: { InstanceId: id } });
+    expect(sent[0]?.wire).not.toHaveProperty('RegionId');
+  });
+
+  it.each(['DeleteInstance', 'RunInstances', 'CreateKeyPair', 'ImportKeyPair', 'DetachKeyPair', 'constructor', '__proto__', 'toString'])(
+    'refuses %s with 403 and sends nothing upstream',
+    async (action) => {
+      const res = await proxy.app.inject({ method: 'POST', url: `/api/ecs/${action}`, headers: jsonFromConsole, payload: { RegionId: 'cn-hangzhou' } });
+      expect(res.statusCode).toBe(403);
+      expect(res.json()).toMatchObject({ Code: 'Proxy.ActionNotAllowed' });
+      expect(proxy.upstreamCalls).toHaveLength(0);
+    },
+  );
+
+  it.each([
+    ['a bare host', 'evil.com'],
+    ['a path', 'a/b'],
+    ['userinfo', 'x@y'],
+    ['a suffix host', 'cn-hangzhou.evil.com'],
+    ['a port', ':8080'],
+    ['a region with a port', 'cn-hangzhou:8080'],
+    ['unicode', 'cn-hängzhou'],
+    ['look-alike unicode', '𝒸𝓃-hangzhou'],
+    ['a very long value', 'a'.repeat(5000)],
+    ['a traversal', '../cn-hangzhou'],
+    ['a header injection', 'cn-hangzhou\r\nHost: evil.com'],
+  ])(
+    'refuses a RegionId with %s without contacting any host',
+    async (_what, RegionId) => {
+      const res = await proxy.app.inject({ method: 'POST', url: '/api/ecs/DescribeInstances', headers: jsonFromConsole, payload: { RegionId } });
+      expect(res.statusCode).toBe(400);
+      expect(res.json()).toMatchObject({ Code: 'Proxy.InvalidParameter' });
+      expect(proxy.upstreamCalls).toHaveLength(0);
+    },
+  );
+
+  it('refuses a well-formed region that is not on the DescribeRegions list', async () => {
+    const res = await proxy.app.inject({ method: 'POST', url: '/api/ecs/DescribeInstances', headers: jsonFromConsole, payload: { RegionId: 'mars-north-1' } });
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toMatchObject({ Code: 'Proxy.UnknownRegion' });
+    expect(proxy.upstreamCalls.filter((c) => c.action !== 'DescribeRegions')).toHaveLength(0);
+  });
+
+  it('refuses unknown, extra and oversized parameters before sending', async () => {
+    const ids = Array.from({ length: 51 }, (_, i) => `i-x${i}`);
+    const cases = [
+      { RegionId: 'cn-hangzhou', Action: 'DeleteInstance' },
+      { RegionId: 'cn-hangzhou', AccessKeyId: 'someone-else' },
+      { RegionId: 'cn-hangzhou', KeyPairName: 'ops', InstanceIds: ids },
+      { RegionId: 'cn-hangzhou', KeyPairName: 'ops', InstanceIds: 'i-abc' },
+      { RegionId: 'cn-hangzhou', KeyPairName: 'x'.repeat(200), InstanceIds: ['i-abc'] },
+    ];
+    for (const payload of cases) {
+      const res = await proxy.app.inject({ method: 'POST', url: '/api/ecs/AttachKeyPair', headers: jsonFromConsole, payload });
+      expect(res.statusCode, JSON.stringify(payload).slice(0, 80)).toBe(400);
+      expect(res.json()).toMatchObject({ Code: 'Proxy.InvalidParameter' });
+    }
+    const page = await proxy.app.inject({ method: 'POST', url: '/api/ecs/DescribeKeyPairs', headers: jsonFromConsole, payload: { RegionId: 'cn-hangzhou', PageSize: 51 } });
+    expect(page.statusCode).toBe(400);
+    const batch = await proxy.app.inject({
+      method: 'POST',
+      url: '/api/ecs/StartInstances',
+      headers: jsonFromConsole,
+      payload: { RegionId: 'cn-hangzhou', InstanceId: Array.from({ length: 101 }, (_, i) => `i-x${i}`) },
+    });
+    expect(batch.statusCode).toBe(400);
+    expect(proxy.upstreamCalls).toHaveLength(0);
+  });
+
+  it('answers malformed and oversized bodies with a clear error and keeps serving', async () => {
+    const bad = await proxy.app.inject({ method: 'POST', url: '/api/ecs/DescribeInstances', headers: jsonFromConsole, payload: '{"RegionId":' });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json()).toMatchObject({ Code: 'Proxy.MalformedBody' });
+    const huge = await proxy.app.inject({ method: 'POST', url: '/api/ecs/DescribeInstances', headers: jsonFromConsole, payload: JSON.stringify({ RegionId: 'x'.repeat(200_000) }) });
+    expect(huge.statusCode).toBe(413);
+    const array = await proxy.app.inject({ method: 'POST', url: '/api/ecs/DescribeInstances', headers: jsonFromConsole, payload: '[1,2]' });
+    expect(array.statusCode).toBe(400);
+    const ok = await proxy.app.inject({ method: 'POST', url: '/api/ecs/DescribeRegions', headers: jsonFromConsole, payload: {} });
+    expect(ok.statusCode).toBe(200);
+  });
+
+  it('refuses cross-site and non-JSON mutations (CSRF)', async () => {
+    const [id] = linux(proxy, 'Running', 1);
+    const payload = { RegionId: 'cn-hangzhou', InstanceId: id };
+    const crossSite = await proxy.app.inject({ method: 'POST', url: '/api/ecs/RebootInstance', headers: { 'content-type': 'application/json', origin: 'https://evil.example' }, payload });
+    expect(crossSite.statusCode).toBe(403);
+    expect(crossSite.json()).toMatchObject({ Code: 'Proxy.CrossOrigin' });
+    const noOrigin = await proxy.app.inject({ method: 'POST', url: '/api/ecs/RebootInstance', headers: { 'content-type': 'application/json' }, payload });
+    expect(noOrigin.statusCode).toBe(403);
+    const form = await proxy.app.inject({
+      method: 'POST',
+      url: '/api/ecs/RebootInstance',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: TEST_ORIGIN },
+      payload: `RegionId=cn-hangzhou&InstanceId=${id}`,
+    });
+    expect(form.statusCode).toBe(415);
+    const textPlain = await proxy.app.inject({ method: 'POST', url: '/api/ecs/RebootInstance', headers: { 'content-type': 'text/plain', origin: TEST_ORIGIN }, payload: JSON.stringify(payload) });
+    expect(textPlain.statusCode).toBe(415);
+    expect(proxy.upstreamCalls).toHaveLength(0);
+  });
+
+  it('without PUBLIC_ORIGIN, accepts only the request’s own host as origin', async () => {
+    const own = await createTestProxy({ env: { PUBLIC_ORIGIN: '' } });
+    try {
+      const [id] = linux(own, 'Running', 1);
+      const payload = { RegionId: 'cn-hangzhou', InstanceId: id, DryRun: true };
+      const same = await own.app.inject({ method: 'POST', url: '/api/ecs/RebootInstance', headers: { 'content-type': 'application/json', host: '127.0.0.1:8080', origin: 'http://127.0.0.1:8080' }, payload });
+      expect(same.statusCode).not.toBe(403);
+      const other = await own.app.inject({ method: 'POST', url: '/api/ecs/RebootInstance', headers: { 'content-type': 'application/json', host: '127.0.0.1:8080', origin: 'http://127.0.0.1:9999' }, payload });
+      expect(other.statusCode).toBe(403);
+    } finally {
+      await own.close();
+    }
+  });
+});
+
+describe('attach, follow-ups, audit and pending activation', () => {
+  let proxy: TestProxy;
+  beforeEach(async () => {
+    proxy = await createTestProxy();
+  });
+  afterEach(async () => proxy.close());
+
+  it('returns a partial success as ECS does and audits every instance before and after', async () => {
+    const [running] = linux(proxy, 'Running', 1);
+    const [stopped] = linux(proxy, 'Stopped', 1);
+    const win = windows(proxy);
+    const key = await keyPairName(proxy);
+    const res = await proxy.app.inject({
+      method: 'POST',
+      url: '/api/ecs/AttachKeyPair',
+      headers: jsonFromConsole,
+      payload: { RegionId: 'cn-hangzhou', KeyPairName: key, InstanceIds: [running, stopped, win] },
+    });
+    expect(res.statusCode).toBe(200);
+    const body = res.json<{ FailCount: number | string; RequestId: string; Results: { Result: { InstanceId: string; Code: string }[] } }>();
+    expect(Number(body.FailCount)).toBe(1);
+    expect(body.Results.Result.find((r) => r.InstanceId === win)?.Code).toBe('DependencyViolation.WindowsInstance');
+
+    const activity = await proxy.app.inject({ method: 'GET', url: '/api/activity?action=AttachKeyPair' });
+    const page = activity.json<{ items: { status: string; user: string; requestId: string; keyPairName: string; instances: { InstanceId: string; ok: boolean; Code: string }[] }[] }>();
+    expect(page.items).toHaveLength(1);
+    expect(page.items[0]).toMatchObject({ status: 'partial', user: 'local operator', requestId: body.RequestId, keyPairName: key });
+    expect(page.items[0]?.instances.find((i) => i.InstanceId === win)).toMatchObject({ ok: false, Code: 'DependencyViolation.WindowsInstance' });
+
+    const pending = await proxy.app.inject({ method: 'GET', url: '/api/pending?RegionId=cn-hangzhou' });
+    const ids = pending.json<{ Pending: { InstanceId: string; keyPairName: string }[] }>().Pending.map((p) => p.InstanceId).sort();
+    expect(ids).toEqual([running, stopped].sort());
+
+    // A reboot of the running one and a start of the stopped one clear their pending marks.
+    const reboot = await proxy.app.inject({ method: 'POST', url: '/api/ecs/RebootInstances', headers: jsonFromConsole, payload: { RegionId: 'cn-hangzhou', InstanceId: [running], BatchOptimization: 'SuccessFirst' } });
+    expect(reboot.statusCode).toBe(200);
+    const afterReboot = await proxy.app.inject({ method: 'GET', url: '/api/pending?RegionId=cn-hangzhou' });
+    expect(afterReboot.json<{ Pending: { InstanceId: string }[] }>().Pending.map((p) => p.InstanceId)).toEqual([stopped]);
+    await proxy.app.inject({ method: 'POST', url: '/api/ecs/StartInstance', headers: jsonFromConsole, payload: { RegionId: 'cn-hangzhou', InstanceId: stopped } });
+    const afterStart = await proxy.app.inject({ method: 'GET', url: '/api/pending?RegionId=cn-hangzhou' });
+    expect(afterStart.json<{ Pending: unknown[] }>().Pending).toEqual([]);
+  });
+
+  it('passes request-level ECS errors through and audits them as failed', async () => {
+    const [id] = linux(proxy, 'Running', 1);
+    const res = await proxy.app.inject({ method: 'POST', url: '/api/ecs/AttachKeyPair', headers: jsonFromConsole, payload: { RegionId: 'cn-hangzhou', KeyPairName: 'no-such-key', InstanceIds: [id] } });
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toMatchObject({ Code: 'InvalidKeyPairName.NotFound' });
+    const activity = await proxy.app.inject({ method: 'GET', url: '/api/activity' });
+    expect(activity.json<{ items: { status: string; errorCode: string }[] }>().items[0]).toMatchObject({ status: 'failed', errorCode: 'InvalidKeyPairName.NotFound' });
+  });
+
+  it('refuses a mutation when the audit intent cannot be written, and sends nothing', async () => {
+    const failing = await createTestProxy({
+      audit: (real): AuditStore => ({
+        ...real,
+        begin: () => {
+          throw new AuditUnavailableError('disk full');
+        },
+      }),
+    });
+    try {
+      const [id] = linux(failing, 'Running', 1);
+      const res = await failing.app.inject({ method: 'POST', url: '/api/ecs/RebootInstance', headers: jsonFromConsole, payload: { RegionId: 'cn-hangzhou', InstanceId: id } });
+      expect(res.statusCode).toBe(503);
+      expect(res.json()).toMatchObject({ Code: 'Proxy.AuditUnavailable' });
+      expect(failing.upstreamCalls.filter((c) => c.action === 'RebootInstance')).toHaveLength(0);
+      expect(failing.simulator.instance(id ?? '')).toMatchObject({ Status: 'Running' });
+    } finally {
+      await failing.close();
+    }
+  });
+
+  it('filters and pages the activity trail', async () => {
+    const ids = linux(proxy, 'Running', 3);
+    for (const id of ids) {
+      await proxy.app.inject({ method: 'POST', url: '/api/ecs/RebootInstance', headers: jsonFromConsole, payload: { RegionId: 'cn-hangzhou', InstanceId: id, DryRun: true } });
+    }
+    const first = await proxy.app.inject({ method: 'GET', url: '/api/activity?limit=2' });
+    const page1 = first.json<{ items: { instanceIds: string[] }[]; nextCursor: string | null }>();
+    expect(page1.items).toHaveLength(2);
+    expect(page1.items[0]?.instanceIds).toEqual([ids[2]]);
+    const second = await proxy.app.inject({ method: 'GET', url: `/api/activity?limit=2&cursor=${encodeURIComponent(page1.nextCursor ?? '')}` });
+    expect(second.json<{ items: { instanceIds: string[] }[] }>().items.map((i) => i.instanceIds[0])).toEqual([ids[0]]);
+    const byInstance = await proxy.app.inject({ method: 'GET', url: `/api/activity?instanceId=${ids[1]}` });
+    expect(byInstance.json<{ items: unknown[] }>().items).toHaveLength(1);
+    const bad = await proxy.app.inject({ method: 'GET', url: '/api/activity?limit=100000' });
+    expect(bad.statusCode).toBe(400);
+    const unknownFilter = await proxy.app.inject({ method: 'GET', url: '/api/activity?sql=1' });
+    expect(unknownFilter.statusCode).toBe(400);
+    const forged = await proxy.app.inject({ method: 'GET', url: '/api/activity?cursor=not-a-cursor' });
+    expect(forged.statusCode).toBe(400);
+    expect(forged.json()).toMatchObject({ Code: 'Proxy.InvalidParameter' });
+  });
+});
+
+describe('upstream failures', () => {
+  it('passes a throttling storm through with its retry hint after the client gave up', async () => {
+    const proxy = await createTestProxy();
+    try {
+      await warmRegions(proxy);
+      proxy.simulator.setControl({ throttle: { limit: 0, windowMs: 3_600_000 }, throttleActions: ['DescribeInstances'] });
+      const res = await proxy.app.inject({ method: 'POST', url: '/api/ecs/DescribeInstances', headers: jsonFromConsole, payload: { RegionId: 'cn-hangzhou' } });
+      expect(res.statusCode).toBe(400);
+      expect(res.json()).toMatchObject({ Code: 'Throttling.User' });
+      expect(Number(res.headers['x-acs-retry-after'])).toBeGreaterThan(0);
+      expect(proxy.upstreamCalls.filter((c) => c.action === 'DescribeInstances')).toHaveLength(2);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('passes a 5xx through for a mutating call without retrying it', async () => {
+    const proxy = await createTestProxy();
+    try {
+      const [id] = linux(proxy, 'Running', 1);
+      await warmRegions(proxy);
+      proxy.simulator.setControl({ faults: { errorRate: 1, dropRate: 0, slowRate: 0, slowMs: 0, malformedRate: 0 } });
+      const res = await proxy.app.inject({ method: 'POST', url: '/api/ecs/RebootInstance', headers: jsonFromConsole, payload: { RegionId: 'cn-hangzhou', InstanceId: id } });
+      expect([500, 503]).toContain(res.statusCode);
+      expect(res.json()).toHaveProperty('Code');
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('reports a mutation whose answer never came as unknown, audited as unknown, never retried', async () => {
+    const proxy = await createTestProxy({ upstream: { timeoutMs: 300 } });
+    try {
+      const [id] = linux(proxy, 'Running', 1);
+      const key = await keyPairName(proxy);
+      proxy.simulator.setControl({ faults: { errorRate: 0, dropRate: 0, slowRate: 1, slowMs: 2000, malformedRate: 0 } });
+      const res = await proxy.app.inject({ method: 'POST', url: '/api/ecs/AttachKeyPair', headers: jsonFromConsole, payload: { RegionId: 'cn-hangzhou', KeyPairName: key, InstanceIds: [id] } });
+      expect(res.statusCode).toBe(504);
+      expect(res.json()).toMatchObject({ Code: 'Proxy.OutcomeUnknown' });
+      const activity = await proxy.app.inject({ method: 'GET', url: '/api/activity?action=AttachKeyPair' });
+      expect(activity.json<{ items: { status: string }[] }>().items[0]?.status).toBe('unknown');
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('reports a dropped connection on a mutation as unknown', async () => {
+    const proxy = await createTestProxy();
+    try {
+      const [id] = linux(proxy, 'Running', 1);
+      await warmRegions(proxy);
+      proxy.simulator.setControl({ faults: { errorRate: 0, dropRate: 1, slowRate: 0, slowMs: 0, malformedRate: 0 } });
+      const res = await proxy.app.inject({ method: 'POST', url: '/api/ecs/RebootInstance', headers: jsonFromConsole, payload: { RegionId: 'cn-hangzhou', InstanceId: id } });
+      expect(res.statusCode).toBe(504);
+      expect(proxy.upstreamCalls.filter((c) => c.action === 'RebootInstance')).toHaveLength(1);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('says plainly when ECS cannot be reached at all', async () => {
+    const proxy = await createTestProxy({
+      ecs: () => ({
+        call: () => Promise.resolve({ kind: 'unreachable' as const, reason: 'connect ECONNREFUSED', attempts: 3, durationMs: 5 }),
+        close: () => Promise.resolve(),
+      }),
+    });
+    try {
+      const res = await proxy.app.inject({ method: 'POST', url: '/api/ecs/DescribeRegions', headers: jsonFromConsole, payload: {} });
+      expect(res.statusCode).toBe(502);
+      expect(res.json()).toMatchObject({ Code: 'Proxy.UpstreamUnreachable' });
+      const ready = await proxy.app.inject({ method: 'GET', url: '/readyz' });
+      expect(ready.statusCode).toBe(503);
+      expect(ready.json()).toMatchObject({ checks: { upstream: 'ECS did not answer DescribeRegions' } });
+    } finally {
+      await proxy.close();
+    }
+  });
+});
+
+describe('identity and permissions', () => {
+  const headerEnv = {
+    AUTH_MODE: 'header',
+    TRUSTED_PROXY_CIDRS: '127.0.0.1/32',
+    ROLE_ATTACH_GROUPS: 'sre',
+    ROLE_POWER_GROUPS: 'sre,oncall',
+  };
+
+  it('believes identity headers only from the trusted proxy, and refuses spoofed copies', async () => {
+    const proxy = await createTestProxy({ env: headerEnv });
+    try {
+      const trusted = await proxy.app.inject({ method: 'GET', url: '/api/session', remoteAddress: '127.0.0.1', headers: { 'x-forwarded-user': 'alice', 'x-forwarded-groups': 'sre' } });
+      expect(trusted.statusCode).toBe(200);
+      expect(trusted.json()).toMatchObject({ user: 'alice', groups: ['sre'], authMode: 'header' });
+      expect(trusted.json<{ allowedActions: string[] }>().allowedActions).toContain('AttachKeyPair');
+
+      const spoofed = await proxy.app.inject({ method: 'GET', url: '/api/session', remoteAddress: '10.9.8.7', headers: { 'x-forwarded-user': 'admin', 'x-forwarded-groups': 'sre' } });
+      expect(spoofed.statusCode).toBe(401);
+      expect(spoofed.json()).toMatchObject({ Code: 'Proxy.Unauthenticated' });
+      const spoofedCall = await proxy.app.inject({
+        method: 'POST',
+        url: '/api/ecs/DescribeRegions',
+        remoteAddress: '10.9.8.7',
+        headers: { ...jsonFromConsole, 'x-forwarded-user': 'admin' },
+        payload: {},
+      });
+      expect(spoofedCall.statusCode).toBe(401);
+      expect(proxy.upstreamCalls).toHaveLength(0);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('lets a read-only operator look but not attach or reboot, and audits the denial', async () => {
+    const proxy = await createTestProxy({ env: headerEnv });
+    try {
+      const viewer = { 'x-forwarded-user': 'bob', 'x-forwarded-groups': 'developers' };
+      const session = await proxy.app.inject({ method: 'GET', url: '/api/session', remoteAddress: '127.0.0.1', headers: viewer });
+      expect(session.json<{ allowedActions: string[] }>().allowedActions).toEqual(['DescribeRegions', 'DescribeInstances', 'DescribeKeyPairs', 'DescribeInstanceStatus']);
+      const list = await proxy.app.inject({ method: 'POST', url: '/api/ecs/DescribeInstances', remoteAddress: '127.0.0.1', headers: { ...jsonFromConsole, ...viewer }, payload: { RegionId: 'cn-hangzhou', MaxResults: 1 } });
+      expect(list.statusCode).toBe(200);
+      const [id] = linux(proxy, 'Running', 1);
+      const reboot = await proxy.app.inject({ method: 'POST', url: '/api/ecs/RebootInstance', remoteAddress: '127.0.0.1', headers: { ...jsonFromConsole, ...viewer }, payload: { RegionId: 'cn-hangzhou', InstanceId: id } });
+      expect(reboot.statusCode).toBe(403);
+      expect(reboot.json()).toMatchObject({ Code: 'Proxy.Forbidden' });
+      expect(proxy.upstreamCalls.filter((c) => c.action === 'RebootInstance')).toHaveLength(0);
+      const trail = await proxy.app.inject({ method: 'GET', url: '/api/activity?status=denied', remoteAddress: '127.0.0.1', headers: viewer });
+      expect(trail.json<{ items: { user: string; action: string }[] }>().items[0]).toMatchObject({ user: 'bob', action: 'RebootInstance' });
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('uses the forwarded client address from the trusted proxy for the audit record', async () => {
+    const proxy = await createTestProxy({ env: headerEnv });
+    try {
+      const [id] = linux(proxy, 'Running', 1);
+      await proxy.app.inject({
+        method: 'POST',
+        url: '/api/ecs/RebootInstance',
+        remoteAddress: '127.0.0.1',
+        headers: { ...jsonFromConsole, 'x-forwarded-user': 'carol', 'x-forwarded-groups': 'oncall', 'x-forwarded-for': '203.0.113.7' },
+        payload: { RegionId: 'cn-hangzhou', InstanceId: id, DryRun: true },
+      });
+      const trail = await proxy.app.inject({ method: 'GET', url: '/api/activity', remoteAddress: '127.0.0.1', headers: { 'x-forwarded-user': 'carol' } });
+      expect(trail.json<{ items: { clientAddress: string; user: string }[] }>().items[0]).toMatchObject({ user: 'carol', clientAddress: '203.0.113.7' });
+    } finally {
+      await proxy.close();
+    }
+  });
+});
+
+describe('HTTP hygiene', () => {
+  let proxy: TestProxy;
+  let dist: string;
+  beforeAll(() => {
+    dist = mkdtempSync(path.join(tmpdir(), 'web-dist-'));
+    mkdirSync(path.join(dist, 'assets'));
+    writeFileSync(path.join(dist, 'index.html'), '<!doctype html><title>console</title>');
+    writeFileSync(path.join(dist, 'assets', 'index-abc123.js'), 'console.log(1)');
+  });
+  afterAll(() => rmSync(dist, { recursive: true, force: true }));
+  beforeEach(async () => {
+    proxy = await createTestProxy({ webDist: dist });
+  });
+  afterEach(async () => proxy.close());
+
+  it('sends strict security headers on every response', async () => {
+    for (const url of ['/', '/api/session', '/nope', '/healthz']) {
+      const res = await proxy.app.inject({ method: 'GET', url });
+      const csp = String(res.headers['content-security-policy']);
+      expect(csp).toContain("frame-ancestors 'none'");
+      expect(csp).toContain("script-src 'self'");
+      expect(csp).not.toMatch(/script-src[^;]*unsafe-inline/);
+      expect(res.headers['x-content-type-options']).toBe('nosniff');
+      expect(res.headers['referrer-policy']).toBe('no-referrer');
+      expect(res.headers['x-request-id']).toBeTruthy();
+    }
+  });
+
+  it('caches hashed assets immutably and never index.html', async () => {
+    const asset = await proxy.app.inject({ method: 'GET', url: '/assets/index-abc123.js' });
+    expect(asset.statusCode).toBe(200);
+    expect(asset.headers['cache-control']).toContain('immutable');
+    const index = await proxy.app.inject({ method: 'GET', url: '/' });
+    expect(index.headers['cache-control']).toBe('no-cache');
+    const deepLink = await proxy.app.inject({ method: 'GET', url: '/regions/cn-hangzhou?status=Running', headers: { accept: 'text/html' } });
+    expect(deepLink.statusCode).toBe(200);
+    expect(deepLink.body).toContain('<title>console</title>');
+    expect(deepLink.headers['cache-control']).toBe('no-cache');
+  });
+
+  it.each(['/../package.json', '/%2e%2e/package.json', '/assets/..%2f..%2fpackage.json', '/..%5cpackage.json', '/assets/%2e%2e/%2e%2e/etc/passwd'])('does not serve %s', async (url) => {
+    const res = await proxy.app.inject({ method: 'GET', url });
+    expect(res.body).not.toContain('"dependencies"');
+    expect(res.body).not.toContain('root:');
+  });
+
+  it('has liveness and readiness probes', async () => {
+    expect((await proxy.app.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200);
+    const ready = await proxy.app.inject({ method: 'GET', url: '/readyz' });
+    expect(ready.statusCode).toBe(200);
+    expect(ready.json()).toEqual({ status: 'ready', checks: { credentials: 'ok', upstream: 'ok', audit: 'ok' } });
+  });
+
+  it('logs one structured line per request with user and action, and never the secret or headers', async () => {
+    await proxy.app.inject({ method: 'POST', url: '/api/ecs/DescribeRegions', headers: { ...jsonFromConsole, authorization: 'Bearer very-secret-token' }, payload: {} });
+    const lines = proxy.logs.map((l) => JSON.parse(l) as Record<string, unknown>);
+    const line = lines.find((l) => l['action'] === 'DescribeRegions');
+    expect(line).toMatchObject({ msg: 'request', user: 'local operator', status: 200 });
+    expect(line?.['reqId']).toBeTruthy();
+    const all = proxy.logs.join('\n');
+    expect(all).not.toContain(SIM_SECRET);
+    expect(all).not.toContain('very-secret-token');
+  });
+
+  it('answers 5xx without internals', async () => {
+    const broken = await createTestProxy({
+      ecs: () => ({
+        call: () => Promise.reject(new Error('boom at /secret/path with key AKIA123')),
+        close: () => Promise.resolve(),
+      }),
+    });
+    try {
+      const res = await broken.app.inject({ method: 'POST', url: '/api/ecs/DescribeRegions', headers: jsonFromConsole, payload: {} });
+      expect(res.statusCode).toBe(500);
+      expect(res.json()).toMatchObject({ Code: 'Proxy.InternalError' });
+      expect(res.body).not.toContain('boom');
+      expect(res.body).not.toContain('/secret/path');
+    } finally {
+      await broken.close();
+    }
+  });
+});

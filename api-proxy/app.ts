@@ -1,0 +1,427 @@
+import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import fastifyStatic from '@fastify/static';
+import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
+import { z } from 'zod';
+import { actions, isActionName, RegionId, toWire, type ActionName } from '../ecs/contract';
+import type { EcsErrorBody } from '../ecs/errors';
+import { AuditUnavailableError, type AuditIntent, type AuditStore } from './audit';
+import type { Identity, IdentityResolver } from './identity';
+import { readOutcome } from './outcomes';
+import { allowedActions, isAllowed } from './policy';
+import type { Config } from './config';
+import type { CredentialSource } from './upstream/credentials';
+import type { EcsClient } from './upstream/ecs-client';
+import type { RegionDirectory } from './upstream/regions';
+
+/**
+ * The proxy's HTTP surface, built from injected dependencies with no side effects at import (STYLE.md,
+ * fastify/demo). `server.ts` is the only file that reads the environment and listens; tests call `inject()`.
+ *
+ * The API (issue 3) is the only one the web app uses:
+ *   POST /api/ecs/{Action}   JSON body of ECS parameters → ECS's JSON body and status, unchanged
+ *   GET  /api/session        { user, email, groups, allowedActions, mode, authMode }
+ *   GET  /api/activity       the audit trail, newest first, filtered, paginated
+ *   GET  /api/pending        instances whose key pair awaits a reboot or start
+ *   GET  /healthz, /readyz
+ */
+
+export interface AppSettings {
+  mode: 'sim' | 'live';
+  auth: Config['auth'];
+  roles: Config['roles'];
+  /** Allowed browser origins for mutating calls; empty means "the request's own Host" only. */
+  publicOrigins: readonly string[];
+  /** Where DescribeRegions goes (it takes no RegionId; ecs-api.md §3.1). */
+  bootstrapRegion: string;
+  /** Built web app to serve; absent or missing on disk means API only. */
+  webDist?: string;
+  /** Request body limit in bytes: ECS parameters for 100 instances fit in a few KiB. */
+  bodyLimit?: number;
+}
+
+export interface AppDeps {
+  settings: AppSettings;
+  identity: IdentityResolver;
+  ecs: EcsClient;
+  regions: RegionDirectory;
+  audit: AuditStore;
+  credentials: CredentialSource;
+  clock?: () => number;
+  logger?: FastifyServerOptions['logger'];
+  /** Optional stream/instance for logs (tests capture it to prove no secret is logged). */
+  loggerInstance?: FastifyServerOptions['loggerInstance'];
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    identity?: Identity;
+    ecsAction?: string;
+  }
+}
+
+/** Proxy-made errors use ECS's envelope with `Proxy.*` codes (STYLE.md habit 6). */
+function sendError(reply: FastifyReply, status: number, code: string, message: string): FastifyReply {
+  const body: EcsErrorBody = { RequestId: reply.request.id, Code: code, Message: message };
+  return reply.code(status).type('application/json; charset=utf-8').send(body);
+}
+
+/** Every ECS action's proxy schema: the contract's request, plus a routing RegionId for regionless calls. */
+const proxySchemas = Object.fromEntries(
+  (Object.keys(actions) as ActionName[]).map((name) => {
+    const request = actions[name].request as unknown as z.ZodObject;
+    // RebootInstance/StartInstance carry no RegionId on the wire, but they must go to the instance's regional
+    // endpoint (ecs-api.md §3.2); the browser names the region and the proxy strips it before signing.
+    const schema = name === 'DescribeRegions' || actions[name].regional ? request : request.extend({ RegionId });
+    return [name, schema];
+  }),
+) as Record<ActionName, z.ZodObject>;
+
+const ActivityQuery = z.strictObject({
+  user: z.string().max(256).optional(),
+  action: z.string().refine(isActionName, 'is not an allowed action').optional(),
+  regionId: RegionId.optional(),
+  instanceId: z.string().max(64).optional(),
+  status: z.enum(['pending', 'succeeded', 'partial', 'failed', 'unknown', 'denied']).optional(),
+  from: z.coerce.number().int().nonnegative().optional(),
+  to: z.coerce.number().int().nonnegative().optional(),
+  limit: z.coerce.number().int().min(1).max(200).optional(),
+  cursor: z.string().max(512).optional(),
+});
+
+const SECURITY_HEADERS: Record<string, string> = {
+  // Hand-written rather than @fastify/helmet: seven fixed headers are easier to audit than a plugin's defaults.
+  // MUI (emotion) injects <style> elements, so styles allow 'unsafe-inline'; scripts never do.
+  'content-security-policy':
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+  'x-frame-options': 'DENY',
+  'cross-origin-opener-policy': 'same-origin',
+  'cross-origin-resource-policy': 'same-origin',
+  'permissions-policy': 'camera=(), microphone=(), geolocation=(), clipboard-write=(self)',
+};
+
+export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
+  const { settings, identity, ecs, regions, audit, credentials } = deps;
+  const clock = deps.clock ?? Date.now;
+  const trusted = settings.auth.mode === 'header' ? [...settings.auth.trustedProxyCidrs] : false;
+
+  const app = Fastify({
+    ...(deps.loggerInstance ? { loggerInstance: deps.loggerInstance } : { logger: deps.logger ?? false }),
+    // request.ip follows X-Forwarded-For only from the configured proxies (oauth2-proxy's rule); identity
+    // itself is checked against the TCP peer, never against request.ip.
+    trustProxy: trusted,
+    bodyLimit: settings.bodyLimit ?? 64 * 1024,
+    connectionTimeout: 120_000,
+    requestTimeout: 120_000,
+    // Fastify's own per-request lines would include headers; we write one sanitized line in onResponse.
+    logController: new LogController({ disableRequestLogging: true }),
+    genReqId: () => randomUUID(),
+    requestIdHeader: false,
+    return503OnClosing: true,
+  });
+
+  app.addHook('onRequest', async (request, reply) => {
+    void reply.header('x-request-id', request.id);
+    for (const [name, value] of Object.entries(SECURITY_HEADERS)) void reply.header(name, value);
+  });
+
+  app.addHook('onResponse', async (request, reply) => {
+    // One structured line per request; headers are never logged, so tokens and identity assertions stay out.
+    request.log.info(
+      {
+        method: request.method,
+        url: request.url.split('?')[0],
+        status: reply.statusCode,
+        ms: Math.round(reply.elapsedTime),
+        user: request.identity?.user,
+        action: request.ecsAction,
+      },
+      'request',
+    );
+  });
+
+  app.setErrorHandler((error: Error & { statusCode?: number; code?: string }, request, reply) => {
+    const status = error.statusCode ?? 500;
+    if (status >= 500) {
+      request.log.error({ reqId: request.id, err: { message: error.message, code: error.code } }, 'unhandled error');
+      return sendError(reply, 500, 'Proxy.InternalError', 'The proxy failed to handle the request. Quote the RequestId when reporting it.');
+    }
+    if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return sendError(reply, 413, 'Proxy.BodyTooLarge', 'The request body is too large.');
+    if (error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE')
+      return sendError(reply, 415, 'Proxy.UnsupportedMediaType', 'Send the parameters as Content-Type: application/json.');
+    if (error.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || error.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || error instanceof SyntaxError)
+      return sendError(reply, 400, 'Proxy.MalformedBody', 'The request body is not valid JSON.');
+    return sendError(reply, status, 'Proxy.BadRequest', error.message.slice(0, 200));
+  });
+
+  app.setNotFoundHandler(async (request, reply) => {
+    if (request.method === 'GET' && !request.url.startsWith('/api/') && hasWebApp(settings) && acceptsHtml(request)) {
+      // Single-page app: any other GET that wants HTML gets index.html, never cached (issue 3 §9).
+      void reply.header('cache-control', 'no-cache');
+      return reply.sendFile('index.html');
+    }
+    return sendError(reply, 404, 'Proxy.NotFound', 'No such resource.');
+  });
+
+  // -------------------------------------------------------------------------------------------------------
+  // Identity: every /api route needs one (PRODUCT.md safety rules).
+  async function authenticate(request: FastifyRequest, reply: FastifyReply): Promise<Identity | undefined> {
+    // Repeated headers are kept apart (Node would join them with ", "), so a duplicated identity header is
+    // seen as ambiguous rather than silently merged.
+    const result = await identity.resolve(distinctHeaders(request.raw.rawHeaders), request.socket.remoteAddress ?? '');
+    if (!result.ok) {
+      sendError(reply, 401, result.code, result.message);
+      return undefined;
+    }
+    request.identity = result.identity;
+    return result.identity;
+  }
+
+  function intentOf(request: FastifyRequest, who: Identity, action: ActionName, params: Record<string, unknown>): AuditIntent {
+    const ids = instanceIdsOf(params);
+    const options: Record<string, string | number | boolean> = {};
+    for (const key of ['ForceStop', 'ForceReboot', 'BatchOptimization', 'DryRun'] as const) {
+      const value = params[key];
+      if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') options[key] = value;
+    }
+    return {
+      at: clock(),
+      user: who.user,
+      ...(who.email === undefined ? {} : { email: who.email }),
+      groups: who.groups,
+      clientAddress: request.ip,
+      action,
+      regionId: typeof params['RegionId'] === 'string' ? params['RegionId'] : settings.bootstrapRegion,
+      ...(typeof params['KeyPairName'] === 'string' ? { keyPairName: params['KeyPairName'] } : {}),
+      instanceIds: ids,
+      ...(Object.keys(options).length > 0 ? { options } : {}),
+    };
+  }
+
+  /** CSRF (issue 3 §6): a mutating call must be JSON and come from our own origin. */
+  function sameOrigin(request: FastifyRequest): boolean {
+    const origin = request.headers.origin;
+    if (typeof origin !== 'string') return false;
+    if (settings.publicOrigins.length > 0) return settings.publicOrigins.includes(origin);
+    const host = request.headers.host;
+    if (typeof host !== 'string') return false;
+    try {
+      const url = new URL(origin);
+      return url.host === host && (url.protocol === 'http:' || url.protocol === 'https:') && url.pathname === '/';
+    } catch {
+      return false;
+    }
+  }
+
+  app.post<{ Params: { action: string } }>('/api/ecs/:action', async (request, reply) => {
+    const name = request.params.action;
+    // Deny by default (STYLE.md habit 4): nothing off the list is ever signed or sent.
+    if (!isActionName(name)) {
+      return sendError(reply, 403, 'Proxy.ActionNotAllowed', `The action "${name.slice(0, 64)}" is not allowed through this console.`);
+    }
+    request.ecsAction = name;
+    const spec = actions[name];
+    const contentType = request.headers['content-type'] ?? '';
+    if (!/^application\/json\b/i.test(contentType)) {
+      return sendError(reply, 415, 'Proxy.UnsupportedMediaType', 'Send the parameters as Content-Type: application/json.');
+    }
+    if (spec.mutating && !sameOrigin(request)) {
+      return sendError(reply, 403, 'Proxy.CrossOrigin', 'Mutating calls must come from the console itself (same-origin Origin header).');
+    }
+    const who = await authenticate(request, reply);
+    if (!who) return reply;
+
+    const parsed = proxySchemas[name].safeParse(request.body ?? {});
+    if (!parsed.success) {
+      const problems = parsed.error.issues
+        .slice(0, 5)
+        .map((issue) => (issue.code === 'unrecognized_keys' ? `unknown parameter(s) ${issue.keys.join(', ')}` : `${issue.path.join('.') || 'body'}: ${issue.message}`));
+      return sendError(reply, 400, 'Proxy.InvalidParameter', `Invalid parameters for ${name}: ${problems.join('; ')}.`);
+    }
+    const params: Record<string, unknown> = parsed.data;
+
+    if (!isAllowed(who, name, settings.roles, settings.auth.mode)) {
+      try {
+        audit.recordDenied(intentOf(request, who, name, params), 'not permitted for the caller’s groups');
+      } catch (error) {
+        request.log.error({ reqId: request.id, err: (error as Error).message }, 'audit of a denial failed');
+      }
+      return sendError(reply, 403, 'Proxy.Forbidden', `Your groups do not allow ${name}. Ask for the role that grants it.`);
+    }
+
+    const regionId = typeof params['RegionId'] === 'string' ? params['RegionId'] : settings.bootstrapRegion;
+    // The upstream host is built only from a region on the DescribeRegions list (PRODUCT.md safety rules).
+    if (name !== 'DescribeRegions') {
+      let known: boolean;
+      try {
+        known = await regions.has(regionId);
+      } catch (error) {
+        request.log.warn({ err: (error as Error).message }, 'region list unavailable');
+        return sendError(reply, 502, 'Proxy.UpstreamUnreachable', 'The list of ECS regions could not be loaded, so nothing was sent. Try again.');
+      }
+      if (!known) return sendError(reply, 400, 'Proxy.UnknownRegion', `The region "${regionId}" is not one of this account's ECS regions.`);
+    }
+    const wireParams = { ...params };
+    if (!spec.regional && name !== 'DescribeRegions') delete wireParams['RegionId'];
+    const wire = toWire(name, wireParams);
+
+    let operationId: string | undefined;
+    const intent = spec.mutating ? intentOf(request, who, name, params) : undefined;
+    if (intent) {
+      try {
+        operationId = audit.begin(intent);
+      } catch (error) {
+        request.log.error({ reqId: request.id, err: (error as Error).message }, 'audit intent could not be written');
+        if (error instanceof AuditUnavailableError || error instanceof Error) {
+          return sendError(reply, 503, 'Proxy.AuditUnavailable', 'The audit trail cannot be written, so no change was sent to ECS. Try again later.');
+        }
+        throw error;
+      }
+    }
+
+    const started = clock();
+    const outcome = await ecs.call(name, wire, { regionId, mutating: spec.mutating });
+
+    if (intent && operationId !== undefined) {
+      const read = readOutcome(name, intent.instanceIds, outcome);
+      try {
+        audit.complete(operationId, {
+          at: clock(),
+          status: read.status,
+          ...(outcome.kind === 'response' ? { httpStatus: outcome.status } : {}),
+          ...(read.requestId === undefined ? {} : { requestId: read.requestId }),
+          ...(read.errorCode === undefined ? {} : { errorCode: read.errorCode }),
+          ...(read.errorMessage === undefined ? {} : { errorMessage: read.errorMessage }),
+          durationMs: clock() - started,
+          instances: read.instances,
+        });
+      } catch (error) {
+        // The action already happened; the intent record stays 'pending' and is reported as unknown later.
+        request.log.error({ reqId: request.id, operationId, err: (error as Error).message }, 'audit completion could not be written');
+      }
+    }
+
+    if (outcome.kind === 'unknown') {
+      return sendError(
+        reply,
+        504,
+        'Proxy.OutcomeUnknown',
+        'ECS did not answer in time. The change may or may not have been applied: check the instances before retrying.',
+      );
+    }
+    if (outcome.kind === 'unreachable') {
+      return sendError(reply, 502, 'Proxy.UpstreamUnreachable', 'ECS could not be reached. Nothing was changed. Try again.');
+    }
+    // ECS's answer, status and body unchanged (issue 3 §3); keep the throttling hint for the browser.
+    const retryAfter = outcome.headers['x-acs-retry-after'];
+    if (retryAfter !== undefined) void reply.header('x-acs-retry-after', retryAfter);
+    return reply.code(outcome.status).type('application/json; charset=utf-8').send(outcome.body);
+  });
+
+  app.get('/api/session', async (request, reply) => {
+    const who = await authenticate(request, reply);
+    if (!who) return reply;
+    return {
+      user: who.user,
+      ...(who.email === undefined ? {} : { email: who.email }),
+      groups: who.groups,
+      allowedActions: allowedActions(who, settings.roles, settings.auth.mode),
+      mode: settings.mode,
+      authMode: settings.auth.mode,
+    };
+  });
+
+  app.get('/api/activity', async (request, reply) => {
+    const who = await authenticate(request, reply);
+    if (!who) return reply;
+    const parsed = ActivityQuery.safeParse(request.query);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      return sendError(reply, 400, 'Proxy.InvalidParameter', `Invalid activity filter: ${issue?.path.join('.') || 'query'} ${issue?.message ?? ''}`.trim());
+    }
+    const { action, ...rest } = parsed.data;
+    try {
+      return audit.list({ ...rest, ...(action === undefined ? {} : { action }) });
+    } catch (error) {
+      // The store refuses a forged cursor or an impossible range with a TypeError: that is bad input, not a 5xx.
+      if (error instanceof TypeError) return sendError(reply, 400, 'Proxy.InvalidParameter', `Invalid activity filter: ${error.message.slice(0, 200)}`);
+      throw error;
+    }
+  });
+
+  app.get('/api/pending', async (request, reply) => {
+    const who = await authenticate(request, reply);
+    if (!who) return reply;
+    const parsed = z.strictObject({ RegionId }).safeParse(request.query);
+    if (!parsed.success) return sendError(reply, 400, 'Proxy.InvalidParameter', 'RegionId is required and must be a region ID.');
+    return { RegionId: parsed.data.RegionId, Pending: audit.pending(parsed.data.RegionId) };
+  });
+
+  app.get('/healthz', () => ({ status: 'ok' }));
+
+  app.get('/readyz', async (_request, reply) => {
+    // Ready means a call could succeed now: credentials resolve, ECS answers, the audit trail is writable.
+    const checks: Record<string, string> = {};
+    await Promise.all([
+      credentials.get().then(
+        () => (checks['credentials'] = 'ok'),
+        () => (checks['credentials'] = 'credentials could not be resolved'),
+      ),
+      regions.list().then(
+        (list) => (checks['upstream'] = list.length > 0 ? 'ok' : 'ECS listed no regions'),
+        () => (checks['upstream'] = 'ECS did not answer DescribeRegions'),
+      ),
+    ]);
+    checks['audit'] = audit.check() ? 'ok' : 'the audit store is not writable';
+    const ready = Object.values(checks).every((v) => v === 'ok');
+    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', checks });
+  });
+
+  if (hasWebApp(settings) && settings.webDist) {
+    await app.register(fastifyStatic, {
+      root: path.resolve(settings.webDist),
+      prefix: '/',
+      index: false,
+      wildcard: true,
+      cacheControl: false,
+      // Hashed assets never change; index.html must always be revalidated so a deploy takes effect.
+      setHeaders(res, filePath) {
+        const relative = path.relative(path.resolve(settings.webDist ?? '.'), filePath);
+        res.setHeader('cache-control', relative.startsWith(`assets${path.sep}`) ? 'public, max-age=31536000, immutable' : 'no-cache');
+      },
+    });
+    app.get('/', async (_request, reply) => {
+      void reply.header('cache-control', 'no-cache');
+      return reply.sendFile('index.html');
+    });
+  }
+
+  return app;
+}
+
+function hasWebApp(settings: AppSettings): boolean {
+  return settings.webDist !== undefined && existsSync(path.join(settings.webDist, 'index.html'));
+}
+
+function acceptsHtml(request: FastifyRequest): boolean {
+  const accept = request.headers.accept ?? '';
+  return accept.includes('text/html');
+}
+
+function distinctHeaders(raw: readonly string[]): Record<string, string[]> {
+  const headers: Record<string, string[]> = Object.create(null) as Record<string, string[]>;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = (raw[i] ?? '').toLowerCase();
+    (headers[name] ??= []).push(raw[i + 1] ?? '');
+  }
+  return headers;
+}
+
+function instanceIdsOf(params: Record<string, unknown>): string[] {
+  const ids = params['InstanceIds'] ?? params['InstanceId'];
+  if (Array.isArray(ids)) return ids.filter((id): id is string => typeof id === 'string');
+  return typeof ids === 'string' ? [ids] : [];
+}

@@ -1,0 +1,569 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
+import fc from 'fast-check';
+import type { ActionName } from '../ecs/contract';
+import {
+  AUDIT_LIMITS,
+  AUDIT_SCHEMA_VERSION,
+  AuditUnavailableError,
+  UNKNOWN_OUTCOME_MESSAGE,
+  openAuditStore,
+} from './audit';
+import type { AuditIntent, AuditOutcome, AuditStore, InstanceOutcome } from './audit';
+
+const here = dirname(fileURLToPath(import.meta.url));
+
+let dir: string;
+let stores: AuditStore[];
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'audit-test-'));
+  stores = [];
+});
+
+afterEach(() => {
+  for (const store of stores) store.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function open(path = join(dir, 'audit.db'), options?: Parameters<typeof openAuditStore>[1]): AuditStore {
+  const store = openAuditStore(path, options);
+  stores.push(store);
+  return store;
+}
+
+function intent(overrides: Partial<AuditIntent> = {}): AuditIntent {
+  return {
+    at: 1_000,
+    user: 'alice',
+    email: 'alice@example.com',
+    groups: ['ops', 'sre'],
+    clientAddress: '10.0.0.7',
+    action: 'AttachKeyPair',
+    regionId: 'cn-hangzhou',
+    keyPairName: 'team-key',
+    instanceIds: ['i-a1', 'i-a2'],
+    ...overrides,
+  };
+}
+
+const ok = (InstanceId: string): InstanceOutcome => ({ InstanceId, ok: true, Code: '200' });
+const failed = (InstanceId: string, Code = 'IncorrectInstanceStatus'): InstanceOutcome => ({
+  InstanceId,
+  ok: false,
+  Code,
+  Message: 'The current status of the resource does not support this operation.',
+});
+
+function outcome(instances: InstanceOutcome[], overrides: Partial<AuditOutcome> = {}): AuditOutcome {
+  const okCount = instances.filter((i) => i.ok).length;
+  return {
+    at: 1_100,
+    status: okCount === instances.length ? 'succeeded' : okCount === 0 ? 'failed' : 'partial',
+    httpStatus: 200,
+    requestId: 'REQ-1',
+    durationMs: 87,
+    instances,
+    ...overrides,
+  };
+}
+
+/** begin + complete in one go. */
+function run(store: AuditStore, i: Partial<AuditIntent>, instances: InstanceOutcome[], o: Partial<AuditOutcome> = {}): string {
+  const id = store.begin(intent(i));
+  store.complete(id, outcome(instances, o));
+  return id;
+}
+
+function all(store: AuditStore): ReturnType<AuditStore['list']>['items'] {
+  return store.list({ limit: AUDIT_LIMITS.pageSizeMax }).items;
+}
+
+describe('intent and outcome', () => {
+  it('keeps the intent as pending, then completes it with the outcome per instance', () => {
+    const store = open();
+    const id = store.begin(intent({ options: { BatchOptimization: 'SuccessFirst', ForceReboot: false } }));
+
+    expect(all(store)).toEqual([
+      {
+        id,
+        at: 1_000,
+        user: 'alice',
+        email: 'alice@example.com',
+        groups: ['ops', 'sre'],
+        clientAddress: '10.0.0.7',
+        action: 'AttachKeyPair',
+        regionId: 'cn-hangzhou',
+        keyPairName: 'team-key',
+        instanceIds: ['i-a1', 'i-a2'],
+        options: { BatchOptimization: 'SuccessFirst', ForceReboot: false },
+        status: 'pending',
+        instances: [],
+      },
+    ]);
+
+    store.complete(id, outcome([ok('i-a1'), failed('i-a2')], { errorCode: 'Partial', errorMessage: '1 of 2 failed' }));
+
+    const [record] = all(store);
+    expect(record).toMatchObject({
+      id,
+      status: 'partial',
+      completedAt: 1_100,
+      httpStatus: 200,
+      requestId: 'REQ-1',
+      errorCode: 'Partial',
+      errorMessage: '1 of 2 failed',
+      durationMs: 87,
+      instanceIds: ['i-a1', 'i-a2'],
+      instances: [ok('i-a1'), failed('i-a2')],
+    });
+  });
+
+  it('survives closing and reopening the file', () => {
+    const path = join(dir, 'audit.db');
+    const first = open(path);
+    const id = run(first, {}, [ok('i-a1'), ok('i-a2')]);
+    first.close();
+
+    const again = open(path);
+    expect(all(again).map((r) => [r.id, r.status])).toEqual([[id, 'succeeded']]);
+    expect(again.pending('cn-hangzhou').map((p) => p.InstanceId)).toEqual(['i-a1', 'i-a2']);
+  });
+
+  it('refuses a second outcome for the same operation and an unknown id, changing nothing', () => {
+    const store = open();
+    const id = run(store, {}, [ok('i-a1'), ok('i-a2')]);
+    expect(() => store.complete(id, outcome([failed('i-a1')]))).toThrow(TypeError);
+    expect(() => store.complete('no-such-id', outcome([ok('i-a1')]))).toThrow(TypeError);
+    expect(all(store)[0]).toMatchObject({ status: 'succeeded', instances: [ok('i-a1'), ok('i-a2')] });
+  });
+
+  it('creates the folder of the database path, and the file readable by its owner only', () => {
+    const path = join(dir, 'nested', 'deeper', 'audit.db');
+    const store = open(path);
+    run(store, {}, [ok('i-a1')]);
+    expect(all(store)).toHaveLength(1);
+    expect(statSync(path).mode & 0o777).toBe(0o600);
+  });
+
+  it('records a refused action as denied, with the reason, and never as an attach', () => {
+    const store = open();
+    store.recordDenied(intent({ user: 'mallory', groups: ['viewers'] }), 'not permitted for the caller’s groups');
+
+    expect(all(store)).toEqual([
+      expect.objectContaining({
+        user: 'mallory',
+        groups: ['viewers'],
+        status: 'denied',
+        errorMessage: 'not permitted for the caller’s groups',
+        completedAt: 1_000,
+        instanceIds: ['i-a1', 'i-a2'],
+        instances: [],
+      }),
+    ]);
+    expect(store.list({ status: 'denied' }).items).toHaveLength(1);
+    expect(store.pending('cn-hangzhou')).toEqual([]);
+    const [denied] = all(store);
+    expect(() => store.complete(denied?.id ?? '', outcome([ok('i-a1')]))).toThrow(TypeError);
+  });
+});
+
+describe('activity list', () => {
+  function seed(store: AuditStore): Record<string, string> {
+    return {
+      attachAlice: run(store, { at: 100, user: 'alice', instanceIds: ['i-a1', 'i-a2'] }, [ok('i-a1'), ok('i-a2')]),
+      rebootBob: run(
+        store,
+        { at: 200, user: 'bob', action: 'RebootInstances', keyPairName: undefined, instanceIds: ['i-a1'] },
+        [failed('i-a1')],
+      ),
+      attachBeijing: run(store, { at: 300, regionId: 'cn-beijing', instanceIds: ['i-b1'] }, [ok('i-b1')]),
+      startPending: store.begin(intent({ at: 400, user: 'bob', action: 'StartInstance', keyPairName: undefined, instanceIds: ['i-a2'] })),
+    };
+  }
+
+  it('filters by user, action, region, instance, time range and status', () => {
+    const store = open();
+    const ids = seed(store);
+    const query = (q: Parameters<AuditStore['list']>[0]) => store.list(q).items.map((r) => r.id);
+
+    expect(query({})).toEqual([ids.startPending, ids.attachBeijing, ids.rebootBob, ids.attachAlice]);
+    expect(query({ user: 'bob' })).toEqual([ids.startPending, ids.rebootBob]);
+    expect(query({ action: 'AttachKeyPair' })).toEqual([ids.attachBeijing, ids.attachAlice]);
+    expect(query({ regionId: 'cn-beijing' })).toEqual([ids.attachBeijing]);
+    // The instance filter matches what the call named, so a pending call is found before it has an outcome.
+    expect(query({ instanceId: 'i-a2' })).toEqual([ids.startPending, ids.attachAlice]);
+    expect(query({ instanceId: 'i-a1' })).toEqual([ids.rebootBob, ids.attachAlice]);
+    expect(query({ from: 200, to: 300 })).toEqual([ids.attachBeijing, ids.rebootBob]);
+    expect(query({ from: 301 })).toEqual([ids.startPending]);
+    expect(query({ to: 99 })).toEqual([]);
+    expect(query({ status: 'failed' })).toEqual([ids.rebootBob]);
+    expect(query({ status: 'pending' })).toEqual([ids.startPending]);
+    expect(query({ user: 'alice', regionId: 'cn-hangzhou', action: 'AttachKeyPair', status: 'succeeded' })).toEqual([ids.attachAlice]);
+    expect(query({ user: 'nobody' })).toEqual([]);
+  });
+
+  it('pages newest first with no duplicates and no gaps while operations keep arriving', () => {
+    const store = open();
+    // Several operations share a millisecond: the order among them must still be total and stable.
+    const existing: string[] = [];
+    for (let i = 0; i < 23; i++) existing.push(store.begin(intent({ at: 1_000 + Math.floor(i / 3) })));
+    const expected = [...existing].reverse();
+
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    let pages = 0;
+    for (;;) {
+      const page = store.list({ limit: 5, ...(cursor === undefined ? {} : { cursor }) });
+      pages += 1;
+      seen.push(...page.items.map((r) => r.id));
+      const ats = page.items.map((r) => r.at);
+      expect(ats).toEqual([...ats].sort((a, b) => b - a));
+      // Writes between pages: a brand-new operation and one in the very millisecond of the last item shown.
+      const last = page.items[page.items.length - 1];
+      store.begin(intent({ at: 5_000 + pages }));
+      if (last) store.begin(intent({ at: last.at }));
+      if (page.nextCursor === null) break;
+      cursor = page.nextCursor;
+    }
+    expect(pages).toBe(5);
+    expect(seen).toEqual(expected);
+  });
+
+  it('defaults to 50 per page, caps at 200, and rejects a forged cursor', () => {
+    const store = open(':memory:');
+    for (let i = 0; i < 205; i++) store.begin(intent({ at: i }));
+    expect(store.list({}).items).toHaveLength(50);
+    const capped = store.list({ limit: 10_000 });
+    expect(capped.items).toHaveLength(200);
+    expect(store.list({ cursor: capped.nextCursor ?? '' }).items.map((r) => r.at)).toEqual([4, 3, 2, 1, 0]);
+    expect(() => store.list({ cursor: 'not a cursor!' })).toThrow(TypeError);
+    expect(() => store.list({ cursor: Buffer.from('{"at":1}').toString('base64url') })).toThrow(TypeError);
+    expect(() => store.list({ limit: 0 })).toThrow(TypeError);
+  });
+});
+
+describe('pending activation', () => {
+  const hz = 'cn-hangzhou';
+  const pendingIds = (store: AuditStore, region = hz) => store.pending(region).map((p) => p.InstanceId);
+
+  it('marks an attached instance until a successful reboot or start, and again after a re-attach', () => {
+    const store = open();
+    const attach = run(store, { at: 100, instanceIds: ['i-a1', 'i-a2', 'i-a3'] }, [ok('i-a1'), ok('i-a2'), failed('i-a3')], { at: 110 });
+    expect(store.pending(hz)).toEqual([
+      { InstanceId: 'i-a1', regionId: hz, keyPairName: 'team-key', user: 'alice', at: 110, operationId: attach },
+      { InstanceId: 'i-a2', regionId: hz, keyPairName: 'team-key', user: 'alice', at: 110, operationId: attach },
+    ]);
+
+    // A reboot that failed for i-a1 leaves it pending; the one that succeeded for i-a2 clears it.
+    run(store, { at: 200, action: 'RebootInstances', instanceIds: ['i-a1', 'i-a2'] }, [failed('i-a1'), ok('i-a2')]);
+    expect(pendingIds(store)).toEqual(['i-a1']);
+
+    run(store, { at: 300, action: 'StartInstance', instanceIds: ['i-a1'] }, [ok('i-a1')]);
+    expect(pendingIds(store)).toEqual([]);
+
+    const again = run(store, { at: 400, user: 'bob', keyPairName: 'new-key', instanceIds: ['i-a2'] }, [ok('i-a2')], { at: 410 });
+    expect(store.pending(hz)).toEqual([
+      { InstanceId: 'i-a2', regionId: hz, keyPairName: 'new-key', user: 'bob', at: 410, operationId: again },
+    ]);
+  });
+
+  it('is cleared by every reboot and start action', () => {
+    const store = open();
+    for (const action of ['RebootInstance', 'RebootInstances', 'StartInstance', 'StartInstances'] as const) {
+      run(store, { instanceIds: ['i-a1'] }, [ok('i-a1')]);
+      expect(pendingIds(store)).toEqual(['i-a1']);
+      run(store, { action, instanceIds: ['i-a1'] }, [ok('i-a1')]);
+      expect(pendingIds(store), action).toEqual([]);
+    }
+  });
+
+  it('keeps regions apart', () => {
+    const store = open();
+    run(store, { regionId: 'cn-beijing', instanceIds: ['i-a1'] }, [ok('i-a1')]);
+    run(store, { regionId: hz, instanceIds: ['i-a1'] }, [ok('i-a1')]);
+    run(store, { regionId: hz, action: 'RebootInstances', instanceIds: ['i-a1'] }, [ok('i-a1')]);
+    expect(pendingIds(store, hz)).toEqual([]);
+    expect(pendingIds(store, 'cn-beijing')).toEqual(['i-a1']);
+  });
+
+  it('is not cleared by a dry run, nor by a reboot requested before the attach was confirmed', () => {
+    const store = open();
+    run(store, { instanceIds: ['i-a1'] }, [ok('i-a1')]);
+    run(store, { action: 'RebootInstances', instanceIds: ['i-a1'], options: { DryRun: true } }, [ok('i-a1')]);
+    expect(pendingIds(store)).toEqual(['i-a1']);
+
+    // Reboot requested while the attach is still in flight: it may have restarted the instance before the key
+    // landed, so the instance must stay marked.
+    const attach = store.begin(intent({ instanceIds: ['i-a2'] }));
+    const reboot = store.begin(intent({ action: 'RebootInstances', instanceIds: ['i-a2'] }));
+    store.complete(reboot, outcome([ok('i-a2')]));
+    store.complete(attach, outcome([ok('i-a2')]));
+    expect(pendingIds(store)).toEqual(['i-a1', 'i-a2']);
+  });
+
+  it('counts the latest requested reboot even when an earlier one completes last', () => {
+    const store = open();
+    run(store, { instanceIds: ['i-a1'] }, [ok('i-a1')]);
+    const earlier = store.begin(intent({ action: 'RebootInstances', instanceIds: ['i-a1'] }));
+    run(store, { instanceIds: ['i-a1'] }, [ok('i-a1')]);
+    const later = store.begin(intent({ action: 'RebootInstances', instanceIds: ['i-a1'] }));
+    store.complete(later, outcome([ok('i-a1')]));
+    store.complete(earlier, outcome([ok('i-a1')]));
+    expect(pendingIds(store)).toEqual([]);
+  });
+
+  it('agrees with a replay of the rule on random interleavings', () => {
+    const actions = ['AttachKeyPair', 'RebootInstance', 'RebootInstances', 'StartInstance', 'StartInstances'] as const;
+    const regions = ['cn-hangzhou', 'cn-beijing'] as const;
+    const instances = ['i-p1', 'i-p2', 'i-p3'] as const;
+    const step = fc.oneof(
+      fc.record({
+        kind: fc.constant('begin' as const),
+        action: fc.constantFrom(...actions),
+        region: fc.constantFrom(...regions),
+        ids: fc.subarray([...instances], { minLength: 1 }),
+        dryRun: fc.boolean(),
+      }),
+      fc.record({ kind: fc.constant('complete' as const), pick: fc.nat(), oks: fc.array(fc.boolean(), { minLength: 3, maxLength: 3 }) }),
+    );
+
+    fc.assert(
+      fc.property(fc.array(step, { maxLength: 40 }), (steps) => {
+        const store = openAuditStore(':memory:');
+        try {
+          // The model: a logical clock over calls; an attach counts when confirmed, a reboot/start when requested.
+          let tick = 0;
+          const open: { id: string; action: ActionName; region: string; ids: string[]; dryRun: boolean; begunAt: number }[] = [];
+          const attached = new Map<string, { at: number; id: string }>();
+          const activated = new Map<string, number>();
+          for (const s of steps) {
+            tick += 1;
+            if (s.kind === 'begin') {
+              const id = store.begin(
+                intent({ action: s.action, regionId: s.region, instanceIds: s.ids, ...(s.dryRun ? { options: { DryRun: true } } : {}) }),
+              );
+              open.push({ id, action: s.action, region: s.region, ids: s.ids, dryRun: s.dryRun, begunAt: tick });
+              continue;
+            }
+            if (open.length === 0) continue;
+            const [op] = open.splice(s.pick % open.length, 1);
+            if (!op) continue;
+            const results = op.ids.map((InstanceId, i) => (s.oks[i] === true ? ok(InstanceId) : failed(InstanceId)));
+            store.complete(op.id, outcome(results));
+            if (op.dryRun) continue;
+            for (const r of results) {
+              if (!r.ok) continue;
+              const key = `${op.region}/${r.InstanceId}`;
+              if (op.action === 'AttachKeyPair') attached.set(key, { at: tick, id: op.id });
+              else activated.set(key, Math.max(activated.get(key) ?? 0, op.begunAt));
+            }
+          }
+          for (const region of regions) {
+            const expected = [...attached.entries()]
+              .filter(([key, a]) => key.startsWith(`${region}/`) && a.at > (activated.get(key) ?? 0))
+              .map(([key, a]) => ({ InstanceId: key.slice(region.length + 1), operationId: a.id }))
+              .sort((x, y) => x.InstanceId.localeCompare(y.InstanceId));
+            expect(store.pending(region).map((p) => ({ InstanceId: p.InstanceId, operationId: p.operationId }))).toEqual(expected);
+          }
+        } finally {
+          store.close();
+        }
+      }),
+      { numRuns: 150 },
+    );
+  });
+});
+
+describe('when the audit cannot be written', () => {
+  it('refuses after the store is closed, and check() says so', () => {
+    const store = open();
+    const id = store.begin(intent());
+    expect(store.check()).toBe(true);
+    store.close();
+    expect(store.check()).toBe(false);
+    expect(() => store.begin(intent())).toThrow(AuditUnavailableError);
+    expect(() => store.complete(id, outcome([ok('i-a1')]))).toThrow(AuditUnavailableError);
+    expect(() => store.recordDenied(intent(), 'no')).toThrow(AuditUnavailableError);
+    expect(() => store.list({})).toThrow(AuditUnavailableError);
+  });
+
+  it('refuses when its folder was removed, instead of writing into a file nobody will read', () => {
+    const folder = join(dir, 'data');
+    const store = open(join(folder, 'audit.db'));
+    run(store, {}, [ok('i-a1')]);
+    rmSync(folder, { recursive: true, force: true });
+    expect(store.check()).toBe(false);
+    expect(() => store.begin(intent())).toThrow(AuditUnavailableError);
+  });
+
+  it('refuses while another connection holds the write lock, writing nothing, and recovers after', () => {
+    const path = join(dir, 'audit.db');
+    const store = open(path, { busyTimeoutMs: 20 });
+    const other = new Database(path);
+    try {
+      other.exec('BEGIN IMMEDIATE');
+      expect(() => store.begin(intent())).toThrow(AuditUnavailableError);
+      expect(store.check()).toBe(false);
+      other.exec('ROLLBACK');
+    } finally {
+      other.close();
+    }
+    expect(all(store)).toEqual([]);
+    expect(store.check()).toBe(true);
+    store.begin(intent());
+    expect(all(store)).toHaveLength(1);
+  });
+
+  it('fails to open where no database can be created', () => {
+    const blocker = join(dir, 'a-file');
+    writeFileSync(blocker, 'not a folder');
+    expect(() => openAuditStore(join(blocker, 'audit.db'))).toThrow(AuditUnavailableError);
+    const garbage = join(dir, 'garbage.db');
+    writeFileSync(garbage, 'this is not an SQLite database, and it is long enough to have a header'.repeat(20));
+    expect(() => openAuditStore(garbage)).toThrow(AuditUnavailableError);
+  });
+
+  it('refuses a database written by a newer version of the proxy', () => {
+    const path = join(dir, 'audit.db');
+    open(path).close();
+    const raw = new Database(path);
+    raw.pragma(`user_version = ${AUDIT_SCHEMA_VERSION + 1}`);
+    raw.close();
+    expect(() => openAuditStore(path)).toThrow(/newer/);
+  });
+});
+
+describe('crash survival', () => {
+  it('keeps an intent whose process was killed, and marks it unknown on the next open', () => {
+    const path = join(dir, 'audit.db');
+    const child = spawnSync(process.execPath, ['--import', 'tsx', join(here, 'audit-crash.fixture.ts'), path], {
+      cwd: join(here, '..'),
+      encoding: 'utf8',
+      timeout: 15_000,
+    });
+    expect(child.stderr).toBe('');
+    expect(child.signal).toBe('SIGKILL');
+    const { finished, inFlight } = JSON.parse(child.stdout) as { finished: string; inFlight: string };
+
+    const store = open(path);
+    const byId = new Map(all(store).map((r) => [r.id, r]));
+    expect(byId.get(finished)).toMatchObject({ status: 'succeeded', instances: [ok('i-crash1'), ok('i-crash2')] });
+    expect(byId.get(inFlight)).toMatchObject({
+      action: 'RebootInstances',
+      user: 'crash-fixture',
+      instanceIds: ['i-crash1', 'i-crash2'],
+      status: 'unknown',
+      errorMessage: UNKNOWN_OUTCOME_MESSAGE,
+      instances: [],
+    });
+    expect(byId.get(inFlight)?.completedAt).toBeUndefined();
+    // A reboot of unknown outcome does not count: the key may not be active yet.
+    expect(store.pending('cn-hangzhou').map((p) => p.InstanceId)).toEqual(['i-crash1', 'i-crash2']);
+  });
+
+  it('never marks intents that this process is still working on', () => {
+    const path = join(dir, 'audit.db');
+    const first = open(path);
+    const id = first.begin(intent());
+    open(path, { now: () => 1_000_000 });
+    expect(all(first)).toEqual([expect.objectContaining({ id, status: 'pending' })]);
+    first.complete(id, outcome([ok('i-a1')]));
+    expect(all(first)[0]?.status).toBe('succeeded');
+  });
+
+  it('sets up the schema version and WAL on a new file', () => {
+    const path = join(dir, 'audit.db');
+    open(path);
+    const raw = new Database(path, { readonly: true });
+    try {
+      expect(raw.pragma('user_version', { simple: true })).toBe(AUDIT_SCHEMA_VERSION);
+      expect(raw.pragma('journal_mode', { simple: true })).toBe('wal');
+    } finally {
+      raw.close();
+    }
+  });
+});
+
+describe('input', () => {
+  it('rejects absurd input with a TypeError and writes nothing', () => {
+    const store = open();
+    const tooMany = Array.from({ length: AUDIT_LIMITS.instances + 1 }, (_, i) => `i-x${i}`);
+    const bad: Partial<AuditIntent>[] = [
+      { instanceIds: tooMany },
+      { user: 'u'.repeat(1025) },
+      { user: '' },
+      { email: '@'.repeat(2000) },
+      { groups: ['g'.repeat(1025)] },
+      { regionId: 'evil.example.com' },
+      { instanceIds: ['not-an-instance'] },
+      { keyPairName: 'https://x' },
+      { keyPairName: undefined },
+      { action: 'DeleteInstance' as ActionName },
+      { at: -1 },
+      { at: Number.NaN },
+      { options: { Nested: { deep: true } } as unknown as Record<string, string> },
+      { options: { AccessKeySecret: 'sk-123' } },
+      { options: { SecurityToken: 'sts' } },
+    ];
+    for (const overrides of bad) {
+      expect(() => store.begin(intent(overrides)), JSON.stringify(overrides).slice(0, 80)).toThrow(TypeError);
+      expect(() => store.recordDenied(intent(overrides), 'no')).toThrow(TypeError);
+    }
+    // A multi-byte string is measured in bytes: 400 CJK characters are 1200 bytes.
+    expect(() => store.begin(intent({ user: '审'.repeat(400) }))).toThrow(TypeError);
+    expect(all(store)).toEqual([]);
+
+    const id = store.begin(intent({ instanceIds: Array.from({ length: AUDIT_LIMITS.instances }, (_, i) => `i-x${i}`) }));
+    expect(() => store.complete(id, outcome([ok('i-x0')], { status: 'pending' as AuditOutcome['status'] }))).toThrow(TypeError);
+    expect(() => store.complete(id, outcome([ok('i-x0')], { requestId: 'r'.repeat(1025) }))).toThrow(TypeError);
+    expect(() => store.complete(id, outcome([ok('i-x0')], { httpStatus: 42 }))).toThrow(TypeError);
+    expect(() => store.complete(id, outcome([{ InstanceId: 'i-x0', Code: '200' } as InstanceOutcome]))).toThrow(TypeError);
+    expect(all(store)[0]?.status).toBe('pending');
+  });
+
+  it('keeps a long ECS message, cut to the size limit, rather than losing the outcome', () => {
+    const store = open();
+    const long = `Specified signature is not matched with our calculation. server string to sign is:${'GET&%2F&'.repeat(400)}`;
+    const id = store.begin(intent());
+    store.complete(id, outcome([{ InstanceId: 'i-a1', ok: false, Code: 'SignatureDoesNotMatch', Message: `中${long}` }], { errorMessage: long }));
+    const [record] = all(store);
+    expect(record?.status).toBe('failed');
+    for (const text of [record?.errorMessage ?? '', record?.instances[0]?.Message ?? '']) {
+      expect(Buffer.byteLength(text)).toBeLessThanOrEqual(AUDIT_LIMITS.textBytes);
+      expect(text.endsWith('…')).toBe(true);
+    }
+    expect(record?.instances[0]?.Message?.startsWith('中Specified signature')).toBe(true);
+  });
+
+  it('has no column that could hold a credential', () => {
+    const path = join(dir, 'audit.db');
+    open(path);
+    const raw = new Database(path, { readonly: true });
+    try {
+      const tables = raw.prepare<[], { name: string }>("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name").all();
+      const columns = Object.fromEntries(
+        tables.map(({ name }) => [name, raw.prepare<[], { name: string }>(`SELECT name FROM pragma_table_info('${name}')`).all().map((c) => c.name)]),
+      );
+      expect(columns).toEqual({
+        activation_state: ['region_id', 'instance_id', 'attach_seq', 'attach_operation_seq', 'activate_seq'],
+        event_clock: ['id', 'value'],
+        instance_outcomes: ['operation_seq', 'position', 'instance_id', 'ok', 'code', 'message'],
+        operation_targets: ['operation_seq', 'position', 'instance_id'],
+        operations: [
+          'seq', 'id', 'at', 'user_name', 'email', 'groups_json', 'client_address', 'action', 'region_id', 'key_pair_name',
+          'options_json', 'status', 'completed_seq', 'completed_at', 'http_status', 'request_id', 'error_code',
+          'error_message', 'duration_ms', 'writer_process',
+        ],
+      });
+      const names = Object.values(columns).flat().join(' ');
+      expect(names).not.toMatch(/secret|passw|token|signature|credential|access_?key|authoriz|cookie/i);
+    } finally {
+      raw.close();
+    }
+  });
+});

@@ -1,0 +1,972 @@
+import { randomUUID } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, statSync } from 'node:fs';
+import type { Stats } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import { InstanceId, KeyPairName, RegionId, isActionName } from '../ecs/contract';
+import type { ActionName } from '../ecs/contract';
+
+/**
+ * The durable audit trail (PRODUCT.md safety rules: "Every mutating call is audited before and after,
+ * durably; if the audit cannot be written, the action is refused") and the pending-activation memory
+ * (PRODUCT.md flow steps 8 and 9), in one SQLite file through better-sqlite3's synchronous API.
+ *
+ * Why SQLite and synchronous: the proxy runs as one process (PostgreSQL is for the several-replica future,
+ * PRODUCT.md "Beyond the first release"), and a synchronous write means `begin()` has returned only once
+ * the intent is on disk — there is no window in which ECS is called before the audit exists.
+ *
+ * Shape of the data:
+ * - `operations`: one row per audited call — the intent (who, when, what), then its outcome.
+ * - `operation_targets`: the instance IDs the call named, indexed by instance for the activity filter.
+ * - `instance_outcomes`: what ECS said per instance (ecs-api.md §0.3, §6.3: calls partly succeed).
+ * - `activation_state`: per (region, instance), the latest successful attach and the latest successful
+ *   reboot/start, kept in the same transaction as the outcome, so `pending()` reads one small range instead
+ *   of folding the whole history (it stays fast with 100k operations).
+ * - `event_clock`: one counter that stamps every begin and every completion. Pending activation compares
+ *   these stamps rather than wall-clock times, which can tie (same millisecond, fake clocks in tests) or step
+ *   backwards (NTP).
+ *
+ * No side effects at import: nothing happens until `openAuditStore` is called.
+ */
+
+// ---------------------------------------------------------------------------------------------------------
+// Public types
+
+export interface AuditIntent {
+  /** ms since the epoch. */
+  at: number;
+  user: string;
+  email?: string;
+  groups: string[];
+  clientAddress: string;
+  action: ActionName;
+  regionId: string;
+  keyPairName?: string;
+  instanceIds: string[];
+  /** e.g. ForceReboot, BatchOptimization, DryRun; never secrets (option names that look like one are refused). */
+  options?: Record<string, string | number | boolean>;
+}
+
+export type OperationStatus = 'pending' | 'succeeded' | 'partial' | 'failed' | 'unknown' | 'denied';
+
+export interface InstanceOutcome {
+  InstanceId: string;
+  ok: boolean;
+  Code: string;
+  Message?: string;
+}
+
+export interface AuditOutcome {
+  at: number;
+  status: Exclude<OperationStatus, 'pending' | 'denied'>;
+  httpStatus?: number;
+  /** ECS RequestId. */
+  requestId?: string;
+  errorCode?: string;
+  errorMessage?: string;
+  durationMs: number;
+  /** One per instance when known. */
+  instances: InstanceOutcome[];
+}
+
+export interface ActivityRecord {
+  id: string;
+  at: number;
+  completedAt?: number;
+  user: string;
+  email?: string;
+  groups: string[];
+  clientAddress: string;
+  action: ActionName;
+  regionId: string;
+  keyPairName?: string;
+  instanceIds: string[];
+  options?: Record<string, string | number | boolean>;
+  status: OperationStatus;
+  httpStatus?: number;
+  requestId?: string;
+  errorCode?: string;
+  errorMessage?: string;
+  durationMs?: number;
+  instances: InstanceOutcome[];
+}
+
+export interface ActivityQuery {
+  user?: string;
+  action?: ActionName;
+  regionId?: string;
+  instanceId?: string;
+  /** Inclusive lower bound on the intent's `at`. */
+  from?: number;
+  /** Inclusive upper bound on the intent's `at`. */
+  to?: number;
+  status?: OperationStatus;
+  /** Default 50; values above 200 are clamped to 200. */
+  limit?: number;
+  /** Opaque, from a previous page's `nextCursor`. */
+  cursor?: string;
+}
+
+export interface ActivityPage {
+  items: ActivityRecord[];
+  nextCursor: string | null;
+}
+
+export interface PendingActivation {
+  InstanceId: string;
+  regionId: string;
+  keyPairName: string;
+  /** Who attached the key pair. */
+  user: string;
+  /** When the attach was confirmed (the attach's outcome time). */
+  at: number;
+  /** The attach operation. */
+  operationId: string;
+}
+
+/** The audit trail cannot be read or written; the caller must refuse the action (PRODUCT.md safety rules). */
+export class AuditUnavailableError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'AuditUnavailableError';
+  }
+}
+
+export interface AuditStore {
+  /** Writes the intent durably and returns the operation id; throws AuditUnavailableError if it cannot. */
+  begin(intent: AuditIntent): string;
+  /** Records the outcome; throws AuditUnavailableError on failure (the action already happened: log it). */
+  complete(id: string, outcome: AuditOutcome): void;
+  /** A refused action is audited too. */
+  recordDenied(intent: AuditIntent, reason: string): void;
+  /** Newest first, keyset pagination on (at, begin order): stable while new operations are written. */
+  list(query: ActivityQuery): ActivityPage;
+  /** Instances of the region whose attached key pair awaits a reboot or start (PRODUCT.md step 8). */
+  pending(regionId: string): PendingActivation[];
+  /** Readiness: the file is still where it was opened, answers a query and accepts a write. */
+  check(): boolean;
+  close(): void;
+}
+
+export interface AuditStoreOptions {
+  /** Clock for the crash-recovery cutoff; defaults to Date.now. */
+  now?: () => number;
+  /** How long a write waits for a lock held by another connection before failing; default 5000 ms. */
+  busyTimeoutMs?: number;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Limits and fixed texts
+
+/** Defence in depth: the proxy validates first; these only stop absurd values from becoming records. */
+export const AUDIT_LIMITS = {
+  /** UTF-8 bytes of any single identifier or name. */
+  textBytes: 1024,
+  instances: 1000,
+  groups: 1000,
+  options: 32,
+  pageSizeDefault: 50,
+  pageSizeMax: 200,
+} as const;
+
+/** The errorMessage of an operation whose process died between intent and outcome. */
+export const UNKNOWN_OUTCOME_MESSAGE = 'proxy stopped before the outcome was known';
+
+/** A successful one of these, after an attach, makes the new key pair take effect (ecs-api.md §0.4). */
+const ACTIVATING_ACTIONS: ReadonlySet<ActionName> = new Set<ActionName>([
+  'RebootInstance',
+  'RebootInstances',
+  'StartInstance',
+  'StartInstances',
+]);
+
+/**
+ * Option names that could only carry a credential. The intent type has no place for secrets; this catches a
+ * caller that copies request parameters into `options` wholesale (ecs-api.md §11: never forward credentials).
+ */
+const SECRET_LIKE_NAME = /secret|passw|token|signature|credential|access.?key|private.?key|authoriz|cookie/i;
+
+// ---------------------------------------------------------------------------------------------------------
+// Schema and migrations
+
+/**
+ * Migration N takes `user_version` from N-1 to N. Append only; never edit a released step. Each runs in one
+ * immediate transaction together with the version bump, so a crash mid-migration leaves the old version.
+ */
+const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE event_clock (
+    id    INTEGER PRIMARY KEY CHECK (id = 1),
+    value INTEGER NOT NULL
+  );
+  INSERT INTO event_clock (id, value) VALUES (1, 0);
+
+  CREATE TABLE operations (
+    seq            INTEGER PRIMARY KEY,       -- event-clock stamp of the begin; also the keyset tiebreak
+    id             TEXT    NOT NULL UNIQUE,   -- public operation id
+    at             INTEGER NOT NULL,
+    user_name      TEXT    NOT NULL,
+    email          TEXT,
+    groups_json    TEXT    NOT NULL,
+    client_address TEXT    NOT NULL,
+    action         TEXT    NOT NULL,
+    region_id      TEXT    NOT NULL,
+    key_pair_name  TEXT,
+    options_json   TEXT,
+    status         TEXT    NOT NULL
+      CHECK (status IN ('pending', 'succeeded', 'partial', 'failed', 'unknown', 'denied')),
+    completed_seq  INTEGER,                   -- event-clock stamp of the outcome; NULL until complete()
+    completed_at   INTEGER,
+    http_status    INTEGER,
+    request_id     TEXT,
+    error_code     TEXT,
+    error_message  TEXT,
+    duration_ms    INTEGER,
+    writer_process  TEXT    NOT NULL           -- which process wrote the intent (crash recovery)
+  );
+  CREATE INDEX operations_by_at     ON operations (at);
+  CREATE INDEX operations_by_user   ON operations (user_name, at);
+  CREATE INDEX operations_by_action ON operations (action, at);
+  CREATE INDEX operations_by_region ON operations (region_id, at);
+  CREATE INDEX operations_by_status ON operations (status, at);
+
+  CREATE TABLE operation_targets (
+    operation_seq INTEGER NOT NULL REFERENCES operations (seq) ON DELETE CASCADE,
+    position      INTEGER NOT NULL,
+    instance_id   TEXT    NOT NULL,
+    PRIMARY KEY (operation_seq, position)
+  ) WITHOUT ROWID;
+  CREATE INDEX operation_targets_by_instance ON operation_targets (instance_id, operation_seq);
+
+  CREATE TABLE instance_outcomes (
+    operation_seq INTEGER NOT NULL REFERENCES operations (seq) ON DELETE CASCADE,
+    position      INTEGER NOT NULL,
+    instance_id   TEXT    NOT NULL,
+    ok            INTEGER NOT NULL CHECK (ok IN (0, 1)),
+    code          TEXT    NOT NULL,
+    message       TEXT,
+    PRIMARY KEY (operation_seq, position)
+  ) WITHOUT ROWID;
+  CREATE INDEX instance_outcomes_by_instance ON instance_outcomes (instance_id, operation_seq);
+
+  CREATE TABLE activation_state (
+    region_id            TEXT    NOT NULL,
+    instance_id          TEXT    NOT NULL,
+    attach_seq           INTEGER,             -- completion stamp of the latest successful attach
+    attach_operation_seq INTEGER REFERENCES operations (seq) ON DELETE CASCADE,
+    activate_seq         INTEGER,             -- begin stamp of the latest successful reboot/start
+    PRIMARY KEY (region_id, instance_id)
+  ) WITHOUT ROWID;
+  `,
+];
+
+/** The schema this code reads and writes (`PRAGMA user_version`). */
+export const AUDIT_SCHEMA_VERSION = MIGRATIONS.length;
+
+// ---------------------------------------------------------------------------------------------------------
+// Input validation (defence in depth: the proxy validates with the contract first)
+
+function byteLength(value: string): number {
+  return Buffer.byteLength(value, 'utf8');
+}
+
+function requireText(field: string, value: unknown, { allowEmpty = false } = {}): string {
+  if (typeof value !== 'string') throw new TypeError(`audit: ${field} must be a string`);
+  if (!allowEmpty && value.length === 0) throw new TypeError(`audit: ${field} must not be empty`);
+  if (byteLength(value) > AUDIT_LIMITS.textBytes) {
+    throw new TypeError(`audit: ${field} is longer than ${AUDIT_LIMITS.textBytes} bytes`);
+  }
+  return value;
+}
+
+function optionalText(field: string, value: unknown): string | undefined {
+  return value === undefined ? undefined : requireText(field, value, { allowEmpty: true });
+}
+
+/**
+ * Free text that ECS wrote (error and per-instance messages) is cut to the size limit instead of refused:
+ * complete() runs after the action happened, and losing its record over a long message (SignatureDoesNotMatch
+ * quotes the whole string-to-sign, ecs-api.md §8.1) would be worse than keeping the first KiB.
+ */
+function clippedText(field: string, value: unknown): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string') throw new TypeError(`audit: ${field} must be a string`);
+  if (byteLength(value) <= AUDIT_LIMITS.textBytes) return value;
+  const ellipsis = '…';
+  const budget = AUDIT_LIMITS.textBytes - byteLength(ellipsis);
+  let used = 0;
+  let out = '';
+  for (const char of value) {
+    const size = byteLength(char);
+    if (used + size > budget) break;
+    used += size;
+    out += char;
+  }
+  return out + ellipsis;
+}
+
+function requireTime(field: string, value: unknown): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
+    throw new TypeError(`audit: ${field} must be a non-negative integer (ms since the epoch)`);
+  }
+  return value;
+}
+
+function requireList(field: string, value: unknown, max: number): unknown[] {
+  if (!Array.isArray(value)) throw new TypeError(`audit: ${field} must be an array`);
+  if (value.length > max) throw new TypeError(`audit: ${field} has more than ${max} entries`);
+  return value;
+}
+
+function contractField(field: string, schema: { safeParse(v: unknown): { success: boolean } }, value: unknown): string {
+  const text = requireText(field, value);
+  if (!schema.safeParse(text).success) throw new TypeError(`audit: ${field} "${text.slice(0, 80)}" is not valid`);
+  return text;
+}
+
+interface CleanIntent {
+  at: number;
+  user: string;
+  email: string | undefined;
+  groupsJson: string;
+  clientAddress: string;
+  action: ActionName;
+  regionId: string;
+  keyPairName: string | undefined;
+  instanceIds: string[];
+  optionsJson: string | undefined;
+}
+
+function validateIntent(intent: AuditIntent): CleanIntent {
+  if (typeof intent !== 'object' || intent === null) throw new TypeError('audit: the intent must be an object');
+  const action: unknown = intent.action;
+  if (typeof action !== 'string' || !isActionName(action)) {
+    throw new TypeError(`audit: action "${String(action).slice(0, 80)}" is not an action of the ECS contract`);
+  }
+  const groups = requireList('groups', intent.groups, AUDIT_LIMITS.groups).map((g, i) =>
+    requireText(`groups[${i}]`, g, { allowEmpty: true }),
+  );
+  if (action === 'AttachKeyPair' && intent.keyPairName === undefined) {
+    // Pending activation names the key pair that awaits a reboot; an attach without one is not a record.
+    throw new TypeError('audit: an AttachKeyPair intent needs its keyPairName');
+  }
+  const instanceIds = requireList('instanceIds', intent.instanceIds, AUDIT_LIMITS.instances).map((id, i) =>
+    contractField(`instanceIds[${i}]`, InstanceId, id),
+  );
+  return {
+    at: requireTime('at', intent.at),
+    user: requireText('user', intent.user),
+    email: optionalText('email', intent.email),
+    groupsJson: JSON.stringify(groups),
+    clientAddress: requireText('clientAddress', intent.clientAddress),
+    action,
+    regionId: contractField('regionId', RegionId, intent.regionId),
+    keyPairName: intent.keyPairName === undefined ? undefined : contractField('keyPairName', KeyPairName, intent.keyPairName),
+    instanceIds,
+    optionsJson: validateOptions(intent.options),
+  };
+}
+
+function validateOptions(options: unknown): string | undefined {
+  if (options === undefined) return undefined;
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new TypeError('audit: options must be a plain object');
+  }
+  const entries = Object.entries(options);
+  if (entries.length > AUDIT_LIMITS.options) throw new TypeError(`audit: more than ${AUDIT_LIMITS.options} options`);
+  for (const [name, value] of entries) {
+    if (!/^[A-Za-z][A-Za-z0-9_]{0,63}$/.test(name)) throw new TypeError(`audit: option name "${name.slice(0, 80)}" is not valid`);
+    if (SECRET_LIKE_NAME.test(name)) throw new TypeError(`audit: option "${name}" looks like a secret and is never stored`);
+    if (typeof value === 'string') requireText(`options.${name}`, value, { allowEmpty: true });
+    else if (typeof value === 'number') {
+      if (!Number.isFinite(value)) throw new TypeError(`audit: option "${name}" must be a finite number`);
+    } else if (typeof value !== 'boolean') throw new TypeError(`audit: option "${name}" must be a string, number or boolean`);
+  }
+  return JSON.stringify(options);
+}
+
+const OUTCOME_STATUSES: ReadonlySet<string> = new Set(['succeeded', 'partial', 'failed', 'unknown']);
+const ALL_STATUSES: ReadonlySet<string> = new Set(['pending', 'succeeded', 'partial', 'failed', 'unknown', 'denied']);
+
+interface CleanOutcome {
+  at: number;
+  status: string;
+  httpStatus: number | undefined;
+  requestId: string | undefined;
+  errorCode: string | undefined;
+  errorMessage: string | undefined;
+  durationMs: number;
+  instances: { instanceId: string; ok: boolean; code: string; message: string | undefined }[];
+}
+
+function validateOutcome(outcome: AuditOutcome): CleanOutcome {
+  if (typeof outcome !== 'object' || outcome === null) throw new TypeError('audit: the outcome must be an object');
+  if (!OUTCOME_STATUSES.has(outcome.status)) throw new TypeError(`audit: outcome status "${String(outcome.status)}" is not valid`);
+  const { httpStatus, durationMs } = outcome;
+  if (httpStatus !== undefined && (!Number.isInteger(httpStatus) || httpStatus < 100 || httpStatus > 599)) {
+    throw new TypeError('audit: httpStatus must be an HTTP status code');
+  }
+  if (typeof durationMs !== 'number' || !Number.isFinite(durationMs) || durationMs < 0) {
+    throw new TypeError('audit: durationMs must be a non-negative number');
+  }
+  const instances = requireList('instances', outcome.instances, AUDIT_LIMITS.instances).map((raw, i) => {
+    if (typeof raw !== 'object' || raw === null) throw new TypeError(`audit: instances[${i}] must be an object`);
+    const item = raw as Partial<InstanceOutcome>;
+    if (typeof item.ok !== 'boolean') throw new TypeError(`audit: instances[${i}].ok must be a boolean`);
+    return {
+      // As ECS reported it (possibly odd, e.g. "i-TestID" in ecs-api.md §6.3): recorded, but only a valid
+      // instance ID can become a pending activation.
+      instanceId: requireText(`instances[${i}].InstanceId`, item.InstanceId, { allowEmpty: true }),
+      ok: item.ok,
+      code: requireText(`instances[${i}].Code`, item.Code, { allowEmpty: true }),
+      message: clippedText(`instances[${i}].Message`, item.Message),
+    };
+  });
+  return {
+    at: requireTime('outcome at', outcome.at),
+    status: outcome.status,
+    httpStatus,
+    requestId: optionalText('requestId', outcome.requestId),
+    errorCode: optionalText('errorCode', outcome.errorCode),
+    errorMessage: clippedText('errorMessage', outcome.errorMessage),
+    durationMs: Math.round(durationMs),
+    instances,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Cursor: base64url of [at, seq], the keyset position of the last item returned.
+
+function encodeCursor(at: number, seq: number): string {
+  return Buffer.from(JSON.stringify([at, seq]), 'utf8').toString('base64url');
+}
+
+function decodeCursor(cursor: string): { at: number; seq: number } {
+  const invalid = new TypeError('audit: invalid activity cursor');
+  if (cursor.length > 128 || !/^[A-Za-z0-9_-]+$/.test(cursor)) throw invalid;
+  let value: unknown;
+  try {
+    value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    throw invalid;
+  }
+  if (!Array.isArray(value) || value.length !== 2) throw invalid;
+  const [at, seq] = value as unknown[];
+  if (!Number.isSafeInteger(at) || !Number.isSafeInteger(seq)) throw invalid;
+  return { at: at as number, seq: seq as number };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Activity query
+
+function buildListQuery(query: ActivityQuery): { where: string[]; params: Record<string, string | number>; limit: number } {
+  if (typeof query !== 'object' || query === null) throw new TypeError('audit: the activity query must be an object');
+  const where: string[] = [];
+  const params: Record<string, string | number> = {};
+  const user = optionalText('user filter', query.user);
+  if (user !== undefined) {
+    params['user'] = user;
+    where.push('user_name = @user');
+  }
+  const regionId = optionalText('regionId filter', query.regionId);
+  if (regionId !== undefined) {
+    params['regionId'] = regionId;
+    where.push('region_id = @regionId');
+  }
+  const instanceId = optionalText('instanceId filter', query.instanceId);
+  if (instanceId !== undefined) {
+    // Matches what the call named, so pending, denied and unknown operations are found too.
+    params['instanceId'] = instanceId;
+    where.push('seq IN (SELECT operation_seq FROM operation_targets WHERE instance_id = @instanceId)');
+  }
+  if (query.action !== undefined) {
+    if (typeof query.action !== 'string' || !isActionName(query.action)) {
+      throw new TypeError('audit: action filter is not an action of the ECS contract');
+    }
+    params['action'] = query.action;
+    where.push('action = @action');
+  }
+  if (query.status !== undefined) {
+    if (!ALL_STATUSES.has(query.status)) throw new TypeError('audit: status filter is not an operation status');
+    params['status'] = query.status;
+    where.push('status = @status');
+  }
+  if (query.from !== undefined) {
+    params['from'] = requireTime('from', query.from);
+    where.push('at >= @from');
+  }
+  if (query.to !== undefined) {
+    params['to'] = requireTime('to', query.to);
+    where.push('at <= @to');
+  }
+  if (query.cursor !== undefined) {
+    if (typeof query.cursor !== 'string') throw new TypeError('audit: invalid activity cursor');
+    const position = decodeCursor(query.cursor);
+    params['cursorAt'] = position.at;
+    params['cursorSeq'] = position.seq;
+    // Strictly after the last item returned, in (at, seq) order: rows written since sort elsewhere or later,
+    // so pages neither repeat nor skip while new operations come in.
+    where.push('(at, seq) < (@cursorAt, @cursorSeq)');
+  }
+  let limit: number = AUDIT_LIMITS.pageSizeDefault;
+  if (query.limit !== undefined) {
+    if (!Number.isInteger(query.limit) || query.limit < 1) throw new TypeError('audit: limit must be a positive integer');
+    limit = Math.min(query.limit, AUDIT_LIMITS.pageSizeMax);
+  }
+  return { where, params, limit };
+}
+
+function groupBySeq<R extends { operation_seq: number }, T>(rows: R[], map: (row: R) => T): Map<number, T[]> {
+  const grouped = new Map<number, T[]>();
+  for (const row of rows) {
+    const list = grouped.get(row.operation_seq);
+    if (list === undefined) grouped.set(row.operation_seq, [map(row)]);
+    else list.push(map(row));
+  }
+  return grouped;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Rows
+
+interface OperationRow {
+  seq: number;
+  id: string;
+  at: number;
+  user_name: string;
+  email: string | null;
+  groups_json: string;
+  client_address: string;
+  action: string;
+  region_id: string;
+  key_pair_name: string | null;
+  options_json: string | null;
+  status: string;
+  completed_at: number | null;
+  http_status: number | null;
+  request_id: string | null;
+  error_code: string | null;
+  error_message: string | null;
+  duration_ms: number | null;
+}
+
+interface TargetRow {
+  operation_seq: number;
+  instance_id: string;
+}
+
+interface OutcomeRow {
+  operation_seq: number;
+  instance_id: string;
+  ok: number;
+  code: string;
+  message: string | null;
+}
+
+interface OpenOperationRow {
+  seq: number;
+  action: string;
+  region_id: string;
+  options_json: string | null;
+  completed_seq: number | null;
+  status: string;
+}
+
+interface PendingRow {
+  instance_id: string;
+  region_id: string;
+  key_pair_name: string | null;
+  user_name: string;
+  completed_at: number | null;
+  at: number;
+  id: string;
+}
+
+function toRecord(row: OperationRow, instanceIds: string[], instances: InstanceOutcome[]): ActivityRecord {
+  return {
+    id: row.id,
+    at: row.at,
+    ...(row.completed_at === null ? {} : { completedAt: row.completed_at }),
+    user: row.user_name,
+    ...(row.email === null ? {} : { email: row.email }),
+    groups: JSON.parse(row.groups_json) as string[],
+    clientAddress: row.client_address,
+    action: row.action as ActionName,
+    regionId: row.region_id,
+    ...(row.key_pair_name === null ? {} : { keyPairName: row.key_pair_name }),
+    instanceIds,
+    ...(row.options_json === null ? {} : { options: JSON.parse(row.options_json) as Record<string, string | number | boolean> }),
+    status: row.status as OperationStatus,
+    ...(row.http_status === null ? {} : { httpStatus: row.http_status }),
+    ...(row.request_id === null ? {} : { requestId: row.request_id }),
+    ...(row.error_code === null ? {} : { errorCode: row.error_code }),
+    ...(row.error_message === null ? {} : { errorMessage: row.error_message }),
+    ...(row.duration_ms === null ? {} : { durationMs: row.duration_ms }),
+    instances,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Opening
+
+/**
+ * Identifies the current process in `operations.writer_process`, so crash recovery never touches intents
+ * this process wrote itself (say, through a second store on the same file). Made on first open, not at import.
+ */
+let processToken: string | undefined;
+function currentProcessToken(): string {
+  processToken ??= randomUUID();
+  return processToken;
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * Opens (creating if needed) the audit database at `path` and brings its schema up to date. `':memory:'` gives
+ * a private in-memory store for tests. Throws AuditUnavailableError if the file cannot be opened or migrated,
+ * so the server fails at start-up rather than at the first action.
+ */
+export function openAuditStore(path: string, options: AuditStoreOptions = {}): AuditStore {
+  if (typeof path !== 'string' || path.length === 0) throw new TypeError('audit: the database path must be a non-empty string');
+  const now = options.now ?? Date.now;
+  const busyTimeoutMs = options.busyTimeoutMs ?? 5000;
+  const inMemory = path === ':memory:';
+  let db: Database.Database;
+  try {
+    if (!inMemory) mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    const isNew = !inMemory && !existsSync(path);
+    db = new Database(path, { timeout: busyTimeoutMs });
+    // The trail names people and their e-mail addresses: owner-only, like the folder. SQLite gives the -wal
+    // and -shm files the main file's permissions.
+    if (isNew) chmodSync(path, 0o600);
+  } catch (error) {
+    throw new AuditUnavailableError(`audit database ${path} cannot be opened: ${messageOf(error)}`, { cause: error });
+  }
+  try {
+    configure(db, busyTimeoutMs);
+    migrate(db);
+    const identity = inMemory ? undefined : statSync(path);
+    return new SqliteAuditStore(db, path, identity && { dev: identity.dev, ino: identity.ino }, now(), currentProcessToken());
+  } catch (error) {
+    db.close();
+    if (error instanceof AuditUnavailableError) throw error;
+    throw new AuditUnavailableError(`audit database ${path} cannot be prepared: ${messageOf(error)}`, { cause: error });
+  }
+}
+
+function configure(db: Database.Database, busyTimeoutMs: number): void {
+  // WAL: readers (the activity page, pending()) never block the writer, and a commit is one append to the
+  // log. synchronous=FULL: every commit is fsynced before it returns — with NORMAL, WAL may lose the last
+  // commits on power loss, i.e. an intent whose action ECS already carried out would vanish. Audit writes are
+  // human-paced (a few per click), so the fsync costs nothing that matters (PRODUCT.md: audited "durably").
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = FULL');
+  db.pragma('foreign_keys = ON');
+  db.pragma(`busy_timeout = ${Math.max(0, Math.floor(busyTimeoutMs))}`);
+  // The file is data, not code: never run functions named by the schema itself.
+  db.pragma('trusted_schema = OFF');
+}
+
+function migrate(db: Database.Database): void {
+  const step = db.transaction(() => {
+    // Read inside the (immediate) transaction: two processes opening at once migrate one after the other.
+    const version = db.pragma('user_version', { simple: true }) as number;
+    if (version > MIGRATIONS.length) {
+      throw new AuditUnavailableError(
+        `audit database schema version ${version} is newer than this proxy understands (${AUDIT_SCHEMA_VERSION}); refusing to touch it`,
+      );
+    }
+    const next = MIGRATIONS[version];
+    if (next === undefined) return false;
+    db.exec(next);
+    db.pragma(`user_version = ${version + 1}`);
+    return true;
+  });
+  while (step.immediate()) {
+    // One migration per transaction until the schema is current.
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// The store
+
+const SELECT_OPERATION_COLUMNS = `seq, id, at, user_name, email, groups_json, client_address, action, region_id,
+  key_pair_name, options_json, status, completed_at, http_status, request_id, error_code, error_message, duration_ms`;
+
+function prepareStatements(db: Database.Database) {
+  return {
+    tick: db.prepare<[], { value: number }>('UPDATE event_clock SET value = value + 1 WHERE id = 1 RETURNING value'),
+    probe: db.prepare('UPDATE event_clock SET value = value WHERE id = 1'),
+    insertOperation: db.prepare(
+      `INSERT INTO operations (seq, id, at, user_name, email, groups_json, client_address, action, region_id,
+         key_pair_name, options_json, status, completed_seq, completed_at, error_message, writer_process)
+       VALUES (@seq, @id, @at, @user, @email, @groups, @clientAddress, @action, @regionId,
+         @keyPairName, @options, @status, @completedSeq, @completedAt, @errorMessage, @writer)`,
+    ),
+    insertTarget: db.prepare('INSERT INTO operation_targets (operation_seq, position, instance_id) VALUES (?, ?, ?)'),
+    findOperation: db.prepare<[string], OpenOperationRow>(
+      'SELECT seq, action, region_id, options_json, completed_seq, status FROM operations WHERE id = ?',
+    ),
+    updateOutcome: db.prepare(
+      `UPDATE operations SET status = @status, completed_seq = @completedSeq, completed_at = @at,
+         http_status = @httpStatus, request_id = @requestId, error_code = @errorCode, error_message = @errorMessage,
+         duration_ms = @durationMs
+       WHERE seq = @seq`,
+    ),
+    insertOutcome: db.prepare(
+      'INSERT INTO instance_outcomes (operation_seq, position, instance_id, ok, code, message) VALUES (?, ?, ?, ?, ?, ?)',
+    ),
+    // The completion stamp only grows, so a later attach always wins.
+    markAttached: db.prepare(
+      `INSERT INTO activation_state (region_id, instance_id, attach_seq, attach_operation_seq) VALUES (?, ?, ?, ?)
+       ON CONFLICT (region_id, instance_id) DO UPDATE SET
+         attach_seq = excluded.attach_seq, attach_operation_seq = excluded.attach_operation_seq
+       WHERE activation_state.attach_seq IS NULL OR excluded.attach_seq > activation_state.attach_seq`,
+    ),
+    // Reboots may complete out of order; the latest *begun* one counts, so keep the maximum.
+    markActivated: db.prepare(
+      `INSERT INTO activation_state (region_id, instance_id, activate_seq) VALUES (?, ?, ?)
+       ON CONFLICT (region_id, instance_id) DO UPDATE SET activate_seq = excluded.activate_seq
+       WHERE activation_state.activate_seq IS NULL OR excluded.activate_seq > activation_state.activate_seq`,
+    ),
+    pending: db.prepare<[string], PendingRow>(
+      `SELECT s.instance_id, s.region_id, o.key_pair_name, o.user_name, o.completed_at, o.at, o.id
+       FROM activation_state s JOIN operations o ON o.seq = s.attach_operation_seq
+       WHERE s.region_id = ? AND s.attach_seq IS NOT NULL
+         AND (s.activate_seq IS NULL OR s.attach_seq > s.activate_seq)
+       ORDER BY s.instance_id`,
+    ),
+    targetsOf: db.prepare<[string], TargetRow>(
+      `SELECT operation_seq, instance_id FROM operation_targets
+       WHERE operation_seq IN (SELECT value FROM json_each(?)) ORDER BY operation_seq, position`,
+    ),
+    outcomesOf: db.prepare<[string], OutcomeRow>(
+      `SELECT operation_seq, instance_id, ok, code, message FROM instance_outcomes
+       WHERE operation_seq IN (SELECT value FROM json_each(?)) ORDER BY operation_seq, position`,
+    ),
+    recover: db.prepare<[string, string, number]>(
+      `UPDATE operations SET status = 'unknown', error_message = ?
+       WHERE status = 'pending' AND writer_process <> ? AND at < ?`,
+    ),
+  };
+}
+
+class SqliteAuditStore implements AuditStore {
+  private readonly statements: ReturnType<typeof prepareStatements>;
+  private readonly intentTx: Database.Transaction<(intent: CleanIntent, status: 'pending' | 'denied', reason: string | null) => string>;
+  private readonly outcomeTx: Database.Transaction<(id: string, outcome: CleanOutcome) => void>;
+  /** The activity query's SQL depends on which filters are set; prepare each shape once. */
+  private readonly listStatements = new Map<string, Database.Statement<Record<string, string | number>, OperationRow>>();
+
+  constructor(
+    private readonly db: Database.Database,
+    private readonly path: string,
+    private readonly fileIdentity: { dev: number; ino: number } | undefined,
+    openedAt: number,
+    private readonly writerProcess: string,
+  ) {
+    const s = prepareStatements(db);
+    this.statements = s;
+
+    const nextSeq = (): number => {
+      const row = s.tick.get();
+      if (row === undefined) throw new Error('audit: the event clock row is missing');
+      return row.value;
+    };
+
+    this.intentTx = db.transaction((intent: CleanIntent, status: 'pending' | 'denied', reason: string | null): string => {
+      const seq = nextSeq();
+      const id = randomUUID();
+      s.insertOperation.run({
+        seq,
+        id,
+        at: intent.at,
+        user: intent.user,
+        email: intent.email ?? null,
+        groups: intent.groupsJson,
+        clientAddress: intent.clientAddress,
+        action: intent.action,
+        regionId: intent.regionId,
+        keyPairName: intent.keyPairName ?? null,
+        options: intent.optionsJson ?? null,
+        status,
+        // A refusal is final the moment it is made.
+        completedSeq: status === 'denied' ? seq : null,
+        completedAt: status === 'denied' ? intent.at : null,
+        errorMessage: reason,
+        writer: this.writerProcess,
+      });
+      intent.instanceIds.forEach((instanceId, position) => s.insertTarget.run(seq, position, instanceId));
+      return id;
+    });
+
+    this.outcomeTx = db.transaction((id: string, outcome: CleanOutcome): void => {
+      const op = s.findOperation.get(id);
+      if (op === undefined) throw new TypeError(`audit: no operation with id "${id.slice(0, 80)}"`);
+      // Still open means never completed: a row that recovery marked 'unknown' may still get its real outcome
+      // from a process that outlived the restart. Denials are final.
+      if (op.completed_seq !== null || op.status === 'denied') {
+        throw new TypeError(`audit: operation ${id} already has its outcome`);
+      }
+      const completedSeq = nextSeq();
+      s.updateOutcome.run({
+        seq: op.seq,
+        status: outcome.status,
+        completedSeq,
+        at: outcome.at,
+        httpStatus: outcome.httpStatus ?? null,
+        requestId: outcome.requestId ?? null,
+        errorCode: outcome.errorCode ?? null,
+        errorMessage: outcome.errorMessage ?? null,
+        durationMs: outcome.durationMs,
+      });
+      outcome.instances.forEach((item, position) =>
+        s.insertOutcome.run(op.seq, position, item.instanceId, item.ok ? 1 : 0, item.code, item.message ?? null),
+      );
+      this.updateActivation(op, completedSeq, outcome);
+    });
+
+    // Crash survival: an intent still 'pending' that an earlier process wrote before this store opened can no
+    // longer get its outcome from that process. Say so rather than leave it looking in flight forever.
+    this.guard('crash recovery', () => s.recover.run(UNKNOWN_OUTCOME_MESSAGE, writerProcess, openedAt));
+  }
+
+  /**
+   * Pending activation (PRODUCT.md step 8), kept per (region, instance). An attach counts from the moment it
+   * was confirmed (its completion stamp); a reboot/start counts from the moment it was requested (its begin
+   * stamp). So only a reboot or start *requested after* ECS confirmed the attach clears it — one that was
+   * already under way when the key landed may not have picked the key up, and forgetting a pending instance
+   * is the failure this feature exists to prevent. Dry runs change nothing (ecs-api.md §6.3).
+   */
+  private updateActivation(op: OpenOperationRow, completedSeq: number, outcome: CleanOutcome): void {
+    const options = op.options_json === null ? {} : (JSON.parse(op.options_json) as Record<string, unknown>);
+    if (options['DryRun'] === true) return;
+    const isAttach = op.action === 'AttachKeyPair';
+    const isActivation = ACTIVATING_ACTIONS.has(op.action as ActionName);
+    if (!isAttach && !isActivation) return;
+    for (const item of outcome.instances) {
+      if (!item.ok || !InstanceId.safeParse(item.instanceId).success) continue;
+      if (isAttach) this.statements.markAttached.run(op.region_id, item.instanceId, completedSeq, op.seq);
+      else this.statements.markActivated.run(op.region_id, item.instanceId, op.seq);
+    }
+  }
+
+  /** Runs a database step; any failure of the database (closed, locked, read-only, gone) becomes unavailability. */
+  private guard<T>(what: string, step: () => T): T {
+    try {
+      return step();
+    } catch (error) {
+      if (error instanceof AuditUnavailableError) throw error;
+      if (error instanceof TypeError && error.message.startsWith('audit:')) throw error;
+      throw new AuditUnavailableError(`audit ${what} failed: ${messageOf(error)}`, { cause: error });
+    }
+  }
+
+  /**
+   * SQLite keeps writing to a file that was deleted or replaced under it (an unlinked inode), so such writes
+   * would "succeed" into a file nobody will ever read. Check that the path still names the file we opened.
+   */
+  private assertFileIntact(): void {
+    if (this.fileIdentity === undefined) return;
+    let current: Stats;
+    try {
+      current = statSync(this.path);
+    } catch (error) {
+      throw new AuditUnavailableError(`audit database ${this.path} is gone: ${messageOf(error)}`, { cause: error });
+    }
+    if (current.dev !== this.fileIdentity.dev || current.ino !== this.fileIdentity.ino) {
+      throw new AuditUnavailableError(`audit database ${this.path} was replaced while open`);
+    }
+  }
+
+  begin(intent: AuditIntent): string {
+    const clean = validateIntent(intent);
+    return this.guard('intent write', () => {
+      this.assertFileIntact();
+      return this.intentTx.immediate(clean, 'pending', null);
+    });
+  }
+
+  complete(id: string, outcome: AuditOutcome): void {
+    requireText('operation id', id);
+    const clean = validateOutcome(outcome);
+    this.guard('outcome write', () => {
+      this.assertFileIntact();
+      this.outcomeTx.immediate(id, clean);
+    });
+  }
+
+  recordDenied(intent: AuditIntent, reason: string): void {
+    const clean = validateIntent(intent);
+    const why = requireText('reason', reason);
+    this.guard('denial write', () => {
+      this.assertFileIntact();
+      this.intentTx.immediate(clean, 'denied', why);
+    });
+  }
+
+  list(query: ActivityQuery): ActivityPage {
+    const { where, params, limit } = buildListQuery(query);
+    return this.guard('activity read', () => {
+      const sql = `SELECT ${SELECT_OPERATION_COLUMNS} FROM operations
+        ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
+        ORDER BY at DESC, seq DESC LIMIT @limitPlusOne`;
+      let statement = this.listStatements.get(sql);
+      if (statement === undefined) {
+        statement = this.db.prepare<Record<string, string | number>, OperationRow>(sql);
+        this.listStatements.set(sql, statement);
+      }
+      // One row beyond the page tells whether there is a next page.
+      const rows = statement.all({ ...params, limitPlusOne: limit + 1 });
+      const page = rows.slice(0, limit);
+      const seqs = JSON.stringify(page.map((r) => r.seq));
+      const targets = groupBySeq(this.statements.targetsOf.all(seqs), (t) => t.instance_id);
+      const outcomes = groupBySeq(this.statements.outcomesOf.all(seqs), (o): InstanceOutcome => ({
+        InstanceId: o.instance_id,
+        ok: o.ok === 1,
+        Code: o.code,
+        ...(o.message === null ? {} : { Message: o.message }),
+      }));
+      const items = page.map((row) => toRecord(row, targets.get(row.seq) ?? [], outcomes.get(row.seq) ?? []));
+      const last = page[page.length - 1];
+      return { items, nextCursor: rows.length > limit && last !== undefined ? encodeCursor(last.at, last.seq) : null };
+    });
+  }
+
+  pending(regionId: string): PendingActivation[] {
+    const region = requireText('regionId', regionId);
+    return this.guard('pending read', () =>
+      this.statements.pending.all(region).map((row) => ({
+        InstanceId: row.instance_id,
+        regionId: row.region_id,
+        keyPairName: row.key_pair_name ?? '',
+        user: row.user_name,
+        at: row.completed_at ?? row.at,
+        operationId: row.id,
+      })),
+    );
+  }
+
+  check(): boolean {
+    try {
+      this.assertFileIntact();
+      // A write inside a transaction that is rolled back: proves the write lock can be taken and the file is
+      // not read-only, without changing anything.
+      this.db.exec('BEGIN IMMEDIATE');
+      try {
+        this.statements.probe.run();
+      } finally {
+        this.db.exec('ROLLBACK');
+      }
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+}
