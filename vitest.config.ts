@@ -1,15 +1,25 @@
+import react from '@vitejs/plugin-react';
 import { defineConfig } from 'vitest/config';
 
-// Unit and integration tests sit next to their code (STYLE.md habit 8). Server-side suites run in Node;
-// web suites opt into jsdom with a `// @vitest-environment jsdom` docblock or through the web project.
+// Tests sit next to their code (STYLE.md habit 8). Server-side suites run in Node; the web app's run in
+// jsdom with msw answering /api over the simulator (web/test/setup.ts).
 export default defineConfig({
+  plugins: [react()],
   test: {
     globals: true,
-    include: ['ecs/**/*.test.ts', 'api-proxy/**/*.test.ts', 'web/**/*.test.{ts,tsx}', 'scripts/**/*.test.ts'],
-    environment: 'node',
     pool: 'forks',
     maxWorkers: 2,
     testTimeout: 20_000,
     hookTimeout: 30_000,
+    projects: [
+      {
+        extends: true,
+        test: { name: 'server', include: ['ecs/**/*.test.ts', 'api-proxy/**/*.test.ts', 'scripts/**/*.test.ts'], environment: 'node' },
+      },
+      {
+        extends: true,
+        test: { name: 'web', include: ['web/**/*.test.{ts,tsx}'], environment: 'jsdom', setupFiles: ['web/test/setup.ts'] },
+      },
+    ],
   },
 });

@@ -5,6 +5,10 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { InstanceId, KeyPairName, RegionId, isActionName } from '../ecs/contract';
 import type { ActionName } from '../ecs/contract';
+import type { ActivityPage, ActivityRecord, InstanceOutcome, OperationStatus, PendingActivation } from '../ecs/console-api';
+
+// The shapes the store returns are the console API's (ecs/console-api.ts), so the web app reads exactly these.
+export type { ActivityPage, ActivityRecord, InstanceOutcome, OperationStatus, PendingActivation };
 
 /**
  * The durable audit trail (PRODUCT.md safety rules: "Every mutating call is audited before and after,
@@ -47,14 +51,7 @@ export interface AuditIntent {
   options?: Record<string, string | number | boolean>;
 }
 
-export type OperationStatus = 'pending' | 'succeeded' | 'partial' | 'failed' | 'unknown' | 'denied';
 
-export interface InstanceOutcome {
-  InstanceId: string;
-  ok: boolean;
-  Code: string;
-  Message?: string;
-}
 
 export interface AuditOutcome {
   at: number;
@@ -69,27 +66,6 @@ export interface AuditOutcome {
   instances: InstanceOutcome[];
 }
 
-export interface ActivityRecord {
-  id: string;
-  at: number;
-  completedAt?: number;
-  user: string;
-  email?: string;
-  groups: string[];
-  clientAddress: string;
-  action: ActionName;
-  regionId: string;
-  keyPairName?: string;
-  instanceIds: string[];
-  options?: Record<string, string | number | boolean>;
-  status: OperationStatus;
-  httpStatus?: number;
-  requestId?: string;
-  errorCode?: string;
-  errorMessage?: string;
-  durationMs?: number;
-  instances: InstanceOutcome[];
-}
 
 export interface ActivityQuery {
   user?: string;
@@ -107,22 +83,7 @@ export interface ActivityQuery {
   cursor?: string;
 }
 
-export interface ActivityPage {
-  items: ActivityRecord[];
-  nextCursor: string | null;
-}
 
-export interface PendingActivation {
-  InstanceId: string;
-  regionId: string;
-  keyPairName: string;
-  /** Who attached the key pair. */
-  user: string;
-  /** When the attach was confirmed (the attach's outcome time). */
-  at: number;
-  /** The attach operation. */
-  operationId: string;
-}
 
 /** The audit trail cannot be read or written; the caller must refuse the action (PRODUCT.md safety rules). */
 export class AuditUnavailableError extends Error {
@@ -591,7 +552,7 @@ function toRecord(row: OperationRow, instanceIds: string[], instances: InstanceO
     ...(row.email === null ? {} : { email: row.email }),
     groups: JSON.parse(row.groups_json) as string[],
     clientAddress: row.client_address,
-    action: row.action as ActionName,
+    action: row.action,
     regionId: row.region_id,
     ...(row.key_pair_name === null ? {} : { keyPairName: row.key_pair_name }),
     instanceIds,

@@ -1,82 +1,21 @@
-import { isResultOk, type ActionName } from '../ecs/contract';
-import type { InstanceOutcome, OperationStatus } from './audit';
+import type { ActionName } from '../ecs/contract';
+import { readEcsAnswer, type ReadOutcome } from '../ecs/outcomes';
 import type { UpstreamOutcome } from './upstream/ecs-client';
 
 /**
- * What a mutating call did to each instance, read from ECS's answer for the audit trail (PRODUCT.md step 9)
- * and for pending activation (step 8). AttachKeyPair and the batch calls answer per instance and can partly
- * succeed (ecs-api.md §0.3, §6.3); the single Reboot/StartInstance calls succeed or fail as a whole.
+ * The audit's view of an upstream outcome: ECS's answer read per instance (ecs/outcomes.ts), or, when no
+ * answer came, every instance marked with the proxy's reason.
  */
-export function readOutcome(
-  action: ActionName,
-  instanceIds: readonly string[],
-  outcome: UpstreamOutcome,
-): { status: Exclude<OperationStatus, 'pending' | 'denied'>; instances: InstanceOutcome[]; errorCode?: string; errorMessage?: string; requestId?: string } {
-  if (outcome.kind !== 'response') {
-    // 'unknown': the call may have reached ECS; 'unreachable': it did not. Either way no instance is known to
-    // have changed, but only 'unreachable' is a plain failure.
-    const status = outcome.kind === 'unknown' ? 'unknown' : 'failed';
-    const code = outcome.kind === 'unknown' ? 'Proxy.OutcomeUnknown' : 'Proxy.UpstreamUnreachable';
-    return {
-      status,
-      errorCode: code,
-      errorMessage: outcome.reason,
-      instances: instanceIds.map((InstanceId) => ({ InstanceId, ok: false, Code: code, Message: outcome.reason })),
-    };
-  }
-  const body = outcome.body;
-  const requestId = typeof body['RequestId'] === 'string' ? body['RequestId'] : undefined;
-  if (outcome.status < 200 || outcome.status >= 300) {
-    const code = typeof body['Code'] === 'string' ? body['Code'] : `HTTP ${outcome.status}`;
-    const message = typeof body['Message'] === 'string' ? body['Message'] : undefined;
-    return {
-      status: 'failed',
-      requestId,
-      errorCode: code,
-      errorMessage: message,
-      instances: instanceIds.map((InstanceId) => ({ InstanceId, ok: false, Code: code, ...(message === undefined ? {} : { Message: message }) })),
-    };
-  }
-  const perInstance = perInstanceResults(action, body);
-  const instances =
-    perInstance ??
-    // Single-instance calls: HTTP 2xx means the instance accepted the request.
-    instanceIds.map((InstanceId) => ({ InstanceId, ok: true, Code: '200' }));
-  const okCount = instances.filter((i) => i.ok).length;
-  const status = okCount === instances.length ? 'succeeded' : okCount === 0 ? 'failed' : 'partial';
-  return { status, requestId, instances };
-}
-
-function perInstanceResults(action: ActionName, body: Record<string, unknown>): InstanceOutcome[] | undefined {
-  if (action === 'AttachKeyPair') {
-    const results = nestedArray(body, 'Results', 'Result');
-    return results.map((r) => ({
-      InstanceId: text(r['InstanceId']),
-      ok: isResultOk({ Code: r['Code'], Success: r['Success'] }),
-      Code: text(r['Code']),
-      ...(typeof r['Message'] === 'string' ? { Message: r['Message'] } : {}),
-    }));
-  }
-  if (action === 'RebootInstances' || action === 'StartInstances') {
-    const responses = nestedArray(body, 'InstanceResponses', 'InstanceResponse');
-    return responses.map((r) => ({
-      InstanceId: text(r['InstanceId']),
-      ok: text(r['Code']) === '200',
-      Code: text(r['Code']),
-      ...(typeof r['Message'] === 'string' ? { Message: r['Message'] } : {}),
-    }));
-  }
-  return undefined;
-}
-
-function nestedArray(body: Record<string, unknown>, wrapper: string, item: string): Record<string, unknown>[] {
-  const outer = body[wrapper];
-  if (typeof outer !== 'object' || outer === null) return [];
-  const list = (outer as Record<string, unknown>)[item];
-  return Array.isArray(list) ? list.filter((x): x is Record<string, unknown> => typeof x === 'object' && x !== null) : [];
-}
-
-/** ECS sends codes as strings or numbers (ecs-api.md §0.1); anything else is not a code. */
-function text(value: unknown): string {
-  return typeof value === 'string' || typeof value === 'number' ? String(value) : '';
+export function readOutcome(action: ActionName, instanceIds: readonly string[], outcome: UpstreamOutcome): ReadOutcome {
+  if (outcome.kind === 'response') return readEcsAnswer(action, instanceIds, outcome.status, outcome.body);
+  // 'unknown': the call may have reached ECS; 'unreachable': it did not. Either way no instance is known to
+  // have changed, but only 'unreachable' is a plain failure.
+  const status = outcome.kind === 'unknown' ? 'unknown' : 'failed';
+  const code = outcome.kind === 'unknown' ? 'Proxy.OutcomeUnknown' : 'Proxy.UpstreamUnreachable';
+  return {
+    status,
+    errorCode: code,
+    errorMessage: outcome.reason,
+    instances: instanceIds.map((InstanceId) => ({ InstanceId, ok: false, Code: code, Message: outcome.reason })),
+  };
 }

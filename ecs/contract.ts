@@ -1,4 +1,7 @@
 import { z } from 'zod';
+import { LIMITS } from './wire';
+
+export { ECS_API_VERSION, LIMITS, isResultOk, isTrue, toCount } from './wire';
 
 /**
  * The ECS contract: for every action the console uses, the request and response schemas with wire names
@@ -11,20 +14,6 @@ import { z } from 'zod';
  * query form back (the simulator's door), and both are checked against the same schema.
  */
 
-export const ECS_API_VERSION = '2014-05-26';
-
-/** Limits from ecs-api.md §0.2, §0.5, §6.3, §6.4. */
-export const LIMITS = {
-  attachInstanceIds: 50,
-  describeInstancesIds: 100,
-  batchInstanceIds: 100,
-  describeInstancesPageSize: 100,
-  describeKeyPairsPageSize: 50,
-  describeInstanceStatusPageSize: 50,
-  statusInstanceIds: 100,
-  tags: 20,
-} as const;
-
 // ---------------------------------------------------------------------------------------------------------
 // Loose wire scalars (ecs-api.md §0.1): declared strings that real responses send as numbers or booleans.
 
@@ -34,22 +23,6 @@ export const LooseCount = z.union([z.number(), z.string()]);
 export const LooseFlag = z.union([z.boolean(), z.string()]);
 /** A result code that may arrive as `200` or `"200"`. */
 export const LooseCode = z.union([z.string(), z.number()]);
-
-/** `Number(x)`, with absent or unparsable values as 0 (§2.2's defensive parse). */
-export function toCount(value: unknown): number {
-  const n = Number(value ?? 0);
-  return Number.isFinite(n) ? n : 0;
-}
-
-/** `String(x) === "true"`, case-insensitive (§2.2). */
-export function isTrue(value: unknown): boolean {
-  return String(value).toLowerCase() === 'true';
-}
-
-/** A per-instance result succeeded: Code "200" and, where present, Success "true" (§2.2). */
-export function isResultOk(result: { Code: unknown; Success?: unknown }): boolean {
-  return String(result.Code) === '200' && (result.Success === undefined || isTrue(result.Success));
-}
 
 // ---------------------------------------------------------------------------------------------------------
 // Field schemas shared by several actions.

@@ -1,47 +1,34 @@
-import { StrictMode, useEffect, useState } from 'react';
+import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
+import { App } from './app/app';
+import { createI18n } from './app/i18n';
+import { explainError } from './lib/error-text';
+import { publishToast } from './lib/notifications';
+import { createQueryClient } from './lib/query-client';
 
-/**
- * The console's entry point. Until the operator UI lands (issue 4) it shows who the proxy says you are and
- * whether it talks to the simulated or the live ECS, which is enough to see that `npm start` works end to end.
- */
-interface Session {
-  user: string;
-  groups: string[];
-  allowedActions: string[];
-  mode: 'sim' | 'live';
-}
-
-function App() {
-  const [session, setSession] = useState<Session | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  useEffect(() => {
-    fetch('/api/session')
-      .then(async (res) => {
-        if (!res.ok) throw new Error(`HTTP ${res.status}`);
-        setSession((await res.json()) as Session);
-      })
-      .catch((e: unknown) => setError(e instanceof Error ? e.message : String(e)));
-  }, []);
-  return (
-    <main style={{ fontFamily: 'system-ui, sans-serif', padding: 24 }}>
-      <h1>ECS Key Pair Console</h1>
-      {error && <p role="alert">The proxy did not answer: {error}</p>}
-      {session && (
-        <p>
-          Signed in as <strong>{session.user}</strong> · {session.mode === 'sim' ? 'Simulated ECS' : 'Live ECS'} ·{' '}
-          {session.allowedActions.length} actions allowed
-        </p>
-      )}
-    </main>
-  );
-}
-
-const root = document.getElementById('root');
-if (root) {
+async function start(): Promise<void> {
+  // msw answers /api in the browser only for `npm run dev:mock`; the production build drops this branch and
+  // never contains msw (issue 4 §1).
+  if (import.meta.env.VITE_API_MOCKING === 'true') {
+    const { startMockWorker } = await import('./mocks/browser');
+    await startMockWorker();
+  }
+  const i18n = await createI18n();
+  const queryClient = createQueryClient(({ error, context }) => {
+    const message = explainError(i18n.t.bind(i18n), error);
+    publishToast({
+      severity: 'error',
+      message: i18n.t(context === 'refresh' ? 'toast.refreshFailed' : 'toast.actionFailed', { message }),
+      requestId: error.requestId,
+    });
+  });
+  const root = document.getElementById('root');
+  if (!root) throw new Error('index.html has no #root');
   createRoot(root).render(
     <StrictMode>
-      <App />
+      <App queryClient={queryClient} i18n={i18n} />
     </StrictMode>,
   );
 }
+
+void start();

@@ -1,0 +1,3 @@
+export default function RegionPage(_props: { regionId: string }) {
+  return null;
+}

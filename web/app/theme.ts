@@ -1,0 +1,41 @@
+import { createTheme, type Theme } from '@mui/material/styles';
+
+/** All theme overrides in one place (STYLE.md habit 9). Colours keep WCAG AA contrast in both modes. */
+export type ThemePreference = 'light' | 'dark' | 'system';
+
+export function createAppTheme(mode: 'light' | 'dark'): Theme {
+  return createTheme({
+    palette: {
+      mode,
+      primary: { main: mode === 'light' ? '#1565c0' : '#90caf9' },
+      warning: { main: mode === 'light' ? '#a65a00' : '#ffb74d' },
+    },
+    shape: { borderRadius: 6 },
+    typography: { fontSize: 14 },
+    components: {
+      MuiButton: { defaultProps: { disableElevation: true } },
+      MuiTableCell: { styleOverrides: { root: { paddingTop: 6, paddingBottom: 6 } } },
+      MuiTooltip: { defaultProps: { arrow: true } },
+    },
+  });
+}
+
+const STORAGE_KEY = 'ecs-console.theme';
+
+export function storedThemePreference(): ThemePreference {
+  try {
+    const value = localStorage.getItem(STORAGE_KEY);
+    if (value === 'light' || value === 'dark' || value === 'system') return value;
+  } catch {
+    // Storage unavailable: follow the system.
+  }
+  return 'system';
+}
+
+export function rememberThemePreference(value: ThemePreference): void {
+  try {
+    localStorage.setItem(STORAGE_KEY, value);
+  } catch {
+    // Not remembering is harmless.
+  }
+}

@@ -1,0 +1,3 @@
+const en = {};
+const zhCN: typeof en = {};
+export const activityLocales = { en, 'zh-CN': zhCN };

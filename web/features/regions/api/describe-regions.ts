@@ -1,0 +1,14 @@
+import { queryOptions } from '@tanstack/react-query';
+import { ecsCall } from '../../../lib/api-client';
+
+/** DescribeRegions with names in the UI language (ecs-api.md §3.1: LocalName follows AcceptLanguage). */
+export const regionQueries = {
+  all: () => ['ecs', 'regions'] as const,
+  list: (language: 'en' | 'zh-CN') =>
+    queryOptions({
+      queryKey: [...regionQueries.all(), language] as const,
+      queryFn: ({ signal }) => ecsCall('DescribeRegions', { AcceptLanguage: language === 'zh-CN' ? 'zh-CN' : 'en-US' }, signal),
+      select: (body) => (body.Regions?.Region ?? []).map((r) => ({ RegionId: r.RegionId, LocalName: r.LocalName })),
+      staleTime: 60 * 60_000,
+    }),
+};

@@ -1,0 +1,45 @@
+import Alert from '@mui/material/Alert';
+import MenuItem from '@mui/material/MenuItem';
+import TextField from '@mui/material/TextField';
+import { useQuery } from '@tanstack/react-query';
+import { useTranslation } from 'react-i18next';
+import { regionQueries } from '../api/describe-regions';
+
+export interface RegionPickerProps {
+  value: string | undefined;
+  onChange: (regionId: string) => void;
+}
+
+/** Region picker with names in the UI language (issue 4 §3). */
+export function RegionPicker({ value, onChange }: RegionPickerProps) {
+  const { t, i18n } = useTranslation('regions');
+  const language = i18n.language === 'zh-CN' ? 'zh-CN' : 'en';
+  const regions = useQuery(regionQueries.list(language));
+  if (regions.isError) {
+    return (
+      <Alert severity="error" role="alert">
+        {t('loadFailed', { message: regions.error.message })}
+      </Alert>
+    );
+  }
+  const options = regions.data ?? [];
+  const known = value !== undefined && options.some((r) => r.RegionId === value);
+  return (
+    <TextField
+      select
+      size="small"
+      label={t('label')}
+      value={known ? value : ''}
+      onChange={(event) => onChange(event.target.value)}
+      sx={{ minWidth: 240 }}
+      disabled={regions.isPending}
+      slotProps={{ select: { displayEmpty: false } }}
+    >
+      {options.map((region) => (
+        <MenuItem key={region.RegionId} value={region.RegionId}>
+          {region.LocalName} ({region.RegionId})
+        </MenuItem>
+      ))}
+    </TextField>
+  );
+}

@@ -1,0 +1,62 @@
+/**
+ * The one error type of the web app (registered with TanStack Query in query-client.ts). It carries ECS's
+ * envelope as data (STYLE.md habit 6): the code to explain, the message, and the RequestId that a support
+ * ticket needs. `status` 0 means the network failed before any answer.
+ */
+export class ApiError extends Error {
+  readonly status: number;
+  readonly code: string;
+  readonly requestId: string | undefined;
+  /** From `x-acs-retry-after` (milliseconds, as the official SDK reads it) on throttling answers. */
+  readonly retryAfterMs: number | undefined;
+
+  constructor(init: { status: number; code: string; message: string; requestId?: string | undefined; retryAfterMs?: number | undefined }) {
+    super(init.message);
+    this.name = 'ApiError';
+    this.status = init.status;
+    this.code = init.code;
+    this.requestId = init.requestId;
+    this.retryAfterMs = init.retryAfterMs;
+  }
+
+  get isNetwork(): boolean {
+    return this.status === 0;
+  }
+
+  /** ECS throttles per API, region and minute (ecs-api.md §13); the proxy passes the answer through. */
+  get isThrottling(): boolean {
+    return /^(Throttling|Rejected\.Throttling)/.test(this.code);
+  }
+
+  get isPermission(): boolean {
+    return this.code === 'Proxy.Forbidden' || /^(Forbidden|NoPermission)/.test(this.code);
+  }
+
+  static async fromResponse(res: Response): Promise<ApiError> {
+    const retryAfter = Number(res.headers.get('x-acs-retry-after'));
+    const retryAfterMs = Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter : undefined;
+    let body: unknown;
+    try {
+      body = await res.json();
+    } catch {
+      body = undefined;
+    }
+    // The envelope {RequestId, Code, Message} (ecs/errors.ts), checked by hand so zod stays out of the
+    // browser's first load.
+    const envelope = typeof body === 'object' && body !== null ? (body as Record<string, unknown>) : {};
+    if (typeof envelope['Code'] === 'string' && typeof envelope['Message'] === 'string') {
+      return new ApiError({
+        status: res.status,
+        code: envelope['Code'],
+        message: envelope['Message'],
+        requestId: typeof envelope['RequestId'] === 'string' ? envelope['RequestId'] : undefined,
+        retryAfterMs,
+      });
+    }
+    return new ApiError({ status: res.status, code: `HTTP.${res.status}`, message: res.statusText || `HTTP ${res.status}` });
+  }
+
+  static network(cause: unknown): ApiError {
+    return new ApiError({ status: 0, code: 'Network', message: cause instanceof Error ? cause.message : 'Network error' });
+  }
+}

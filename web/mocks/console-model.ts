@@ -1,0 +1,138 @@
+import type { z } from 'zod';
+import type { ActivityPage, ActivityRecord, PendingActivation, Session } from '../../ecs/console-api';
+import { actions, isActionName, RegionId, toWire, type ActionName } from '../../ecs/contract';
+import { readEcsAnswer } from '../../ecs/outcomes';
+import { createSimulator, type Simulator } from '../../ecs/sim/simulator';
+
+/**
+ * The proxy's API as a plain in-memory module over the simulator (STYLE.md: handlers stay a thin adapter over
+ * a plain module). It follows the proxy's rules that the UI depends on (allowlist, strict parameters, RegionId
+ * routing for Reboot/StartInstance, per-action permission, audit and pending activation) without signing,
+ * since nothing leaves the browser. The same module serves `npm run dev:mock` and the component tests.
+ */
+
+export interface ConsoleAnswer {
+  status: number;
+  body: unknown;
+  headers?: Record<string, string>;
+}
+
+export interface ConsoleModel {
+  simulator: Simulator;
+  session: Session;
+  setSession(patch: Partial<Session>): void;
+  ecs(action: string, body: unknown): ConsoleAnswer;
+  activity(query: URLSearchParams): ConsoleAnswer;
+  pending(regionId: string | null): ConsoleAnswer;
+  reset(): void;
+}
+
+const ALL_ACTIONS = Object.keys(actions) as ActionName[];
+const LOCAL_SESSION: Session = { user: 'local operator', groups: [], allowedActions: ALL_ACTIONS, mode: 'sim', authMode: 'none' };
+
+let counter = 0;
+const proxyError = (status: number, Code: string, Message: string): ConsoleAnswer => ({
+  status,
+  body: { RequestId: `mock-${(++counter).toString(16).padStart(8, '0')}`, Code, Message },
+});
+
+export function createConsoleModel(options: { instances?: number; seed?: string } = {}): ConsoleModel {
+  const simulator = createSimulator({ instances: options.instances ?? 300, ...(options.seed ? { seed: options.seed } : {}) });
+  let records: ActivityRecord[] = [];
+  let session: Session = { ...LOCAL_SESSION };
+
+  function schemaFor(name: ActionName): z.ZodObject {
+    const request = actions[name].request as unknown as z.ZodObject;
+    return name === 'DescribeRegions' || actions[name].regional ? request : request.extend({ RegionId });
+  }
+
+  const model: ConsoleModel = {
+    simulator,
+    get session() {
+      return session;
+    },
+    setSession(patch) {
+      session = { ...session, ...patch };
+    },
+    ecs(action, body) {
+      if (!isActionName(action)) return proxyError(403, 'Proxy.ActionNotAllowed', `The action "${action}" is not allowed through this console.`);
+      const parsed = schemaFor(action).safeParse(body ?? {});
+      if (!parsed.success) return proxyError(400, 'Proxy.InvalidParameter', `Invalid parameters for ${action}: ${parsed.error.issues[0]?.message ?? ''}`);
+      const params: Record<string, unknown> = parsed.data;
+      const ids = ([] as unknown[]).concat(params['InstanceIds'] ?? params['InstanceId'] ?? []).map(String);
+      const regionId = typeof params['RegionId'] === 'string' ? params['RegionId'] : 'cn-hangzhou';
+      const base = {
+        id: `op-${++counter}`,
+        at: Date.now(),
+        user: session.user,
+        groups: session.groups,
+        clientAddress: '127.0.0.1',
+        action,
+        regionId,
+        ...(typeof params['KeyPairName'] === 'string' ? { keyPairName: params['KeyPairName'] } : {}),
+        instanceIds: ids,
+      };
+      if (!session.allowedActions.includes(action)) {
+        if (actions[action].mutating) records.unshift({ ...base, status: 'denied', instances: [] });
+        return proxyError(403, 'Proxy.Forbidden', `Your groups do not allow ${action}. Ask for the role that grants it.`);
+      }
+      const wireParams = { ...params };
+      if (!actions[action].regional && action !== 'DescribeRegions') delete wireParams['RegionId'];
+      const answer = simulator.call(action, toWire(action, wireParams));
+      if (actions[action].mutating) {
+        const read = readEcsAnswer(action, ids, answer.status, answer.body);
+        records.unshift({
+          ...base,
+          completedAt: Date.now(),
+          status: read.status,
+          httpStatus: answer.status,
+          ...(read.requestId === undefined ? {} : { requestId: read.requestId }),
+          ...(read.errorCode === undefined ? {} : { errorCode: read.errorCode }),
+          ...(read.errorMessage === undefined ? {} : { errorMessage: read.errorMessage }),
+          durationMs: 0,
+          instances: read.instances,
+        });
+      }
+      return { status: answer.status, body: answer.body, headers: answer.headers };
+    },
+    activity(query) {
+      const limit = Math.min(Number(query.get('limit') ?? 50) || 50, 200);
+      const offset = Number(query.get('cursor') ?? 0) || 0;
+      const matches = records.filter(
+        (r) =>
+          (!query.get('user') || r.user === query.get('user')) &&
+          (!query.get('action') || r.action === query.get('action')) &&
+          (!query.get('regionId') || r.regionId === query.get('regionId')) &&
+          (!query.get('status') || r.status === query.get('status')) &&
+          (!query.get('instanceId') || r.instanceIds.includes(query.get('instanceId') ?? '')),
+      );
+      const items = matches.slice(offset, offset + limit);
+      const page: ActivityPage = { items, nextCursor: offset + limit < matches.length ? String(offset + limit) : null };
+      return { status: 200, body: page };
+    },
+    pending(regionId) {
+      if (!regionId) return proxyError(400, 'Proxy.InvalidParameter', 'RegionId is required and must be a region ID.');
+      // Same rule as the proxy's audit store: the newest successful attach not followed by a successful
+      // reboot or start of that instance (records are newest first).
+      const settled = new Set<string>();
+      const pending: PendingActivation[] = [];
+      for (const r of records) {
+        if (r.regionId !== regionId || r.options?.['DryRun'] === true) continue;
+        for (const i of r.instances) {
+          if (!i.ok || settled.has(i.InstanceId)) continue;
+          settled.add(i.InstanceId);
+          if (r.action === 'AttachKeyPair' && r.keyPairName) {
+            pending.push({ InstanceId: i.InstanceId, regionId, keyPairName: r.keyPairName, user: r.user, at: r.completedAt ?? r.at, operationId: r.id });
+          }
+        }
+      }
+      return { status: 200, body: { RegionId: regionId, Pending: pending } };
+    },
+    reset() {
+      simulator.reset();
+      records = [];
+      session = { ...LOCAL_SESSION };
+    },
+  };
+  return model;
+}
