@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { AuditStore } from './audit';
 import { AuditUnavailableError } from './audit';
+import { ActivityPage, PendingList, Session } from '../ecs/console-api';
 import { createTestProxy, jsonFromConsole, SIM_SECRET, TEST_ORIGIN, type TestProxy } from './test-support';
 
 type Row = { InstanceId: string; Status: string; OSType: string; KeyPairName?: string; OperationLocks?: { LockReason?: unknown[] } };
@@ -215,6 +216,10 @@ describe('attach, follow-ups, audit and pending activation', () => {
     expect(page.items[0]?.instances.find((i) => i.InstanceId === win)).toMatchObject({ ok: false, Code: 'DependencyViolation.WindowsInstance' });
 
     const pending = await proxy.app.inject({ method: 'GET', url: '/api/pending?RegionId=cn-hangzhou' });
+    // The console API's schemas (ecs/console-api.ts) describe exactly what the proxy answers.
+    expect(ActivityPage.safeParse(activity.json()).success).toBe(true);
+    expect(PendingList.safeParse(pending.json()).success).toBe(true);
+    expect(Session.safeParse((await proxy.app.inject({ method: 'GET', url: '/api/session' })).json()).success).toBe(true);
     const ids = pending.json<{ Pending: { InstanceId: string; keyPairName: string }[] }>().Pending.map((p) => p.InstanceId).sort();
     expect(ids).toEqual([running, stopped].sort());
 
