@@ -32,7 +32,7 @@ describe('loadConfig: defaults', () => {
       webDist: 'dist/web',
       publicOrigins: undefined,
       ecs: { mode: 'sim', network: 'public', endpoint: undefined, bootstrapRegion: 'cn-hangzhou' },
-      upstream: { connectTimeoutMs: 3000, timeoutMs: 15_000, concurrency: 4, maxRetries: 4 },
+      upstream: { connectTimeoutMs: 3000, timeoutMs: 15_000, concurrency: 8, maxRetries: 4 },
       sim: {
         seed: undefined,
         instances: 300,

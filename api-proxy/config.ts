@@ -23,7 +23,7 @@ import { RegionId } from '../ecs/contract';
  * | `ECS_BOOTSTRAP_REGION` | `cn-hangzhou` | Live mode: the region whose endpoint answers DescribeRegions (ecs-api.md §3.1). |
  * | `UPSTREAM_CONNECT_TIMEOUT_MS` | `3000` | Connect timeout for ECS calls. |
  * | `UPSTREAM_TIMEOUT_MS` | `15000` | Whole-call timeout for ECS calls (at least the connect timeout). |
- * | `UPSTREAM_CONCURRENCY` | `4` | ECS calls in flight per region (ecs-api.md §13: limits are per region). 1–64. |
+ * | `UPSTREAM_CONCURRENCY` | `8` | ECS calls in flight per region (ecs-api.md §13: limits are per region). 1–64. |
  * | `UPSTREAM_MAX_RETRIES` | `4` | Retries of throttled/transient ECS calls (ecs-api.md §8.2). 0–10. |
  * | `SIM_SEED` | (unset) | Sim mode: seed of the simulated fleet. |
  * | `SIM_INSTANCES` | `300` | Sim mode: number of simulated instances. |
@@ -394,7 +394,7 @@ const fields = {
 
   UPSTREAM_CONNECT_TIMEOUT_MS: wholeNumber(1, 600_000, 3000),
   UPSTREAM_TIMEOUT_MS: wholeNumber(1, 600_000, 15_000),
-  UPSTREAM_CONCURRENCY: wholeNumber(1, 64, 4),
+  UPSTREAM_CONCURRENCY: wholeNumber(1, 64, 8),
   UPSTREAM_MAX_RETRIES: wholeNumber(0, 10, 4),
 
   SIM_SEED: optional(z.string().max(200)),

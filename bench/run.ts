@@ -1,4 +1,6 @@
+import { benchBundleSize } from './bundle-size';
 import { benchProxyLatency } from './proxy-latency';
+import { benchWebPerf } from './web-perf';
 
 /**
  * `npm run bench [-- name…]`: benchmarks print numbers; nothing here asserts a time (targets are read by
@@ -6,6 +8,8 @@ import { benchProxyLatency } from './proxy-latency';
  */
 const benches: Record<string, () => Promise<void>> = {
   proxy: benchProxyLatency,
+  bundle: benchBundleSize,
+  web: benchWebPerf,
 };
 
 const wanted = process.argv.slice(2);

@@ -19,7 +19,8 @@ export function createQueryClient(notify: Notify): QueryClient {
   return new QueryClient({
     queryCache: new QueryCache({
       onError: (error, query) => {
-        if (query.state.data !== undefined) notify({ kind: 'error', error, context: 'refresh' });
+        // meta.silent: a poll that retries by itself on the next tick (instance status) must not toast each time.
+        if (query.state.data !== undefined && query.meta?.['silent'] !== true) notify({ kind: 'error', error, context: 'refresh' });
       },
     }),
     mutationCache: new MutationCache({

@@ -65,6 +65,7 @@ export function createConsoleModel(options: { instances?: number; seed?: string 
         id: `op-${++counter}`,
         at: Date.now(),
         user: session.user,
+        ...(session.email ? { email: session.email } : {}),
         groups: session.groups,
         clientAddress: '127.0.0.1',
         action,
@@ -104,7 +105,9 @@ export function createConsoleModel(options: { instances?: number; seed?: string 
           (!query.get('action') || r.action === query.get('action')) &&
           (!query.get('regionId') || r.regionId === query.get('regionId')) &&
           (!query.get('status') || r.status === query.get('status')) &&
-          (!query.get('instanceId') || r.instanceIds.includes(query.get('instanceId') ?? '')),
+          (!query.get('instanceId') || r.instanceIds.includes(query.get('instanceId') ?? '')) &&
+          (!query.get('from') || r.at >= Number(query.get('from'))) &&
+          (!query.get('to') || r.at <= Number(query.get('to'))),
       );
       const items = matches.slice(offset, offset + limit);
       const page: ActivityPage = { items, nextCursor: offset + limit < matches.length ? String(offset + limit) : null };

@@ -1,3 +1,13 @@
+import { ActivityScreen } from '../../features/activity/components/ActivityScreen';
+
+/**
+ * The instances screen shows exactly the instances named in `ids` (issue 4 §10: a link from each operation to
+ * its instances). Instance IDs are `i-` plus lowercase alphanumerics, so the list needs no escaping.
+ */
+function instancesHref(regionId: string, instanceIds: readonly string[]): string {
+  return `/regions/${encodeURIComponent(regionId)}?ids=${instanceIds.map(encodeURIComponent).join(',')}`;
+}
+
 export default function ActivityPage() {
-  return null;
+  return <ActivityScreen instancesHref={instancesHref} />;
 }

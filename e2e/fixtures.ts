@@ -1,0 +1,58 @@
+import { test as base, expect, type APIRequestContext } from '@playwright/test';
+import { E2E_SERVERS, type E2eServer } from './servers';
+
+/**
+ * Fixtures over hooks (Playwright docs): every test starts from a reset simulator, reached through the
+ * simulator's own control port — never through the proxy.
+ */
+export interface SimControl {
+  reset(): Promise<void>;
+  /** A patch of the simulator's SimControl (ecs/sim/simulator.ts): throttle, faults, instanceFaults, latency. */
+  control(patch: Record<string, unknown>): Promise<void>;
+  /** The simulator's current record of one instance. */
+  instance(id: string): Promise<Record<string, unknown>>;
+  /** Summary of the fleet per region (for choosing instances in a spec). */
+  state(): Promise<{ regions: { RegionId: string; instances: number }[] }>;
+}
+
+function simControl(request: APIRequestContext, server: E2eServer): SimControl {
+  return {
+    async reset() {
+      const res = await request.post(`${server.simControl}/reset`);
+      expect(res.ok()).toBe(true);
+    },
+    async control(patch) {
+      const res = await request.post(`${server.simControl}/control`, { data: patch });
+      expect(res.ok(), await res.text()).toBe(true);
+    },
+    async instance(id) {
+      const res = await request.get(`${server.simControl}/instances/${id}`);
+      expect(res.ok()).toBe(true);
+      return (await res.json()) as Record<string, unknown>;
+    },
+    async state() {
+      const res = await request.get(`${server.simControl}/state`);
+      return (await res.json()) as { regions: { RegionId: string; instances: number }[] };
+    },
+  };
+}
+
+export const test = base.extend<{ sim: SimControl; ssoSim: SimControl; largeSim: SimControl }>({
+  sim: async ({ request }, use) => {
+    const sim = simControl(request, E2E_SERVERS.main);
+    await sim.reset();
+    await use(sim);
+  },
+  ssoSim: async ({ request }, use) => {
+    const sim = simControl(request, E2E_SERVERS.sso);
+    await sim.reset();
+    await use(sim);
+  },
+  largeSim: async ({ request }, use) => {
+    const sim = simControl(request, E2E_SERVERS.large);
+    await sim.reset();
+    await use(sim);
+  },
+});
+
+export { expect };

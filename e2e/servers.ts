@@ -1,0 +1,34 @@
+/**
+ * The consoles the specs run against, each a real proxy process in sim mode (see playwright.config.ts):
+ * - main: no SSO (the local operator may do everything), a 400-instance region;
+ * - sso: AUTH_MODE=header, trusting identity headers from loopback — the test itself plays the SSO proxy;
+ * - large: a 10,000-instance region for the scale journey.
+ * Each simulator listens on a fixed loopback control port so a spec can reset it or inject faults.
+ */
+export interface E2eServer {
+  url: string;
+  simControl: string;
+  auditDb: string;
+  env: Record<string, string>;
+}
+
+function server(port: number, simPort: number, env: Record<string, string>): E2eServer {
+  return {
+    url: `http://127.0.0.1:${port}`,
+    simControl: `http://127.0.0.1:${simPort}/__sim`,
+    auditDb: `data/e2e/audit-${port}.sqlite`,
+    env: { PORT: String(port), SIM_PORT: String(simPort), ...env },
+  };
+}
+
+export const E2E_SERVERS = {
+  main: server(8181, 9181, { SIM_INSTANCES: '400' }),
+  sso: server(8182, 9182, {
+    SIM_INSTANCES: '200',
+    AUTH_MODE: 'header',
+    TRUSTED_PROXY_CIDRS: '127.0.0.1/32,::1/128',
+    ROLE_ATTACH_GROUPS: 'sre',
+    ROLE_POWER_GROUPS: 'sre',
+  }),
+  large: server(8183, 9183, { SIM_INSTANCES: '10000' }),
+} as const;

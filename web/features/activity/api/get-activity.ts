@@ -1,0 +1,41 @@
+import { infiniteQueryOptions } from '@tanstack/react-query';
+import type { ActivityRecord } from '../../../../ecs/console-api';
+import { getActivity } from '../../../lib/api-client';
+import { keyRoots } from '../../../lib/query-keys';
+import { toApiQuery, type ActivityFilters } from '../filters';
+
+/** One page of the audit trail per request; "Load more" follows the proxy's opaque cursor. */
+export const ACTIVITY_PAGE_SIZE = 50;
+/** While an operation is still in flight its outcome will change; look again this often. */
+const PENDING_REFRESH_MS = 5_000;
+
+/** An audit record as the table shows it: the wire record untouched plus what the row derives from it. */
+export interface OperationRow extends ActivityRecord {
+  failedCount: number;
+}
+
+export interface ActivityView {
+  operations: OperationRow[];
+}
+
+/**
+ * GET /api/activity (issue 4 §10). The root is shared (lib/query-keys.ts) so that attach, reboot and start in
+ * other features refresh this list by invalidating `keyRoots.activity()`.
+ */
+export const activityQueries = {
+  all: () => keyRoots.activity(),
+  lists: () => [...activityQueries.all(), 'list'] as const,
+  list: (filters: ActivityFilters) =>
+    infiniteQueryOptions({
+      queryKey: [...activityQueries.lists(), { ...filters, limit: ACTIVITY_PAGE_SIZE }] as const,
+      queryFn: ({ pageParam, signal }) => getActivity({ ...toApiQuery(filters), limit: ACTIVITY_PAGE_SIZE, cursor: pageParam }, signal),
+      initialPageParam: undefined as string | undefined,
+      getNextPageParam: (page) => page.nextCursor ?? undefined,
+      // The trail is the record of what just happened; opening the page must show it, not a 30 s old copy.
+      staleTime: 0,
+      refetchInterval: (query) => (query.state.data?.pages.some((page) => page.items.some((r) => r.status === 'pending')) ? PENDING_REFRESH_MS : false),
+      select: (data): ActivityView => ({
+        operations: data.pages.flatMap((page) => page.items).map((record) => ({ ...record, failedCount: record.instances.filter((i) => !i.ok).length })),
+      }),
+    }),
+};

@@ -1,0 +1,112 @@
+import RefreshIcon from '@mui/icons-material/Refresh';
+import Alert from '@mui/material/Alert';
+import Box from '@mui/material/Box';
+import Button from '@mui/material/Button';
+import CircularProgress from '@mui/material/CircularProgress';
+import IconButton from '@mui/material/IconButton';
+import Stack from '@mui/material/Stack';
+import Tooltip from '@mui/material/Tooltip';
+import Typography from '@mui/material/Typography';
+import { useInfiniteQuery } from '@tanstack/react-query';
+import { useMemo } from 'react';
+import { useTranslation } from 'react-i18next';
+import { useSearchParams } from 'wouter';
+import { explainError } from '../../../lib/error-text';
+import { activityQueries } from '../api/get-activity';
+import { filtersToSearch, hasFilters, parseFilters } from '../filters';
+import { useNow } from '../format';
+import { ActivityFilterBar } from './ActivityFilterBar';
+import { ActivityTable, type InstancesHref } from './ActivityTable';
+
+export interface ActivityScreenProps {
+  /** Builds the link from an operation to its instances on the instances screen. */
+  instancesHref: InstancesHref;
+}
+
+/**
+ * The audit trail, browsable and filterable (PRODUCT.md step 9, issue 4 §10): newest first, filters in the URL,
+ * "Load more" along the proxy's cursor, an inline error with the RequestId when the first load fails.
+ */
+export function ActivityScreen({ instancesHref }: ActivityScreenProps) {
+  const { t } = useTranslation('activity');
+  const [params, setParams] = useSearchParams();
+  const search = params.toString();
+  const { filters, ignored } = useMemo(() => parseFilters(new URLSearchParams(search)), [search]);
+  const activity = useInfiniteQuery(activityQueries.list(filters));
+  const now = useNow();
+  const operations = activity.data?.operations;
+
+  let body;
+  if (operations === undefined && activity.isError) {
+    body = (
+      <Alert
+        severity="error"
+        role="alert"
+        action={
+          <Button color="inherit" size="small" onClick={() => void activity.refetch()}>
+            {t('app:common.retry')}
+          </Button>
+        }
+      >
+        {t('loadFailed', { message: explainError(t, activity.error) })}
+        {activity.error.requestId ? (
+          <Box component="span" sx={{ display: 'block' }}>
+            {t('requestIdOfError', { id: activity.error.requestId })}
+          </Box>
+        ) : null}
+      </Alert>
+    );
+  } else if (operations === undefined) {
+    body = (
+      <Box sx={{ display: 'flex', justifyContent: 'center', p: 4 }}>
+        <CircularProgress aria-label={t('loading')} />
+      </Box>
+    );
+  } else {
+    body = (
+      <>
+        <Box sx={{ display: 'flex', alignItems: 'center', gap: 1 }}>
+          <Typography variant="body2" color="text.secondary">
+            {t('shown', { count: operations.length })}
+          </Typography>
+          <Tooltip title={t('refresh')}>
+            <IconButton size="small" aria-label={t('refresh')} onClick={() => void activity.refetch()}>
+              <RefreshIcon fontSize="small" />
+            </IconButton>
+          </Tooltip>
+        </Box>
+        {operations.length === 0 ? (
+          <Typography sx={{ py: 3 }}>{hasFilters(filters) ? t('noneMatch') : t('noneYet')}</Typography>
+        ) : (
+          <ActivityTable operations={operations} instancesHref={instancesHref} now={now} />
+        )}
+        {activity.hasNextPage && (
+          <Box>
+            <Button variant="outlined" onClick={() => void activity.fetchNextPage()} disabled={activity.isFetchingNextPage} aria-busy={activity.isFetchingNextPage}>
+              {activity.isFetchingNextPage ? t('loadingMore') : t('loadMore')}
+            </Button>
+          </Box>
+        )}
+      </>
+    );
+  }
+
+  return (
+    <Stack component="section" spacing={2} aria-labelledby="activity-title">
+      <Box>
+        <Typography variant="h5" component="h1" id="activity-title">
+          {t('title')}
+        </Typography>
+        <Typography variant="body2" color="text.secondary">
+          {t('intro')}
+        </Typography>
+      </Box>
+      {/* Remounted when the URL changes (back/forward, a pasted link), so the fields show what is applied. */}
+      <ActivityFilterBar key={search} filters={filters} onApply={(next) => setParams(filtersToSearch(next))} />
+      {ignored.length > 0 && (
+        <Alert severity="warning">{t('filters.ignored', { names: ignored.map((name) => t(`filters.${name}`)).join(', ') })}</Alert>
+      )}
+      {body}
+    </Stack>
+  );
+}

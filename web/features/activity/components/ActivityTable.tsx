@@ -1,0 +1,237 @@
+import CheckCircleIcon from '@mui/icons-material/CheckCircle';
+import ErrorIcon from '@mui/icons-material/Error';
+import KeyboardArrowDownIcon from '@mui/icons-material/KeyboardArrowDown';
+import KeyboardArrowRightIcon from '@mui/icons-material/KeyboardArrowRight';
+import Box from '@mui/material/Box';
+import Button from '@mui/material/Button';
+import Link from '@mui/material/Link';
+import Paper from '@mui/material/Paper';
+import Table from '@mui/material/Table';
+import TableBody from '@mui/material/TableBody';
+import TableCell from '@mui/material/TableCell';
+import TableContainer from '@mui/material/TableContainer';
+import TableHead from '@mui/material/TableHead';
+import TableRow from '@mui/material/TableRow';
+import Tooltip from '@mui/material/Tooltip';
+import Typography from '@mui/material/Typography';
+import { Fragment, useId, useState } from 'react';
+import { useTranslation } from 'react-i18next';
+import { Link as RouterLink } from 'wouter';
+import { explainCode } from '../../../lib/error-text';
+import type { OperationRow } from '../api/get-activity';
+import { formatAbsoluteTime, formatDuration, formatLocalTime, formatRelativeTime } from '../format';
+import { CopyRequestIdButton } from './CopyRequestIdButton';
+import { OperationStatusLabel } from './OperationStatusLabel';
+
+/** Where the instances screen shows exactly these instances; the app owns its URLs (features never import app). */
+export type InstancesHref = (regionId: string, instanceIds: readonly string[]) => string;
+
+export interface ActivityTableProps {
+  operations: readonly OperationRow[];
+  instancesHref: InstancesHref;
+  /** The clock the "… ago" texts are relative to. */
+  now: number;
+}
+
+const COLUMNS = ['who', 'when', 'action', 'region', 'keyPair', 'instances', 'outcome', 'requestId', 'duration'] as const;
+
+const visuallyHidden = {
+  position: 'absolute',
+  width: 1,
+  height: 1,
+  overflow: 'hidden',
+  clip: 'rect(0 0 0 0)',
+  whiteSpace: 'nowrap',
+} as const;
+
+const mono = { fontFamily: 'ui-monospace, SFMono-Regular, Menlo, Consolas, monospace', fontSize: '0.8125rem' } as const;
+
+/**
+ * The audit trail as a table (issue 4 §10). A page holds at most a few hundred rows ("Load more" adds 50 at a
+ * time), so a plain table: every row is in the DOM for find-in-page and screen readers, and no virtualizer is
+ * needed at this size.
+ */
+export function ActivityTable({ operations, instancesHref, now }: ActivityTableProps) {
+  const { t } = useTranslation('activity');
+  return (
+    <TableContainer component={Paper} variant="outlined">
+      <Table size="small">
+        <Box component="caption" sx={visuallyHidden}>
+          {t('columns.caption')}
+        </Box>
+        <TableHead>
+          <TableRow>
+            {COLUMNS.map((column) => (
+              <TableCell key={column} scope="col" sx={{ whiteSpace: 'nowrap' }}>
+                {t(`columns.${column}`)}
+              </TableCell>
+            ))}
+          </TableRow>
+        </TableHead>
+        <TableBody>
+          {operations.map((operation) => (
+            <OperationTableRow key={operation.id} operation={operation} instancesHref={instancesHref} now={now} />
+          ))}
+        </TableBody>
+      </Table>
+    </TableContainer>
+  );
+}
+
+function OperationTableRow({ operation, instancesHref, now }: { operation: OperationRow; instancesHref: InstancesHref; now: number }) {
+  const { t, i18n } = useTranslation('activity');
+  const [isOpen, setOpen] = useState(false);
+  const detailsId = useId();
+  const count = operation.instanceIds.length;
+  return (
+    <Fragment>
+      <TableRow hover sx={{ '& > td': { verticalAlign: 'top', ...(isOpen ? { borderBottom: 'unset' } : {}) } }}>
+        <TableCell>
+          <Who operation={operation} />
+        </TableCell>
+        <TableCell sx={{ whiteSpace: 'nowrap' }}>
+          <time dateTime={new Date(operation.at).toISOString()} title={formatAbsoluteTime(i18n.language, operation.at)}>
+            {formatLocalTime(i18n.language, operation.at)}
+          </time>
+          <Typography variant="caption" component="div" color="text.secondary">
+            {formatRelativeTime(i18n.language, operation.at, now)}
+          </Typography>
+        </TableCell>
+        <TableCell>{t(`actions.${operation.action}`, { defaultValue: operation.action })}</TableCell>
+        <TableCell sx={mono}>{operation.regionId}</TableCell>
+        <TableCell>{operation.keyPairName ?? t('empty')}</TableCell>
+        <TableCell>
+          <Box sx={{ display: 'flex', flexDirection: 'column', alignItems: 'flex-start', gap: 0.25 }}>
+            <Button
+              size="small"
+              onClick={() => setOpen((open) => !open)}
+              aria-expanded={isOpen}
+              {...(isOpen ? { 'aria-controls': detailsId } : {})}
+              startIcon={isOpen ? <KeyboardArrowDownIcon /> : <KeyboardArrowRightIcon />}
+              sx={{ whiteSpace: 'nowrap' }}
+            >
+              {t('instanceCount', { count })}
+            </Button>
+            {count > 0 && (
+              <Link component={RouterLink} href={instancesHref(operation.regionId, operation.instanceIds)} variant="body2" sx={{ pl: 1 }}>
+                {t('viewInstances')}
+              </Link>
+            )}
+          </Box>
+        </TableCell>
+        <TableCell>
+          <OperationStatusLabel status={operation.status} />
+          <OutcomeHint operation={operation} />
+        </TableCell>
+        <TableCell sx={{ whiteSpace: 'nowrap' }}>
+          {operation.requestId ? (
+            <>
+              <Box component="span" sx={mono}>
+                {operation.requestId}
+              </Box>
+              <CopyRequestIdButton requestId={operation.requestId} />
+            </>
+          ) : (
+            t('empty')
+          )}
+        </TableCell>
+        <TableCell sx={{ whiteSpace: 'nowrap' }}>{formatDuration(t, i18n.language, operation.durationMs)}</TableCell>
+      </TableRow>
+      {isOpen && (
+        <TableRow>
+          <TableCell colSpan={COLUMNS.length} id={detailsId} sx={{ pl: 6, bgcolor: 'action.hover' }}>
+            <PerInstanceOutcomes operation={operation} />
+          </TableCell>
+        </TableRow>
+      )}
+    </Fragment>
+  );
+}
+
+/** The user, with email, groups and client address on hover or keyboard focus (and as an accessible description). */
+function Who({ operation }: { operation: OperationRow }) {
+  const { t } = useTranslation('activity');
+  const details = [
+    ...(operation.email ? [t('who.email', { email: operation.email })] : []),
+    operation.groups.length > 0 ? t('who.groups', { groups: operation.groups.join(', ') }) : t('who.noGroups'),
+    t('who.client', { address: operation.clientAddress }),
+  ];
+  return (
+    <Tooltip
+      describeChild
+      title={
+        <>
+          {details.map((line) => (
+            <div key={line}>{line}</div>
+          ))}
+        </>
+      }
+    >
+      <Box component="span" tabIndex={0} aria-description={details.join('. ')} sx={{ textDecoration: 'underline dotted', cursor: 'help', whiteSpace: 'nowrap' }}>
+        {operation.user}
+      </Box>
+    </Tooltip>
+  );
+}
+
+/** Why an operation did not simply succeed, in words (issue 4 §8: ECS codes as sentences). */
+function OutcomeHint({ operation }: { operation: OperationRow }) {
+  const { t } = useTranslation('activity');
+  const { status, errorCode } = operation;
+  let hint: string | undefined;
+  // A refusal is explained in the trail's own words: the proxy's "your groups do not allow" sentence would
+  // speak to whoever reads the trail, not to the operator who was refused.
+  if (status === 'denied') hint = t('statusHint.denied');
+  else if ((status === 'partial' || (status === 'failed' && !errorCode)) && operation.instances.length > 0) {
+    hint = t('statusHint.partial', { failed: operation.failedCount, total: operation.instances.length });
+  } else if (errorCode) hint = explainCode(t, errorCode, operation.errorMessage, operation.action);
+  else if (status === 'unknown' || status === 'pending') hint = t(`statusHint.${status}`);
+  if (hint === undefined) return null;
+  return (
+    <Typography variant="caption" component="div" color="text.secondary" sx={{ maxWidth: 280 }}>
+      {hint}
+    </Typography>
+  );
+}
+
+function PerInstanceOutcomes({ operation }: { operation: OperationRow }) {
+  const { t } = useTranslation('activity');
+  if (operation.instances.length === 0) {
+    return (
+      <Box>
+        <Typography variant="body2">{t('perInstance.none')}</Typography>
+        <Typography variant="body2" sx={mono}>
+          {operation.instanceIds.join(', ')}
+        </Typography>
+      </Box>
+    );
+  }
+  return (
+    <Table size="small" sx={{ width: 'auto' }}>
+      <caption style={{ captionSide: 'top', textAlign: 'left', padding: 0 }}>{t('perInstance.caption')}</caption>
+      <TableHead>
+        <TableRow>
+          <TableCell scope="col">{t('perInstance.instanceId')}</TableCell>
+          <TableCell scope="col">{t('perInstance.result')}</TableCell>
+          <TableCell scope="col">{t('perInstance.code')}</TableCell>
+          <TableCell scope="col">{t('perInstance.meaning')}</TableCell>
+        </TableRow>
+      </TableHead>
+      <TableBody>
+        {operation.instances.map((outcome) => (
+          <TableRow key={outcome.InstanceId}>
+            <TableCell sx={mono}>{outcome.InstanceId}</TableCell>
+            <TableCell>
+              <Box component="span" sx={{ display: 'inline-flex', alignItems: 'center', gap: 0.5 }}>
+                {outcome.ok ? <CheckCircleIcon fontSize="small" color="success" aria-hidden /> : <ErrorIcon fontSize="small" color="error" aria-hidden />}
+                {outcome.ok ? t('perInstance.ok') : t('perInstance.failed')}
+              </Box>
+            </TableCell>
+            <TableCell sx={mono}>{outcome.Code || t('empty')}</TableCell>
+            <TableCell>{outcome.ok ? t('empty') : explainCode(t, outcome.Code, outcome.Message, operation.action)}</TableCell>
+          </TableRow>
+        ))}
+      </TableBody>
+    </Table>
+  );
+}

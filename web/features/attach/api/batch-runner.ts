@@ -1,0 +1,169 @@
+import { ApiError } from '../../../lib/api-error';
+
+/**
+ * Sends per-instance ECS calls in batches: a fixed batch size, a few batches in flight, throttling waited out and
+ * retried, every other failure reported per instance and never retried blindly (issue 4 §7, PRODUCT.md step 5).
+ * Plain and injectable (`send`, `sleep`, `random`), so the rules are unit-tested without a clock or a network;
+ * the attach run and the Start/Reboot follow-ups both drive it from hooks.
+ */
+
+/** What happened to one instance. `not-sent` = cancelled before its batch went out (nothing was changed). */
+export type InstanceResultStatus = 'succeeded' | 'failed' | 'unknown' | 'not-sent';
+
+export interface InstanceResult {
+  InstanceId: string;
+  status: InstanceResultStatus;
+  /** ECS code ("200" on success), a proxy code (`Proxy.*`) or a console code (`Console.*`). */
+  code?: string | undefined;
+  message?: string | undefined;
+  /** The ECS RequestId of the call that carried this instance. */
+  requestId?: string | undefined;
+  /** The status ECS reported right after a batch Start/Reboot (ecs-api.md §6.3). */
+  currentStatus?: string | undefined;
+}
+
+/** Console codes for outcomes ECS never named; the results screen explains them from the attach catalogue. */
+export const CONSOLE_CODES = {
+  /** ECS answered the batch but said nothing about this instance (§2.2: one Result per instance). */
+  noResult: 'Console.NoResult',
+  /** The operator cancelled before this instance's batch was sent. */
+  cancelled: 'Console.Cancelled',
+  /** Something other than an ApiError was thrown: a bug, reported instead of lost. */
+  unexpected: 'Console.Unexpected',
+} as const;
+
+export interface ThrottleNotice {
+  batch: readonly string[];
+  /** How long the runner waits before sending this batch again. */
+  waitMs: number;
+  /** 1 for the first retry. */
+  attempt: number;
+  error: ApiError;
+}
+
+export interface BatchRunOptions {
+  ids: readonly string[];
+  batchSize: number;
+  /** Batches in flight at once (a throttled batch keeps its slot while it waits). */
+  concurrency: number;
+  /** One call for one batch; throws ApiError when the call as a whole failed. */
+  send: (batch: readonly string[]) => Promise<InstanceResult[]>;
+  /** Resolves after `ms`, or early when `cancel` aborts. */
+  sleep: (ms: number, cancel: AbortSignal) => Promise<void>;
+  /** Aborting stops sending further batches; batches already in flight finish (issue 4 §7). */
+  cancel?: AbortSignal | undefined;
+  /** For backoff jitter; defaults to Math.random. */
+  random?: (() => number) | undefined;
+  /** After this many throttled attempts of one batch, its instances fail with the throttling error. */
+  maxThrottleRetries?: number | undefined;
+  onBatchStart?: ((batch: readonly string[]) => void) | undefined;
+  /** Called once per instance, as soon as its outcome is known. */
+  onResults?: ((results: InstanceResult[]) => void) | undefined;
+  onThrottled?: ((notice: ThrottleNotice) => void) | undefined;
+}
+
+/** ECS's throttling window is a minute and resets at the next one (ecs-api.md §13); never wait much longer. */
+export const MAX_BACKOFF_MS = 60_000;
+/** The official SDK caps a server-given x-acs-retry-after at 120 s (ecs/sim/simulator.ts, countCall). */
+export const MAX_RETRY_AFTER_MS = 120_000;
+const DEFAULT_MAX_THROTTLE_RETRIES = 10;
+
+/**
+ * How long to wait before retrying a throttled call: the server's x-acs-retry-after when it gave one, otherwise
+ * exponential backoff (1 s, 2 s, 4 s, …) with jitter, capped at a minute.
+ */
+export function throttleDelayMs(error: ApiError, attempt: number, random: () => number = Math.random): number {
+  if (error.retryAfterMs !== undefined && error.retryAfterMs > 0) return Math.min(error.retryAfterMs, MAX_RETRY_AFTER_MS);
+  const ceiling = Math.min(MAX_BACKOFF_MS, 1000 * 2 ** Math.max(0, attempt - 1));
+  // "Equal jitter": at least half the step, so retries spread out without collapsing to zero.
+  return Math.round(ceiling / 2 + (random() * ceiling) / 2);
+}
+
+export function chunk<T>(items: readonly T[], size: number): T[][] {
+  if (!Number.isInteger(size) || size < 1) throw new RangeError(`batch size must be a positive integer, got ${size}`);
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+/** A whole call failed: every instance in it gets the same outcome. */
+export function resultsForFailedCall(batch: readonly string[], error: unknown): InstanceResult[] {
+  if (error instanceof ApiError) {
+    // 504 from the proxy: ECS may or may not have applied the change; retrying blindly could double-act.
+    const status: InstanceResultStatus = error.code === 'Proxy.OutcomeUnknown' ? 'unknown' : 'failed';
+    return batch.map((InstanceId) => ({ InstanceId, status, code: error.code, message: error.message, requestId: error.requestId }));
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  return batch.map((InstanceId) => ({ InstanceId, status: 'failed', code: CONSOLE_CODES.unexpected, message }));
+}
+
+export async function runBatches(options: BatchRunOptions): Promise<InstanceResult[]> {
+  const { send, sleep, concurrency, onBatchStart, onResults, onThrottled } = options;
+  const random = options.random ?? Math.random;
+  const maxRetries = options.maxThrottleRetries ?? DEFAULT_MAX_THROTTLE_RETRIES;
+  const cancel = options.cancel ?? new AbortController().signal;
+  // The same instance twice in one request is not something ECS documents (mutate.ts answers it once).
+  const batches = chunk([...new Set(options.ids)], options.batchSize);
+  const all: InstanceResult[] = [];
+  const report = (results: InstanceResult[]) => {
+    all.push(...results);
+    onResults?.(results);
+  };
+  const notSent = (batch: readonly string[]) =>
+    report(batch.map((InstanceId) => ({ InstanceId, status: 'not-sent', code: CONSOLE_CODES.cancelled })));
+
+  let next = 0;
+  async function sendWithRetries(batch: readonly string[]): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      onBatchStart?.(batch);
+      try {
+        report(await send(batch));
+        return;
+      } catch (error) {
+        const isThrottled = error instanceof ApiError && error.isThrottling;
+        if (!isThrottled || attempt > maxRetries) {
+          report(resultsForFailedCall(batch, error));
+          return;
+        }
+        const waitMs = throttleDelayMs(error, attempt, random);
+        onThrottled?.({ batch, waitMs, attempt, error });
+        await sleep(waitMs, cancel);
+        // A throttled call changed nothing, so a batch cancelled while waiting is simply not sent.
+        if (cancel.aborted) {
+          notSent(batch);
+          return;
+        }
+      }
+    }
+  }
+
+  async function worker(): Promise<void> {
+    while (!cancel.aborted) {
+      const batch = batches[next++];
+      if (batch === undefined) return;
+      await sendWithRetries(batch);
+    }
+  }
+
+  const workers = Math.max(1, Math.min(concurrency, batches.length));
+  await Promise.all(Array.from({ length: workers }, () => worker()));
+  for (const batch of batches.slice(next)) notSent(batch);
+  return all;
+}
+
+/** A `sleep` for the browser: a timer that a cancel cuts short. */
+export function abortableSleep(ms: number, cancel: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (cancel.aborted) {
+      resolve();
+      return;
+    }
+    const done = () => {
+      clearTimeout(timer);
+      cancel.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    cancel.addEventListener('abort', done, { once: true });
+  });
+}

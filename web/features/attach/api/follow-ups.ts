@@ -1,0 +1,72 @@
+import type { ResponseOf } from '../../../../ecs/contract';
+import { LIMITS } from '../../../../ecs/wire';
+import { ecsCall } from '../../../lib/api-client';
+import { CONSOLE_CODES, type InstanceResult } from './batch-runner';
+
+/**
+ * Follow-ups after an attach (issue 4 §9, ecs-api.md §6): a key pair takes effect on a Running instance after a
+ * reboot and on a Stopped one after a start. Batches go through RebootInstances/StartInstances with
+ * SuccessFirst, so one instance in the wrong state does not block the others (§6.3); graceful unless the operator
+ * asked for force.
+ */
+
+export type FollowUpAction = 'reboot' | 'start';
+
+/** The RAM/SSO action each control needs (issue 4 §11), single and batch. */
+export const FOLLOW_UP_ACTIONS = {
+  reboot: { single: 'RebootInstance', batch: 'RebootInstances' },
+  start: { single: 'StartInstance', batch: 'StartInstances' },
+} as const;
+
+/** At most 100 instances per batch call (ecs-api.md §6.3). */
+export const FOLLOW_UP_BATCH_SIZE = LIMITS.batchInstanceIds;
+
+type BatchBody = ResponseOf<'RebootInstances'>;
+
+/** Per-instance answers of a batch Start/Reboot; an instance ECS did not mention failed, never silently passed. */
+export function readInstanceResponses(batch: readonly string[], body: BatchBody): InstanceResult[] {
+  const requestId = typeof body.RequestId === 'string' ? body.RequestId : undefined;
+  const entries = Array.isArray(body.InstanceResponses?.InstanceResponse) ? body.InstanceResponses.InstanceResponse : [];
+  const byId = new Map(entries.filter((e) => typeof e === 'object' && e !== null).map((e) => [e.InstanceId, e]));
+  return batch.map((InstanceId) => {
+    const entry = byId.get(InstanceId);
+    if (entry === undefined) return { InstanceId, status: 'failed', code: CONSOLE_CODES.noResult, requestId };
+    const code = String(entry.Code);
+    return {
+      InstanceId,
+      status: code === '200' ? 'succeeded' : 'failed',
+      code,
+      message: entry.Message,
+      requestId,
+      currentStatus: entry.CurrentStatus || undefined,
+    };
+  });
+}
+
+export interface FollowUpCall {
+  regionId: string;
+  action: FollowUpAction;
+  /** ForceReboot / ForceStop: like pulling the power (ecs-api.md §6.1). Reboot only. */
+  isForce: boolean;
+}
+
+/** One batch call (≤ 100 instances). */
+export async function sendFollowUpBatch({ regionId, action, isForce }: FollowUpCall, batch: readonly string[]): Promise<InstanceResult[]> {
+  const InstanceId = [...batch];
+  const body =
+    action === 'reboot'
+      ? await ecsCall('RebootInstances', { RegionId: regionId, InstanceId, BatchOptimization: 'SuccessFirst', ...(isForce ? { ForceReboot: true } : {}) })
+      : await ecsCall('StartInstances', { RegionId: regionId, InstanceId, BatchOptimization: 'SuccessFirst' });
+  return readInstanceResponses(batch, body);
+}
+
+/** One instance through RebootInstance/StartInstance; RegionId only routes the call at the proxy (§3.2). */
+export async function sendFollowUpSingle({ regionId, action, isForce }: FollowUpCall, batch: readonly string[]): Promise<InstanceResult[]> {
+  const [id] = batch;
+  if (id === undefined || batch.length !== 1) throw new RangeError('a single follow-up takes exactly one instance');
+  const body =
+    action === 'reboot'
+      ? await ecsCall('RebootInstance', { RegionId: regionId, InstanceId: id, ...(isForce ? { ForceStop: true } : {}) })
+      : await ecsCall('StartInstance', { RegionId: regionId, InstanceId: id });
+  return [{ InstanceId: id, status: 'succeeded', code: '200', requestId: body.RequestId }];
+}

@@ -1,0 +1,73 @@
+import type { AttachTarget } from './components/AttachFlow';
+
+/**
+ * The review plan (PRODUCT.md step 4, issue 4 §6): for every selected instance, what happens to its key pair and
+ * when the new one takes effect (ecs-api.md §0.4: replaced silently; after a reboot when Running, after a start
+ * when Stopped). Pure, so the dialog, its counts and the tests read the same rules.
+ */
+
+export type KeyChange = 'replace' | 'same' | 'none';
+export type Effect = 'afterReboot' | 'afterStart' | 'starting' | 'stopping' | 'pending' | 'other';
+
+export interface PlanRow {
+  target: AttachTarget;
+  keyChange: KeyChange;
+  effect: Effect;
+}
+
+export interface Plan {
+  rows: PlanRow[];
+  counts: Record<KeyChange, number> & { afterReboot: number; afterStart: number; transitional: number };
+  /** Key pairs that will be replaced, with how many instances carry each (largest first). */
+  replaced: { KeyPairName: string; count: number }[];
+}
+
+/** Above this many instances the operator types the key pair name to confirm (issue 4 §6). */
+export const TYPED_CONFIRMATION_THRESHOLD = 20;
+
+export function keyChangeOf(target: AttachTarget, keyPairName: string): KeyChange {
+  // ECS reports "no key pair" as an empty or absent KeyPairName (ecs-api.md §4.2).
+  if (target.KeyPairName === undefined || target.KeyPairName === '') return 'none';
+  return target.KeyPairName === keyPairName ? 'same' : 'replace';
+}
+
+export function effectOf(status: string): Effect {
+  switch (status) {
+    case 'Running':
+      return 'afterReboot';
+    case 'Stopped':
+      return 'afterStart';
+    case 'Starting':
+      return 'starting';
+    case 'Stopping':
+      return 'stopping';
+    case 'Pending':
+      return 'pending';
+    default:
+      return 'other';
+  }
+}
+
+export function buildPlan(targets: readonly AttachTarget[], keyPairName: string): Plan {
+  const counts = { replace: 0, same: 0, none: 0, afterReboot: 0, afterStart: 0, transitional: 0 };
+  const replaced = new Map<string, number>();
+  const rows = targets.map((target) => {
+    const keyChange = keyChangeOf(target, keyPairName);
+    const effect = effectOf(target.Status);
+    counts[keyChange] += 1;
+    if (effect === 'afterReboot') counts.afterReboot += 1;
+    else if (effect === 'afterStart') counts.afterStart += 1;
+    else counts.transitional += 1;
+    if (keyChange === 'replace' && target.KeyPairName) replaced.set(target.KeyPairName, (replaced.get(target.KeyPairName) ?? 0) + 1);
+    return { target, keyChange, effect };
+  });
+  return {
+    rows,
+    counts,
+    replaced: [...replaced.entries()].map(([KeyPairName, count]) => ({ KeyPairName, count })).sort((a, b) => b.count - a.count || a.KeyPairName.localeCompare(b.KeyPairName)),
+  };
+}
+
+export function needsTypedConfirmation(count: number): boolean {
+  return count > TYPED_CONFIRMATION_THRESHOLD;
+}
