@@ -12,7 +12,12 @@ export interface E2eServer {
   env: Record<string, string>;
 }
 
-function server(port: number, simPort: number, env: Record<string, string>): E2eServer {
+/** Lets two Playwright runs share a machine (e.g. developers working in parallel): E2E_PORT_OFFSET=100. */
+const OFFSET = Number(process.env['E2E_PORT_OFFSET'] ?? 0);
+
+function server(basePort: number, baseSimPort: number, env: Record<string, string>): E2eServer {
+  const port = basePort + OFFSET;
+  const simPort = baseSimPort + OFFSET;
   return {
     url: `http://127.0.0.1:${port}`,
     simControl: `http://127.0.0.1:${simPort}/__sim`,
