@@ -520,3 +520,103 @@ describe('HTTP hygiene', () => {
     }
   });
 });
+
+describe('findings of the security review', () => {
+  it('refuses a rebound host name without SSO, so no web page can drive the console (DNS rebinding)', async () => {
+    const proxy = await createTestProxy({ env: { PUBLIC_ORIGIN: '' } });
+    try {
+      const headers = { 'content-type': 'application/json', host: 'evil.example:8080', origin: 'http://evil.example:8080' };
+      const read = await proxy.app.inject({ method: 'POST', url: '/api/ecs/DescribeInstances', headers, payload: { RegionId: 'cn-hangzhou' } });
+      expect(read.statusCode).toBe(421);
+      expect(read.json()).toMatchObject({ Code: 'Proxy.HostNotAllowed' });
+      const [id] = linux(proxy, 'Running', 1);
+      const write = await proxy.app.inject({ method: 'POST', url: '/api/ecs/RebootInstance', headers, payload: { RegionId: 'cn-hangzhou', InstanceId: id } });
+      expect(write.statusCode).toBe(421);
+      expect((await proxy.app.inject({ method: 'GET', url: '/api/activity', headers: { host: 'evil.example:8080' } })).statusCode).toBe(421);
+      expect(proxy.upstreamCalls).toHaveLength(0);
+      const local = await proxy.app.inject({ method: 'GET', url: '/api/session', headers: { host: 'localhost:8080' } });
+      expect(local.statusCode).toBe(200);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('keeps the audit trail and pending list from users without the view role', async () => {
+    const proxy = await createTestProxy({ env: { AUTH_MODE: 'header', TRUSTED_PROXY_CIDRS: '127.0.0.1/32', ROLE_VIEW_GROUPS: 'ops' } });
+    try {
+      const outsider = { 'x-forwarded-user': 'mallory', 'x-forwarded-groups': 'contractors' };
+      for (const url of ['/api/activity', '/api/pending?RegionId=cn-hangzhou']) {
+        const res = await proxy.app.inject({ method: 'GET', url, remoteAddress: '127.0.0.1', headers: outsider });
+        expect(res.statusCode, url).toBe(403);
+        expect(res.json()).toMatchObject({ Code: 'Proxy.Forbidden' });
+      }
+      const insider = await proxy.app.inject({ method: 'GET', url: '/api/activity', remoteAddress: '127.0.0.1', headers: { 'x-forwarded-user': 'olga', 'x-forwarded-groups': 'ops' } });
+      expect(insider.statusCode).toBe(200);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('answers malformed URLs and text that cannot be encoded with a clear 400, never a 500', async () => {
+    const proxy = await createTestProxy();
+    try {
+      const badUrl = await proxy.app.inject({ method: 'GET', url: '/%ff<script>' });
+      expect(badUrl.statusCode).toBe(400);
+      expect(badUrl.json()).toMatchObject({ Code: 'Proxy.BadRequest' });
+      expect(String(badUrl.headers['content-security-policy'])).toContain("frame-ancestors 'none'");
+      const surrogate = await proxy.app.inject({
+        method: 'POST',
+        url: '/api/ecs/DescribeInstances',
+        headers: jsonFromConsole,
+        payload: '{"RegionId":"cn-hangzhou","InstanceName":"\\ud800"}',
+      });
+      expect(surrogate.statusCode).toBe(400);
+      expect(surrogate.json()).toMatchObject({ Code: 'Proxy.InvalidParameter' });
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('maps an impossible upstream status to 502 and still completes the audit record', async () => {
+    const proxy = await createTestProxy({
+      ecs: (real) => ({
+        call: (action, wire, route) =>
+          action === 'RebootInstance'
+            ? Promise.resolve({ kind: 'response' as const, status: 600, body: { RequestId: 'R-600' }, headers: {}, attempts: 1, durationMs: 1 })
+            : real.call(action, wire, route),
+        close: () => Promise.resolve(),
+      }),
+    });
+    try {
+      const [id] = linux(proxy, 'Running', 1);
+      const res = await proxy.app.inject({ method: 'POST', url: '/api/ecs/RebootInstance', headers: jsonFromConsole, payload: { RegionId: 'cn-hangzhou', InstanceId: id } });
+      expect(res.statusCode).toBe(502);
+      expect(res.json()).toMatchObject({ Code: 'Proxy.BadUpstreamResponse' });
+      const trail = await proxy.app.inject({ method: 'GET', url: '/api/activity' });
+      expect(trail.json<{ items: { status: string }[] }>().items[0]?.status).toBe('failed');
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('serves no dotfiles, and a web build that appears after start-up is not half-served', async () => {
+    const dist = mkdtempSync(path.join(tmpdir(), 'web-late-'));
+    const late = await createTestProxy({ webDist: dist });
+    try {
+      writeFileSync(path.join(dist, 'index.html'), '<!doctype html><title>late</title>');
+      const res = await late.app.inject({ method: 'GET', url: '/regions/x', headers: { accept: 'text/html' } });
+      expect(res.statusCode).toBe(404);
+    } finally {
+      await late.close();
+    }
+    writeFileSync(path.join(dist, '.env'), 'SECRET=1');
+    const served = await createTestProxy({ webDist: dist });
+    try {
+      const dotfile = await served.app.inject({ method: 'GET', url: '/.env' });
+      expect(dotfile.body).not.toContain('SECRET=1');
+    } finally {
+      await served.close();
+      rmSync(dist, { recursive: true, force: true });
+    }
+  });
+});

@@ -9,10 +9,10 @@ import type { EcsErrorBody } from '../ecs/errors';
 import { AuditUnavailableError, type AuditIntent, type AuditStore } from './audit';
 import type { Identity, IdentityResolver } from './identity';
 import { readOutcome } from './outcomes';
-import { allowedActions, isAllowed } from './policy';
+import { allowedActions, isAllowed, rolesOf } from './policy';
 import type { Config } from './config';
 import type { CredentialSource } from './upstream/credentials';
-import type { EcsClient } from './upstream/ecs-client';
+import type { EcsClient, UpstreamOutcome } from './upstream/ecs-client';
 import type { RegionDirectory } from './upstream/regions';
 
 /**
@@ -90,6 +90,34 @@ const ActivityQuery = z.strictObject({
   cursor: z.string().max(512).optional(),
 });
 
+/**
+ * Host names a browser may use to reach the console. Without SSO (AUTH_MODE=none) only loopback names are
+ * accepted: otherwise a web page could rebind its own domain to 127.0.0.1 and drive the console, since its
+ * Origin and Host would then agree (DNS rebinding). With PUBLIC_ORIGIN set, only its hosts are accepted.
+ */
+const LOOPBACK_HOSTNAMES = new Set(['127.0.0.1', 'localhost', '[::1]', '::1']);
+
+function allowedHostnames(settings: AppSettings): ReadonlySet<string> | undefined {
+  if (settings.auth.mode === 'none') return LOOPBACK_HOSTNAMES;
+  if (settings.publicOrigins.length > 0) return new Set(settings.publicOrigins.map((origin) => new URL(origin).hostname));
+  return undefined;
+}
+
+function hostnameOf(host: string | undefined): string | undefined {
+  if (!host) return undefined;
+  try {
+    return new URL(`http://${host}`).hostname;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Everything one API call may take, below the 120 s socket timeout: past it the call is abandoned (an unsent
+ * call is not sent; a sent mutating one is reported as unknown), so the browser always gets an answer.
+ */
+const REQUEST_DEADLINE_MS = 100_000;
+
 const SECURITY_HEADERS: Record<string, string> = {
   // Hand-written rather than @fastify/helmet: seven fixed headers are easier to audit than a plugin's defaults.
   // MUI (emotion) injects <style> elements, so styles allow 'unsafe-inline'; scripts never do.
@@ -121,11 +149,27 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
     genReqId: () => randomUUID(),
     requestIdHeader: false,
     return503OnClosing: true,
+    // Malformed URLs and the like fail before any hook runs: answer them in our envelope with our headers.
+    frameworkErrors: (error, _request, reply) => {
+      const plain = reply as unknown as FastifyReply;
+      for (const [name, value] of Object.entries(SECURITY_HEADERS)) void plain.header(name, value);
+      void sendError(plain, 400, 'Proxy.BadRequest', error.code === 'FST_ERR_BAD_URL' ? 'The URL is not valid.' : 'The request is not valid.');
+    },
   });
+
+  const hostnames = allowedHostnames(settings);
+  const serveWeb = hasWebApp(settings);
 
   app.addHook('onRequest', async (request, reply) => {
     void reply.header('x-request-id', request.id);
     for (const [name, value] of Object.entries(SECURITY_HEADERS)) void reply.header(name, value);
+    if (hostnames) {
+      const hostname = hostnameOf(request.headers.host);
+      if (hostname === undefined || !hostnames.has(hostname)) {
+        return sendError(reply, 421, 'Proxy.HostNotAllowed', 'This console does not answer to that host name.');
+      }
+    }
+    return undefined;
   });
 
   app.addHook('onResponse', async (request, reply) => {
@@ -158,7 +202,7 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
   });
 
   app.setNotFoundHandler(async (request, reply) => {
-    if (request.method === 'GET' && !request.url.startsWith('/api/') && hasWebApp(settings) && acceptsHtml(request)) {
+    if (request.method === 'GET' && !request.url.startsWith('/api/') && serveWeb && acceptsHtml(request)) {
       // Single-page app: any other GET that wants HTML gets index.html, never cached (issue 3 §9).
       void reply.header('cache-control', 'no-cache');
       return reply.sendFile('index.html');
@@ -178,6 +222,17 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
     }
     request.identity = result.identity;
     return result.identity;
+  }
+
+  /** The proxy's own read endpoints need the view role, like the Describe* actions (issue 3 §6). */
+  async function authenticateViewer(request: FastifyRequest, reply: FastifyReply): Promise<Identity | undefined> {
+    const who = await authenticate(request, reply);
+    if (!who) return undefined;
+    if (!rolesOf(who, settings.roles, settings.auth.mode).has('view')) {
+      sendError(reply, 403, 'Proxy.Forbidden', 'Your groups do not allow viewing this console. Ask for the role that grants it.');
+      return undefined;
+    }
+    return who;
   }
 
   function intentOf(request: FastifyRequest, who: Identity, action: ActionName, params: Record<string, unknown>): AuditIntent {
@@ -253,11 +308,18 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
     }
 
     const regionId = typeof params['RegionId'] === 'string' ? params['RegionId'] : settings.bootstrapRegion;
+    // One deadline for the whole call, and an abort when the browser goes away: an abandoned call is not
+    // sent, and a sent one is not retried (the client reports the outcome as unknown).
+    const gone = new AbortController();
+    reply.raw.once('close', () => {
+      if (!reply.raw.writableEnded) gone.abort(new Error('the client went away'));
+    });
+    const signal = AbortSignal.any([gone.signal, AbortSignal.timeout(REQUEST_DEADLINE_MS)]);
     // The upstream host is built only from a region on the DescribeRegions list (PRODUCT.md safety rules).
     if (name !== 'DescribeRegions') {
       let known: boolean;
       try {
-        known = await regions.has(regionId);
+        known = await untilAborted(regions.has(regionId), signal);
       } catch (error) {
         request.log.warn({ err: (error as Error).message }, 'region list unavailable');
         return sendError(reply, 502, 'Proxy.UpstreamUnreachable', 'The list of ECS regions could not be loaded, so nothing was sent. Try again.');
@@ -268,6 +330,9 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
     if (!spec.regional && name !== 'DescribeRegions') delete wireParams['RegionId'];
     const wire = toWire(name, wireParams);
 
+    if (signal.aborted) {
+      return sendError(reply, 503, 'Proxy.Timeout', 'The console could not send the call in time, so nothing was sent. Try again.');
+    }
     let operationId: string | undefined;
     const intent = spec.mutating ? intentOf(request, who, name, params) : undefined;
     if (intent) {
@@ -283,26 +348,25 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
     }
 
     const started = clock();
-    const outcome = await ecs.call(name, wire, { regionId, mutating: spec.mutating });
-
-    if (intent && operationId !== undefined) {
-      const read = readOutcome(name, intent.instanceIds, outcome);
-      try {
-        audit.complete(operationId, {
-          at: clock(),
-          status: read.status,
-          ...(outcome.kind === 'response' ? { httpStatus: outcome.status } : {}),
-          ...(read.requestId === undefined ? {} : { requestId: read.requestId }),
-          ...(read.errorCode === undefined ? {} : { errorCode: read.errorCode }),
-          ...(read.errorMessage === undefined ? {} : { errorMessage: read.errorMessage }),
-          durationMs: clock() - started,
-          instances: read.instances,
-        });
-      } catch (error) {
-        // The action already happened; the intent record stays 'pending' and is reported as unknown later.
-        request.log.error({ reqId: request.id, operationId, err: (error as Error).message }, 'audit completion could not be written');
+    let outcome: UpstreamOutcome;
+    try {
+      outcome = await ecs.call(name, wire, { regionId, mutating: spec.mutating, signal });
+    } catch (error) {
+      // A bug, not an answer: the record is still completed (as unknown) before the 500 goes out.
+      if (intent && operationId !== undefined) {
+        completeAudit(request, operationId, name, intent.instanceIds, { kind: 'unknown', reason: 'the proxy failed while sending', attempts: 0, durationMs: clock() - started }, started);
       }
+      throw error;
     }
+    // ECS only uses real HTTP statuses; anything else (a broken gateway) is reported as a bad answer.
+    if (outcome.kind === 'response' && (outcome.status < 200 || outcome.status > 599)) {
+      outcome = {
+        ...outcome,
+        status: 502,
+        body: { RequestId: request.id, Code: 'Proxy.BadUpstreamResponse', Message: `ECS answered with HTTP status ${outcome.status}.` },
+      };
+    }
+    if (intent && operationId !== undefined) completeAudit(request, operationId, name, intent.instanceIds, outcome, started);
 
     if (outcome.kind === 'unknown') {
       return sendError(
@@ -321,6 +385,28 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
     return reply.code(outcome.status).type('application/json; charset=utf-8').send(outcome.body);
   });
 
+  function completeAudit(request: FastifyRequest, operationId: string, name: ActionName, instanceIds: readonly string[], outcome: UpstreamOutcome, started: number): void {
+    const read = readOutcome(name, instanceIds, outcome);
+    // Identifiers from ECS are clipped rather than refused: the action has happened and must be recorded.
+    const requestId = read.requestId?.slice(0, 256);
+    const errorCode = read.errorCode?.slice(0, 256);
+    try {
+      audit.complete(operationId, {
+        at: clock(),
+        status: read.status,
+        ...(outcome.kind === 'response' ? { httpStatus: outcome.status } : {}),
+        ...(requestId === undefined ? {} : { requestId }),
+        ...(errorCode === undefined ? {} : { errorCode }),
+        ...(read.errorMessage === undefined ? {} : { errorMessage: read.errorMessage }),
+        durationMs: clock() - started,
+        instances: read.instances,
+      });
+    } catch (error) {
+      // The action already happened; the intent record stays 'pending' and is reported as unknown later.
+      request.log.error({ operationId, err: (error as Error).message }, 'audit completion could not be written');
+    }
+  }
+
   app.get('/api/session', async (request, reply) => {
     const who = await authenticate(request, reply);
     if (!who) return reply;
@@ -335,7 +421,7 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
   });
 
   app.get('/api/activity', async (request, reply) => {
-    const who = await authenticate(request, reply);
+    const who = await authenticateViewer(request, reply);
     if (!who) return reply;
     const parsed = ActivityQuery.safeParse(request.query);
     if (!parsed.success) {
@@ -346,6 +432,7 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
     try {
       return audit.list({ ...rest, ...(action === undefined ? {} : { action }) });
     } catch (error) {
+      if (error instanceof AuditUnavailableError) return sendError(reply, 503, 'Proxy.AuditUnavailable', 'The audit trail cannot be read right now. Try again later.');
       // The store refuses a forged cursor or an impossible range with a TypeError: that is bad input, not a 5xx.
       if (error instanceof TypeError) return sendError(reply, 400, 'Proxy.InvalidParameter', `Invalid activity filter: ${error.message.slice(0, 200)}`);
       throw error;
@@ -353,11 +440,16 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
   });
 
   app.get('/api/pending', async (request, reply) => {
-    const who = await authenticate(request, reply);
+    const who = await authenticateViewer(request, reply);
     if (!who) return reply;
     const parsed = z.strictObject({ RegionId }).safeParse(request.query);
     if (!parsed.success) return sendError(reply, 400, 'Proxy.InvalidParameter', 'RegionId is required and must be a region ID.');
-    return { RegionId: parsed.data.RegionId, Pending: audit.pending(parsed.data.RegionId) };
+    try {
+      return { RegionId: parsed.data.RegionId, Pending: audit.pending(parsed.data.RegionId) };
+    } catch (error) {
+      if (error instanceof AuditUnavailableError) return sendError(reply, 503, 'Proxy.AuditUnavailable', 'The audit trail cannot be read right now. Try again later.');
+      throw error;
+    }
   });
 
   app.get('/healthz', () => ({ status: 'ok' }));
@@ -380,13 +472,14 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
     return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', checks });
   });
 
-  if (hasWebApp(settings) && settings.webDist) {
+  if (serveWeb && settings.webDist) {
     await app.register(fastifyStatic, {
       root: path.resolve(settings.webDist),
       prefix: '/',
       index: false,
       wildcard: true,
       cacheControl: false,
+      dotfiles: 'deny',
       // Hashed assets never change; index.html must always be revalidated so a deploy takes effect.
       setHeaders(res, filePath) {
         const relative = path.relative(path.resolve(settings.webDist ?? '.'), filePath);
@@ -409,6 +502,25 @@ function hasWebApp(settings: AppSettings): boolean {
 function acceptsHtml(request: FastifyRequest): boolean {
   const accept = request.headers.accept ?? '';
   return accept.includes('text/html');
+}
+
+/** Waits for `promise`, or rejects as soon as `signal` aborts. */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason as Error);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason as Error);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error instanceof Error ? error : new Error(String(error)));
+      },
+    );
+  });
 }
 
 function distinctHeaders(raw: readonly string[]): Record<string, string[]> {

@@ -1,5 +1,6 @@
 import { BlockList, isIP } from 'node:net';
 import { z } from 'zod';
+import { text, unsetIfEmpty, wholeNumber } from './env';
 import { RegionId } from '../ecs/contract';
 
 /**
@@ -16,7 +17,7 @@ import { RegionId } from '../ecs/contract';
  * | `PORT` | `8080` | Port to listen on (0 = ephemeral). |
  * | `LOG_LEVEL` | `info` | `fatal`, `error`, `warn`, `info`, `debug`, `trace` or `silent` (pino levels). |
  * | `WEB_DIST` | `dist/web` | Directory of the built web app. |
- * | `PUBLIC_ORIGIN` | (unset) | Allowed browser origins for CSRF checks, e.g. `https://keys.example.com`. Unset: only the request's own Host. |
+ * | `PUBLIC_ORIGIN` | (unset) | Allowed browser origins, e.g. `https://keys.example.com`: mutations must come from one, and only their host names are answered. Unset: the request's own Host (and, without SSO, loopback names only). |
  * | `ECS_MODE` | `sim` | `sim` (in-process simulated ECS) or `live` (real Alibaba Cloud ECS). |
  * | `ECS_NETWORK` | `public` | `public` (`ecs.<region>.aliyuncs.com`) or `vpc` (`ecs-vpc.<region>.aliyuncs.com`), ecs-api.md §3.2. |
  * | `ECS_ENDPOINT` | (unset) | Live mode: one base URL (`https://host[:port]`) used for every region instead (private gateways, tests). Ignored in sim mode. |
@@ -212,27 +213,6 @@ export function isLoopbackHost(host: string): boolean {
 // Field schemas
 
 const CONTROL_CHARS = /[\u0000-\u001f\u007f]/;
-
-/** Unset and empty variables both mean "use the default" (same rule as `readSimConfig` in sim-main.ts). */
-const unsetIfEmpty = (value: unknown): unknown => (typeof value === 'string' && value.trim() === '' ? undefined : value);
-
-function wholeNumber(min: number, max: number, fallback: number) {
-  return z.preprocess(
-    unsetIfEmpty,
-    z
-      .string()
-      .trim()
-      .regex(/^\d+$/, 'must be a whole number')
-      .transform(Number)
-      .pipe(z.number().int().min(min).max(max))
-      .optional()
-      .transform((value) => value ?? fallback),
-  );
-}
-
-function text<T>(schema: z.ZodType<T, string>, fallback: T) {
-  return z.preprocess(unsetIfEmpty, schema.optional().transform((value) => value ?? fallback));
-}
 
 function optional<T>(schema: z.ZodType<T, string>) {
   return z.preprocess(unsetIfEmpty, schema.optional());

@@ -216,6 +216,7 @@ describe.each<Mode>(['v3', 'v1'])('official SDK against the simulator (%s signin
   it('throttling surfaces as the SDK ThrottlingError with retryAfter from x-acs-retry-after', async () => {
     const patched = await fetch(`${baseUrl}/__sim/control`, {
       method: 'POST',
+      headers: { 'content-type': 'application/json' },
       // Windows are aligned to the clock; an hour-long one makes a boundary between the two calls vanishingly rare.
       body: JSON.stringify({ throttle: { limit: 1, windowMs: 3_600_000 }, throttleActions: ['DescribeKeyPairs'] }),
     });

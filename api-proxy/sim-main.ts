@@ -1,6 +1,7 @@
 import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
+import { text, unsetIfEmpty, wholeNumber } from './env';
 import { createSimulator } from '../ecs/sim/simulator';
 import { createSimServer } from './sim-server';
 
@@ -13,27 +14,6 @@ import { createSimServer } from './sim-server';
  *   SIM_ACCESS_KEY_ID (sim-access-key-id)  SIM_ACCESS_KEY_SECRET (sim-access-key-secret)
  *   SIM_LATENCY_MS (0)  SIM_JITTER_MS (0)
  */
-
-/** Unset and empty variables both mean "use the default". */
-const unsetIfEmpty = (value: unknown): unknown => (typeof value === 'string' && value.trim() === '' ? undefined : value);
-
-function wholeNumber(min: number, max: number, fallback: number) {
-  return z.preprocess(
-    unsetIfEmpty,
-    z
-      .string()
-      .trim()
-      .regex(/^\d+$/, 'must be a whole number')
-      .transform(Number)
-      .pipe(z.number().int().min(min).max(max))
-      .optional()
-      .transform((value) => value ?? fallback),
-  );
-}
-
-function text(schema: z.ZodString, fallback: string) {
-  return z.preprocess(unsetIfEmpty, schema.optional().transform((value) => value ?? fallback));
-}
 
 const SimEnv = z.object({
   SIM_PORT: wholeNumber(0, 65_535, 9090),

@@ -383,13 +383,25 @@ describe('V1 over HTTP', () => {
   });
 });
 
+const JSON_HEADERS = { 'content-type': 'application/json' };
+
 describe('control endpoint /__sim/', () => {
+  it('refuses cross-site browser requests and non-JSON patches', async () => {
+    const crossSite = await fetch(`${base}/__sim/control`, { method: 'POST', headers: { ...JSON_HEADERS, origin: 'https://evil.example' }, body: JSON.stringify({ latencyMs: 999 }) });
+    expect(crossSite.status).toBe(403);
+    const textPlain = await fetch(`${base}/__sim/control`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: JSON.stringify({ latencyMs: 999 }) });
+    expect(textPlain.status).toBe(415);
+    const reset = await fetch(`${base}/__sim/reset`, { method: 'POST', headers: { origin: 'https://evil.example' } });
+    expect(reset.status).toBe(403);
+    expect(simulator.control.latencyMs).toBe(0);
+  });
+
   it('reports state, applies a control patch and resets', async () => {
     const state = (await (await fetch(`${base}/__sim/state`)).json()) as { control: { latencyMs: number }; regions: { RegionId: string; instances: number }[] };
     expect(state.control.latencyMs).toBe(0);
     expect(state.regions.find((r) => r.RegionId === 'cn-hangzhou')?.instances).toBe(40);
 
-    const patched = await fetch(`${base}/__sim/control`, { method: 'POST', body: JSON.stringify({ latencyMs: 5, faults: { slowMs: 10 } }) });
+    const patched = await fetch(`${base}/__sim/control`, { method: 'POST', headers: JSON_HEADERS, body: JSON.stringify({ latencyMs: 5, faults: { slowMs: 10 } }) });
     expect(patched.status).toBe(200);
     expect(simulator.control.latencyMs).toBe(5);
     expect(simulator.control.faults).toMatchObject({ slowMs: 10, dropRate: 0 });
@@ -400,7 +412,7 @@ describe('control endpoint /__sim/', () => {
 
   it('refuses bad control bodies with a 400 JSON error', async () => {
     for (const body of ['not json', '[]', JSON.stringify({ latencyMs: -1 }), JSON.stringify({ faults: { dropRate: 2 } }), JSON.stringify({ typo: 1 })]) {
-      const res = await fetch(`${base}/__sim/control`, { method: 'POST', body });
+      const res = await fetch(`${base}/__sim/control`, { method: 'POST', headers: JSON_HEADERS, body });
       expect(res.status).toBe(400);
       expect(((await res.json()) as Record<string, unknown>)['Code']).toBe('Sim.InvalidControl');
     }
@@ -417,7 +429,7 @@ describe('control endpoint /__sim/', () => {
 
 describe('transport knobs and throttling', () => {
   async function control(patch: unknown): Promise<void> {
-    const res = await fetch(`${base}/__sim/control`, { method: 'POST', body: JSON.stringify(patch) });
+    const res = await fetch(`${base}/__sim/control`, { method: 'POST', headers: JSON_HEADERS, body: JSON.stringify(patch) });
     expect(res.status).toBe(200);
   }
 

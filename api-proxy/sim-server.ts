@@ -523,6 +523,12 @@ export function createSimServer(options: SimServerOptions): SimServer {
     const fail = (status: number, code: string, message: string, extra: Record<string, unknown> = {}): void =>
       sendJson(res, status, { RequestId: requestId, Code: code, Message: message, ...extra });
     if (!isLoopback(req.socket.remoteAddress)) return fail(403, 'Sim.Forbidden', 'The control endpoint answers loopback clients only.');
+    // A web page on any site could otherwise drive this door with a "simple" cross-site POST: browsers send
+    // Origin on those, test clients do not, and a changing call must say it is JSON.
+    if (req.method !== 'GET' && req.headers.origin !== undefined) return fail(403, 'Sim.Forbidden', 'The control endpoint refuses browser cross-site requests.');
+    if (path === '/__sim/control' && !/^application\/json\b/i.test(req.headers['content-type'] ?? '')) {
+      return fail(415, 'Sim.UnsupportedMediaType', 'Send the control patch as Content-Type: application/json.');
+    }
     const read = await readBody(req);
     if (read === null) return;
     if (read.tooLarge) return fail(413, 'Sim.BodyTooLarge', `The body exceeds ${MAX_BODY_BYTES} bytes.`);

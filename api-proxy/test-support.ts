@@ -19,7 +19,8 @@ import { createUpstream } from './upstream/wiring';
  * can be swapped for fakes where a test needs a failure the simulator cannot produce.
  */
 
-export const TEST_ORIGIN = 'http://console.test';
+// inject() sends Host: localhost:80, so the console's public origin in tests is http://localhost.
+export const TEST_ORIGIN = 'http://localhost';
 export const SIM_SECRET = 'test-secret-0f9e8d7c6b5a-DO-NOT-LEAK';
 
 export interface TestProxy {

@@ -64,7 +64,14 @@ export type InstanceStatus = z.infer<typeof InstanceStatus>;
 
 export const AcceptLanguage = z.enum(['zh-CN', 'en-US', 'ja', 'zh-TW', 'fr', 'de', 'ko']);
 
-const PlainText = (max: number) => z.string().max(max).regex(/^[^\u0000-\u001f\u007f]*$/, 'must not contain control characters');
+// Lone UTF-16 surrogates cannot be percent-encoded (encodeURIComponent throws), so they are refused here.
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const PlainText = (max: number) =>
+  z
+    .string()
+    .max(max)
+    .regex(/^[^\u0000-\u001f\u007f]*$/, 'must not contain control characters')
+    .refine((s) => !LONE_SURROGATE.test(s), 'must be valid Unicode text');
 const ZoneId = z.string().max(64).regex(/^[a-z0-9-]+$/, 'is not a valid zone ID');
 const VpcId = z.string().max(64).regex(/^vpc-[a-z0-9]+$/, 'is not a valid VPC ID');
 const NextToken = z.string().max(256).regex(/^[A-Za-z0-9+/=_-]*$/, 'is not a valid NextToken');

@@ -29,12 +29,20 @@ export function readEcsAnswer(action: ActionName, instanceIds: readonly string[]
       instances: instanceIds.map((InstanceId) => ({ InstanceId, ok: false, Code: code, ...(message === undefined ? {} : { Message: message }) })),
     };
   }
-  const instances =
-    perInstanceResults(action, body) ??
+  const reported = perInstanceResults(action, body);
+  if (reported === undefined) {
     // Single-instance calls: HTTP 2xx means the instance accepted the request.
-    instanceIds.map((InstanceId) => ({ InstanceId, ok: true, Code: '200' }));
+    return { status: 'succeeded', ...(requestId === undefined ? {} : { requestId }), instances: instanceIds.map((InstanceId) => ({ InstanceId, ok: true, Code: '200' })) };
+  }
+  // Reconcile with what was asked: an instance ECS did not report is unknown (not a success), and a result for
+  // an instance nobody asked about is ignored (ecs-api.md §1: expect missing or empty wrappers).
+  const byId = new Map(reported.map((r) => [r.InstanceId, r]));
+  const instances = instanceIds.map(
+    (InstanceId) => byId.get(InstanceId) ?? { InstanceId, ok: false, Code: 'Console.NoResult', Message: 'ECS did not report a result for this instance.' },
+  );
   const okCount = instances.filter((i) => i.ok).length;
-  const status = okCount === instances.length ? 'succeeded' : okCount === 0 ? 'failed' : 'partial';
+  const missing = instances.filter((i) => i.Code === 'Console.NoResult').length;
+  const status = okCount === instances.length ? 'succeeded' : okCount > 0 ? 'partial' : missing === instances.length ? 'unknown' : 'failed';
   return { status, ...(requestId === undefined ? {} : { requestId }), instances };
 }
 

@@ -1,6 +1,4 @@
-import Alert from '@mui/material/Alert';
 import Box from '@mui/material/Box';
-import Button from '@mui/material/Button';
 import CircularProgress from '@mui/material/CircularProgress';
 import Link from '@mui/material/Link';
 import { useQuery } from '@tanstack/react-query';
@@ -8,6 +6,7 @@ import { lazy, Suspense } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Redirect, Route, Switch, useLocation } from 'wouter';
 import { regionQueries } from '../features/regions/api/describe-regions';
+import { ErrorAlert } from '../components/ErrorAlert';
 import { explainError } from '../lib/error-text';
 import { sessionQueries } from '../lib/session';
 import { AppHeader } from './app-header';
@@ -35,18 +34,11 @@ export function AppRoutes() {
       <AppHeader />
       <Box component="main" id="main" tabIndex={-1} sx={{ flexGrow: 1, p: 2, outline: 'none' }}>
         {session.isError ? (
-          <Alert
-            severity="error"
-            role="alert"
-            action={
-              <Button color="inherit" size="small" onClick={() => void session.refetch()}>
-                {t('common.retry')}
-              </Button>
-            }
-          >
-            {t('session.loadFailed', { message: explainError(t, session.error) })}
-            {session.error.requestId ? ` (${t('common.requestId')}: ${session.error.requestId})` : ''}
-          </Alert>
+          <ErrorAlert
+            message={t('session.loadFailed', { message: explainError(t, session.error) })}
+            error={session.error}
+            onRetry={() => void session.refetch()}
+          />
         ) : (
           <ErrorBoundary resetKey={location}>
             <Suspense fallback={<CircularProgress aria-label={t('common.loading')} />}>

@@ -9,6 +9,8 @@ export function createAppTheme(mode: 'light' | 'dark'): Theme {
       mode,
       primary: { main: mode === 'light' ? '#1565c0' : '#90caf9' },
       warning: { main: mode === 'light' ? '#a65a00' : '#ffb74d' },
+      // MUI's light-mode info (#0288d1) is 3.5:1 on the header's grey: too faint for the "Simulated ECS" chip text.
+      info: { main: mode === 'light' ? '#01579b' : '#29b6f6' },
     },
     shape: { borderRadius: 6 },
     typography: { fontSize: 14 },

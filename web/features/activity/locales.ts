@@ -90,7 +90,6 @@ const en = {
   loadingMore: 'Loading more…',
   loading: 'Loading the activity…',
   loadFailed: 'The activity could not be loaded: {{message}}',
-  requestIdOfError: 'Request ID: {{id}}',
   noneYet: 'No operations yet. Changes made through the console appear here.',
   noneMatch: 'No operations match these filters.',
 };
@@ -183,7 +182,6 @@ const zhCN: typeof en = {
   loadingMore: '正在加载更多…',
   loading: '正在加载操作记录…',
   loadFailed: '无法加载操作记录：{{message}}',
-  requestIdOfError: '请求 ID：{{id}}',
   noneYet: '暂无操作记录。通过控制台进行的变更会显示在这里。',
   noneMatch: '没有符合筛选条件的操作。',
 };

@@ -10,6 +10,7 @@ import Typography from '@mui/material/Typography';
 import { useInfiniteQuery } from '@tanstack/react-query';
 import { useMemo } from 'react';
 import { useTranslation } from 'react-i18next';
+import { ErrorAlert } from '../../../components/ErrorAlert';
 import { useSearchParams } from 'wouter';
 import { explainError } from '../../../lib/error-text';
 import { activityQueries } from '../api/get-activity';
@@ -39,22 +40,11 @@ export function ActivityScreen({ instancesHref }: ActivityScreenProps) {
   let body;
   if (operations === undefined && activity.isError) {
     body = (
-      <Alert
-        severity="error"
-        role="alert"
-        action={
-          <Button color="inherit" size="small" onClick={() => void activity.refetch()}>
-            {t('app:common.retry')}
-          </Button>
-        }
-      >
-        {t('loadFailed', { message: explainError(t, activity.error) })}
-        {activity.error.requestId ? (
-          <Box component="span" sx={{ display: 'block' }}>
-            {t('requestIdOfError', { id: activity.error.requestId })}
-          </Box>
-        ) : null}
-      </Alert>
+      <ErrorAlert
+        message={t('loadFailed', { message: explainError(t, activity.error) })}
+        error={activity.error}
+        onRetry={() => void activity.refetch()}
+      />
     );
   } else if (operations === undefined) {
     body = (

@@ -1,12 +1,11 @@
-import Alert from '@mui/material/Alert';
 import Box from '@mui/material/Box';
-import Button from '@mui/material/Button';
 import CircularProgress from '@mui/material/CircularProgress';
 import LinearProgress from '@mui/material/LinearProgress';
 import Typography from '@mui/material/Typography';
 import { useQuery } from '@tanstack/react-query';
 import { useCallback, useDeferredValue, useLayoutEffect, useMemo, useRef, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
+import { ErrorAlert } from '../../../components/ErrorAlert';
 import { useSearchParams } from 'wouter';
 import type { ApiError } from '../../../lib/api-error';
 import { explainError } from '../../../lib/error-text';
@@ -91,9 +90,12 @@ export function InstancesScreen({ regionId, selectedIds, onSelectionChange, sele
         onRetry={() => void instances.refetch()}
       />
       {pending.isError && (
-        <Alert severity="warning" action={<RetryButton onClick={() => void pending.refetch()} />}>
-          {t('pending.loadFailed', { message: explainError(t, pending.error) })}
-        </Alert>
+        <ErrorAlert
+          severity="warning"
+          message={t('pending.loadFailed', { message: explainError(t, pending.error) })}
+          error={pending.error}
+          onRetry={() => void pending.refetch()}
+        />
       )}
       {instances.data !== undefined && (
         <>
@@ -120,15 +122,6 @@ export function InstancesScreen({ regionId, selectedIds, onSelectionChange, sele
   );
 }
 
-function RetryButton({ onClick }: { onClick: () => void }) {
-  const { t } = useTranslation('instances');
-  return (
-    <Button color="inherit" size="small" onClick={onClick}>
-      {t('retry')}
-    </Button>
-  );
-}
-
 interface LoadStateProps {
   isPending: boolean;
   isFetching: boolean;
@@ -146,14 +139,12 @@ function LoadState({ isPending, isFetching, error, loaded, total, shown, isFilte
   if (error) {
     const message = explainError(t, error, 'DescribeInstances');
     return (
-      <Alert severity={isPending ? 'error' : 'warning'} role="alert" action={<RetryButton onClick={onRetry} />}>
-        {isPending ? t('loadFailed', { message }) : loaded < total ? t('partialFailed', { loaded, total, message }) : t('refreshFailed', { message })}
-        {error.requestId && (
-          <Typography variant="body2" component="span" sx={{ display: 'block', fontFamily: 'monospace' }}>
-            {t('requestId', { id: error.requestId })}
-          </Typography>
-        )}
-      </Alert>
+      <ErrorAlert
+        severity={isPending ? 'error' : 'warning'}
+        message={isPending ? t('loadFailed', { message }) : loaded < total ? t('partialFailed', { loaded, total, message }) : t('refreshFailed', { message })}
+        error={error}
+        onRetry={onRetry}
+      />
     );
   }
   if (isPending) {

@@ -1,13 +1,12 @@
 import KeyIcon from '@mui/icons-material/Key';
-import Alert from '@mui/material/Alert';
 import Autocomplete, { createFilterOptions } from '@mui/material/Autocomplete';
 import Box from '@mui/material/Box';
-import Button from '@mui/material/Button';
 import TextField from '@mui/material/TextField';
 import Typography from '@mui/material/Typography';
 import { useQuery } from '@tanstack/react-query';
 import { useMemo } from 'react';
 import { useTranslation } from 'react-i18next';
+import { ErrorAlert } from '../../../components/ErrorAlert';
 import { explainError } from '../../../lib/error-text';
 import { keyPairQueries, type KeyPairOption } from '../api/describe-key-pairs';
 
@@ -36,22 +35,11 @@ export function KeyPairPicker({ regionId, value, onChange }: KeyPairPickerProps)
 
   if (pairs.isError) {
     return (
-      <Alert
-        severity="error"
-        role="alert"
-        action={
-          <Button color="inherit" size="small" onClick={() => void pairs.refetch()}>
-            {t('retry')}
-          </Button>
-        }
-      >
-        {t('loadFailed', { message: explainError(t, pairs.error, 'DescribeKeyPairs') })}
-        {pairs.error.requestId && (
-          <Typography variant="body2" component="span" sx={{ display: 'block', fontFamily: 'monospace' }}>
-            {t('requestId', { id: pairs.error.requestId })}
-          </Typography>
-        )}
-      </Alert>
+      <ErrorAlert
+        message={t('loadFailed', { message: explainError(t, pairs.error, 'DescribeKeyPairs') })}
+        error={pairs.error}
+        onRetry={() => void pairs.refetch()}
+      />
     );
   }
 

@@ -1,0 +1,29 @@
+import { z } from 'zod';
+
+/**
+ * Building blocks for reading environment variables with zod, shared by the proxy's configuration (config.ts)
+ * and the standalone simulator (sim-main.ts) so both read values by the same rules.
+ */
+
+/** Unset and empty variables both mean "use the default". */
+export const unsetIfEmpty = (value: unknown): unknown => (typeof value === 'string' && value.trim() === '' ? undefined : value);
+
+/** A whole number in [min, max], or `fallback` when unset. */
+export function wholeNumber(min: number, max: number, fallback: number) {
+  return z.preprocess(
+    unsetIfEmpty,
+    z
+      .string()
+      .trim()
+      .regex(/^\d+$/, 'must be a whole number')
+      .transform(Number)
+      .pipe(z.number().int().min(min).max(max))
+      .optional()
+      .transform((value) => value ?? fallback),
+  );
+}
+
+/** A value read by `schema`, or `fallback` when unset. */
+export function text<T>(schema: z.ZodType<T, string>, fallback: T) {
+  return z.preprocess(unsetIfEmpty, schema.optional().transform((value) => value ?? fallback));
+}
