@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { defineConfig, devices } from '@playwright/test';
-import { E2E_SERVERS } from './e2e/servers';
+import { E2E_SERVERS, OUTPUT_DIR } from './e2e/servers';
 
 // Playwright cannot download its own browsers on our build machines, so use Debian's Chromium when it is
 // installed; on a developer's laptop without it, fall back to Playwright's bundled browser.
@@ -28,7 +28,7 @@ const launchOptions = existsSync(systemChromium)
 export default defineConfig({
   testDir: 'e2e',
   testMatch: '*.spec.ts',
-  outputDir: 'test-results',
+  outputDir: OUTPUT_DIR,
   fullyParallel: false,
   workers: 1,
   retries: process.env['CI'] ? 1 : 0,

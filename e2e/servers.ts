@@ -15,6 +15,14 @@ export interface E2eServer {
 /** Lets two Playwright runs share a machine (e.g. developers working in parallel): E2E_PORT_OFFSET=100. */
 const OFFSET = Number(process.env['E2E_PORT_OFFSET'] ?? 0);
 
+/** Each run's own artifact folder, so parallel runs do not empty each other's (playwright.config.ts). */
+export const OUTPUT_DIR = OFFSET === 0 ? 'test-results' : `test-results-${OFFSET}`;
+
+/** Where a spec saves a screenshot of a main screen (the README's screenshot comes from these). */
+export function screenshotPath(name: string): string {
+  return `${OUTPUT_DIR}/screens/${name}.png`;
+}
+
 function server(basePort: number, baseSimPort: number, env: Record<string, string>): E2eServer {
   const port = basePort + OFFSET;
   const simPort = baseSimPort + OFFSET;

@@ -1,4 +1,6 @@
+import { screenshotPath } from './servers';
 import { expect, test } from './fixtures';
+import { InstancesPage } from './pages/instances-page';
 
 // The production build served by the proxy loads, shows who is signed in, and says it is the simulated ECS.
 test('the console loads on the simulated ECS', async ({ page, sim }) => {
@@ -6,4 +8,11 @@ test('the console loads on the simulated ECS', async ({ page, sim }) => {
   await page.goto('/activity');
   await expect(page.getByRole('banner').getByText('Signed in as local operator')).toBeVisible();
   await expect(page.getByRole('banner').getByText('Simulated ECS')).toBeVisible();
+
+  // The instances screen of cn-hangzhou, fully loaded: the README's screenshot (docs/screenshot.png) comes from here.
+  const instances = new InstancesPage(page);
+  await instances.goto('cn-hangzhou');
+  await expect(instances.loadedStatus).toHaveText('400 instances in this region');
+  await expect(instances.rows().first()).toBeVisible();
+  await page.screenshot({ path: screenshotPath('instances') });
 });

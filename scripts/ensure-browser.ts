@@ -19,7 +19,7 @@ if (existsSync(systemChromium)) {
 const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
 if (isRoot && existsSync('/usr/bin/apt-get') && existsSync('/etc/debian_version')) {
   console.log('ensure-browser: installing Debian chromium with apt-get…');
-  if (!run('apt-get', ['update']) || !run('apt-get', ['install', '-y', '--no-install-recommends', 'chromium'])) {
+  if (!run('apt-get', ['update']) || !run('apt-get', ['install', '-y', '--no-install-recommends', 'chromium', 'fonts-noto-cjk'])) {
     console.error('ensure-browser: apt-get could not install chromium');
     process.exit(1);
   }

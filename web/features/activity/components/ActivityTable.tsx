@@ -227,7 +227,7 @@ function PerInstanceOutcomes({ operation }: { operation: OperationRow }) {
                 {outcome.ok ? t('perInstance.ok') : t('perInstance.failed')}
               </Box>
             </TableCell>
-            <TableCell sx={mono}>{outcome.Code || t('empty')}</TableCell>
+            <TableCell sx={mono}>{outcome.ok ? t('empty') : outcome.Code || t('empty')}</TableCell>
             <TableCell>{outcome.ok ? t('empty') : explainCode(t, outcome.Code, outcome.Message, operation.action)}</TableCell>
           </TableRow>
         ))}
