@@ -1,6 +1,9 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { exportJWK, exportSPKI, generateKeyPair, SignJWT } from 'jose';
 import type { AuditStore } from './audit';
 import { AuditUnavailableError } from './audit';
 import { ActivityPage, PendingList, Session } from '../ecs/console-api';
@@ -618,5 +621,78 @@ describe('findings of the security review', () => {
       await served.close();
       rmSync(dist, { recursive: true, force: true });
     }
+  });
+});
+
+describe('signed assertions (AUTH_MODE=jwt) through the whole app', () => {
+  const ISSUER = 'https://sso.example.test';
+  const AUDIENCE = 'ecs-keypair-console';
+  let jwks: http.Server;
+  let keys: Awaited<ReturnType<typeof generateKeyPair>>;
+  let proxy: TestProxy;
+  const b64 = (value: unknown) => Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)).toString('base64url');
+
+  beforeAll(async () => {
+    keys = await generateKeyPair('RS256', { extractable: true });
+    const jwk = { ...(await exportJWK(keys.publicKey)), kid: 'k1', alg: 'RS256', use: 'sig' };
+    jwks = http.createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ keys: [jwk] }));
+    });
+    await new Promise<void>((resolve) => jwks.listen(0, '127.0.0.1', resolve));
+    const { port } = jwks.address() as AddressInfo;
+    proxy = await createTestProxy({
+      env: {
+        AUTH_MODE: 'jwt',
+        JWT_PRESET: 'cloudflare',
+        JWT_JWKS_URL: `http://127.0.0.1:${port}/jwks`,
+        JWT_ISSUER: ISSUER,
+        JWT_AUDIENCE: AUDIENCE,
+        ROLE_ATTACH_GROUPS: 'sre',
+      },
+    });
+  });
+  afterAll(async () => {
+    await proxy.close();
+    await new Promise((resolve) => jwks.close(resolve));
+  });
+
+  const sign = (claims: Record<string, unknown>, header: Record<string, unknown> = {}) =>
+    new SignJWT({ email: 'alice@example.com', groups: ['sre'], ...claims })
+      .setProtectedHeader({ alg: 'RS256', kid: 'k1', ...header })
+      .setIssuer(ISSUER)
+      .setAudience(AUDIENCE)
+      .setIssuedAt()
+      .setExpirationTime('5m')
+      .sign(keys.privateKey);
+  const session = (token: string) => proxy.app.inject({ method: 'GET', url: '/api/session', headers: { 'cf-access-jwt-assertion': token } });
+
+  it('believes a valid assertion and takes user and groups from it', async () => {
+    const res = await session(await sign({}));
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toMatchObject({ user: 'alice@example.com', groups: ['sre'], authMode: 'jwt' });
+  });
+
+  it('refuses wrong audience or issuer, expiry beyond the skew, alg none, HS256 with the public key, and an unknown key', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const publicPem = await exportSPKI(keys.publicKey);
+    const cases: [string, string][] = [
+      ['wrong audience', await new SignJWT({ email: 'a@x' }).setProtectedHeader({ alg: 'RS256', kid: 'k1' }).setIssuer(ISSUER).setAudience('another-app').setExpirationTime('5m').sign(keys.privateKey)],
+      ['wrong issuer', await new SignJWT({ email: 'a@x' }).setProtectedHeader({ alg: 'RS256', kid: 'k1' }).setIssuer('https://evil.test').setAudience(AUDIENCE).setExpirationTime('5m').sign(keys.privateKey)],
+      ['expired beyond the 60 s skew', await new SignJWT({ email: 'a@x' }).setProtectedHeader({ alg: 'RS256', kid: 'k1' }).setIssuer(ISSUER).setAudience(AUDIENCE).setExpirationTime(now - 120).sign(keys.privateKey)],
+      ['alg none', `${b64({ alg: 'none', typ: 'JWT' })}.${b64({ iss: ISSUER, aud: AUDIENCE, email: 'a@x', exp: now + 300 })}.`],
+      ['HS256 keyed with the public key', await new SignJWT({ email: 'a@x' }).setProtectedHeader({ alg: 'HS256', kid: 'k1' }).setIssuer(ISSUER).setAudience(AUDIENCE).setExpirationTime('5m').sign(new TextEncoder().encode(publicPem))],
+      ['unknown key id', await sign({}, { kid: 'not-a-key' })],
+      ['garbage', 'not.a.jwt'],
+    ];
+    for (const [what, token] of cases) {
+      const res = await session(token);
+      expect(res.statusCode, what).toBe(401);
+      expect(res.json(), what).toMatchObject({ Code: 'Proxy.Unauthenticated' });
+    }
+    expect((await proxy.app.inject({ method: 'GET', url: '/api/session' })).statusCode).toBe(401);
+    const mutation = await proxy.app.inject({ method: 'POST', url: '/api/ecs/DescribeRegions', headers: { ...jsonFromConsole, 'cf-access-jwt-assertion': 'not.a.jwt' }, payload: {} });
+    expect(mutation.statusCode).toBe(401);
+    expect(proxy.upstreamCalls).toHaveLength(0);
   });
 });
