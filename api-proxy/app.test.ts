@@ -403,7 +403,9 @@ describe('identity and permissions', () => {
   });
 
   it('lets a read-only operator look but not attach or reboot, and audits the denial', async () => {
-    const proxy = await createTestProxy({ env: headerEnv });
+    // A clock that stands still keeps the whole test inside one denial window.
+    const frozen = Date.now();
+    const proxy = await createTestProxy({ env: headerEnv, clock: () => frozen });
     try {
       const viewer = { 'x-forwarded-user': 'bob', 'x-forwarded-groups': 'developers' };
       const session = await proxy.app.inject({ method: 'GET', url: '/api/session', remoteAddress: '127.0.0.1', headers: viewer });
@@ -417,6 +419,20 @@ describe('identity and permissions', () => {
       expect(proxy.upstreamCalls.filter((c) => c.action === 'RebootInstance')).toHaveLength(0);
       const trail = await proxy.app.inject({ method: 'GET', url: '/api/activity?status=denied', remoteAddress: '127.0.0.1', headers: viewer });
       expect(trail.json<{ items: { user: string; action: string }[] }>().items[0]).toMatchObject({ user: 'bob', action: 'RebootInstance' });
+      // Hammering the refused action is still refused, but an exact repeat is not audited again, and a flood
+      // of distinct denials stops being written after the per-user budget.
+      for (let i = 0; i < 5; i++) {
+        const again = await proxy.app.inject({ method: 'POST', url: '/api/ecs/RebootInstance', remoteAddress: '127.0.0.1', headers: { ...jsonFromConsole, ...viewer }, payload: { RegionId: 'cn-hangzhou', InstanceId: id } });
+        expect(again.statusCode).toBe(403);
+      }
+      const deniedCount = async () =>
+        (await proxy.app.inject({ method: 'GET', url: '/api/activity?status=denied&limit=200', remoteAddress: '127.0.0.1', headers: viewer })).json<{ items: unknown[] }>().items.length;
+      expect(await deniedCount()).toBe(1);
+      const others = linux(proxy, 'Running', 40);
+      for (const other of others) {
+        await proxy.app.inject({ method: 'POST', url: '/api/ecs/RebootInstance', remoteAddress: '127.0.0.1', headers: { ...jsonFromConsole, ...viewer }, payload: { RegionId: 'cn-hangzhou', InstanceId: other } });
+      }
+      expect(await deniedCount()).toBe(30);
     } finally {
       await proxy.close();
     }

@@ -118,6 +118,10 @@ function hostnameOf(host: string | undefined): string | undefined {
  */
 const REQUEST_DEADLINE_MS = 100_000;
 
+/** Denials audited per user per window, and the window for exact repeats (see the denial branch below). */
+const DENIAL_AUDIT_WINDOW_MS = 10_000;
+const DENIAL_AUDIT_BUDGET = 30;
+
 const SECURITY_HEADERS: Record<string, string> = {
   // Hand-written rather than @fastify/helmet: seven fixed headers are easier to audit than a plugin's defaults.
   // MUI (emotion) injects <style> elements, so styles allow 'unsafe-inline'; scripts never do.
@@ -158,6 +162,8 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
   });
 
   const hostnames = allowedHostnames(settings);
+  const deniedAt = new Map<string, number>();
+  const deniedBudget = new Map<string, { windowStart: number; count: number }>();
   const serveWeb = hasWebApp(settings);
 
   app.addHook('onRequest', async (request, reply) => {
@@ -299,10 +305,27 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
     const params: Record<string, unknown> = parsed.data;
 
     if (!isAllowed(who, name, settings.roles, settings.auth.mode)) {
-      try {
-        audit.recordDenied(intentOf(request, who, name, params), 'not permitted for the caller’s groups');
-      } catch (error) {
-        request.log.error({ reqId: request.id, err: (error as Error).message }, 'audit of a denial failed');
+      // Each denial is audited, but an exact repeat within the window, or more than DENIAL_AUDIT_BUDGET
+      // denials of one user per window, are only logged: nobody can fill the disk with fsynced records.
+      const intent = intentOf(request, who, name, params);
+      const key = `${who.user}\u0000${name}\u0000${intent.instanceIds.join(',')}`;
+      const now = clock();
+      const windowStart = now - (now % DENIAL_AUDIT_WINDOW_MS);
+      const budget = deniedBudget.get(who.user);
+      const used = budget?.windowStart === windowStart ? budget.count : 0;
+      const last = deniedAt.get(key);
+      if ((last === undefined || now - last >= DENIAL_AUDIT_WINDOW_MS) && used < DENIAL_AUDIT_BUDGET) {
+        if (deniedAt.size > 10_000) deniedAt.clear();
+        if (deniedBudget.size > 10_000) deniedBudget.clear();
+        deniedAt.set(key, now);
+        deniedBudget.set(who.user, { windowStart, count: used + 1 });
+        try {
+          audit.recordDenied(intent, 'not permitted for the caller’s groups');
+        } catch (error) {
+          request.log.error({ reqId: request.id, err: (error as Error).message }, 'audit of a denial failed');
+        }
+      } else {
+        request.log.warn({ reqId: request.id, user: who.user, action: name }, 'repeated denial not audited again within the window');
       }
       return sendError(reply, 403, 'Proxy.Forbidden', `Your groups do not allow ${name}. Ask for the role that grants it.`);
     }

@@ -42,6 +42,8 @@ export interface TestProxyOptions {
   credentials?: CredentialSource;
   upstream?: Partial<{ timeoutMs: number; maxRetries: number }>;
   webDist?: string;
+  /** The app's clock (audit times, denial windows); the real one by default. */
+  clock?: () => number;
 }
 
 export async function createTestProxy(options: TestProxyOptions = {}): Promise<TestProxy> {
@@ -99,6 +101,7 @@ export async function createTestProxy(options: TestProxyOptions = {}): Promise<T
     regions,
     audit,
     credentials,
+    ...(options.clock ? { clock: options.clock } : {}),
     logger: { level: 'trace', stream: { write: (line: string) => logs.push(line) } },
   });
   await app.ready();
