@@ -20,6 +20,8 @@ const WCAG = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
  * its targets and axe's summary; a soft assertion, so one run lists the findings of every screen.
  */
 async function expectNoSeriousViolations(page: Page, screen: string): Promise<void> {
+  // Measure colours as they end up, not halfway through a dialog's fade-in (which blends them).
+  await page.waitForFunction(() => document.getAnimations().every((animation) => animation.playState !== 'running'));
   const { violations } = await new AxeBuilder({ page }).withTags(WCAG).analyze();
   const findings = violations
     .filter((v) => v.impact === 'serious' || v.impact === 'critical')

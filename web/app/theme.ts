@@ -8,7 +8,8 @@ export function createAppTheme(mode: 'light' | 'dark'): Theme {
     palette: {
       mode,
       primary: { main: mode === 'light' ? '#1565c0' : '#90caf9' },
-      warning: { main: mode === 'light' ? '#a65a00' : '#ffb74d' },
+      // Dark enough for white button text with margin (≈ 6.9:1), since the confirm button is warning-coloured.
+      warning: { main: mode === 'light' ? '#8a4b00' : '#ffb74d' },
       // MUI's light-mode info (#0288d1) is 3.5:1 on the header's grey: too faint for the "Simulated ECS" chip text.
       info: { main: mode === 'light' ? '#01579b' : '#29b6f6' },
     },
