@@ -371,6 +371,25 @@ describe('retries against fake upstreams', () => {
     expect(new Set(fake.seen.map((s) => s.headers['x-acs-signature-nonce'])).size).toBe(3);
   });
 
+  it('does not repeat a mutating call on a bare 503 that a gateway in front of ECS may have forwarded', async () => {
+    const gateway = await fakeUpstream((_seen, res, index) =>
+      index === 0 ? json(res, 503, { message: 'upstream busy' }) : json(res, 200, { RequestId: 'R2' }),
+    );
+    const mutating = await call(makeClient(gateway.base).client, 'RebootInstances', { RegionId: REGION, InstanceId: ['i-abc'] });
+    expect(expectResponse(mutating).status).toBe(503);
+    expect(gateway.seen).toHaveLength(1);
+    const garbled = await fakeUpstream((_seen, res) => {
+      res.writeHead(503, { 'content-type': 'text/html' });
+      res.end('<html>Service Unavailable</html>');
+    });
+    expect(await call(makeClient(garbled.base).client, 'AttachKeyPair', { RegionId: REGION, KeyPairName: 'ops', InstanceIds: ['i-abc'] })).toMatchObject({ kind: 'unknown' });
+    expect(garbled.seen).toHaveLength(1);
+    // A read may be repeated on the same answer.
+    const read = await fakeUpstream((_seen, res, index) => (index === 0 ? json(res, 503, { message: 'upstream busy' }) : json(res, 200, { RequestId: 'R2' })));
+    expect(expectResponse(await call(makeClient(read.base).client, 'DescribeRegions', {})).status).toBe(200);
+    await Promise.all([gateway.close(), garbled.close(), read.close()]);
+  });
+
   it('bounds the backoff by maxDelayMs', async () => {
     const fake = await fakeUpstream((_seen, res) => json(res, 503, { RequestId: 'R', Code: 'ServiceUnavailable', Message: 'busy' }));
     const { client, sleeps } = makeClient(fake.base, { baseDelayMs: 400, maxDelayMs: 1_000, maxRetries: 5, random: () => 0.999 });

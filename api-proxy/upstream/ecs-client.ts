@@ -479,8 +479,11 @@ export function createEcsClient(options: EcsClientOptions): EcsClient {
       const retryAfterMs = parseRetryAfter(headers['x-acs-retry-after']);
       return retryAfterMs === undefined ? { reason } : { reason, retryAfterMs };
     }
-    // Refused before anything was looked at: unavailable, or a nonce collision that a fresh signature fixes.
-    if (status === 503 || code === 'ServiceUnavailable' || code.startsWith('ServiceUnavailable.') || code === 'SignatureNonceUsed') return { reason };
+    // Refused before anything was looked at: ECS says it is unavailable, or a nonce collision that a fresh
+    // signature fixes. A bare 503 (no ECS code) may come from a gateway in front of ECS (ECS_ENDPOINT) that had
+    // already forwarded the call, so only a read is repeated on that.
+    const isUnavailable = code === 'ServiceUnavailable' || code.startsWith('ServiceUnavailable.');
+    if (isUnavailable || code === 'SignatureNonceUsed' || (status === 503 && !mutating)) return { reason };
     // A server error may have happened after the change was made; only a read may be repeated blindly.
     if (!mutating && (status >= 500 || code === 'InternalError' || code === 'UnknownError')) return { reason };
     return null;
@@ -491,8 +494,8 @@ export function createEcsClient(options: EcsClientOptions): EcsClient {
     const what = isTooLarge ? `larger than ${MAX_RESPONSE_BYTES / (1024 * 1024)} MiB` : 'not a JSON object';
     const reason = `ECS answered HTTP ${status} with a body that is ${what}`;
     const answer = proxyAnswer(502, 'Proxy.BadUpstreamResponse', `${reason}.`, headers['x-acs-request-id']);
-    // 429 and 503 say "not handled" whatever the body looks like.
-    if (status === 429 || status === 503) return { final: answer, retry: { reason } };
+    // 429 says "not handled" whatever the body looks like; a garbled 503 may be a gateway that forwarded.
+    if (status === 429) return { final: answer, retry: { reason } };
     if (!mutating) return { final: answer, retry: { reason } };
     // A refusal (3xx/4xx) changed nothing; a garbled 2xx or 5xx may follow a change we cannot read.
     if (status >= 300 && status < 500) return { final: answer, retry: null };
