@@ -32,6 +32,15 @@ const en = {
     loading: 'Loading…',
     none: 'none',
   },
+  /** ECS instance states (ecs-api.md §4.2), shared by every screen that shows one. */
+  instanceStatus: {
+    Running: 'Running',
+    Stopped: 'Stopped',
+    Starting: 'Starting',
+    Stopping: 'Stopping',
+    Pending: 'Creating',
+    unknown: '{{status}}',
+  },
   boundary: {
     title: 'Something went wrong on this screen',
     body: 'The rest of the console still works. Reload this part, or go back to the instance list.',
@@ -106,6 +115,14 @@ const zhCN: Catalogue = {
     copyRequestId: '复制请求 ID {{id}}',
     loading: '加载中…',
     none: '无',
+  },
+  instanceStatus: {
+    Running: '运行中',
+    Stopped: '已停止',
+    Starting: '启动中',
+    Stopping: '停止中',
+    Pending: '创建中',
+    unknown: '{{status}}',
   },
   boundary: {
     title: '此页面出现错误',

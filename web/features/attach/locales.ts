@@ -11,13 +11,6 @@ const en = {
     reasonCheckingSession: 'Checking what your groups allow…',
     showResults: 'Show the last attach results',
   },
-  status: {
-    Running: 'Running',
-    Stopped: 'Stopped',
-    Starting: 'Starting',
-    Stopping: 'Stopping',
-    Pending: 'Being created',
-  },
   review: {
     title_one: 'Review: attach {{keyPairName}} to {{count}} instance',
     title_other: 'Review: attach {{keyPairName}} to {{count}} instances',
@@ -154,13 +147,6 @@ const zhCN: Catalogue = {
     reasonRunning: '挂载仍在进行中，请等待完成或取消。',
     reasonCheckingSession: '正在确认您的用户组权限…',
     showResults: '查看上次挂载结果',
-  },
-  status: {
-    Running: '运行中',
-    Stopped: '已停止',
-    Starting: '启动中',
-    Stopping: '停止中',
-    Pending: '创建中',
   },
   review: {
     title_one: '检查：将 {{keyPairName}} 挂载到 {{count}} 个实例',

@@ -18,5 +18,5 @@ export function explainResult(t: TFunction, result: Pick<InstanceResult, 'code' 
 /** Instance statuses in the UI language; an unknown status is shown as ECS spells it. */
 export function statusText(t: TFunction, status: string | undefined): string {
   if (status === undefined || status === '') return '—';
-  return t(`attach:status.${status}`, { defaultValue: status });
+  return t(`app:instanceStatus.${status}`, { defaultValue: status });
 }

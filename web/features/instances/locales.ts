@@ -66,14 +66,6 @@ const en = {
     eip: 'EIP',
     noAddress: '—',
   },
-  status: {
-    Running: 'Running',
-    Stopped: 'Stopped',
-    Starting: 'Starting',
-    Stopping: 'Stopping',
-    Pending: 'Creating',
-    unknown: '{{status}}',
-  },
   os: {
     linux: 'Linux',
     windows: 'Windows',
@@ -162,14 +154,6 @@ const zhCN: typeof en = {
     noKeyPair: '无',
     eip: 'EIP',
     noAddress: '—',
-  },
-  status: {
-    Running: '运行中',
-    Stopped: '已停止',
-    Starting: '启动中',
-    Stopping: '停止中',
-    Pending: '创建中',
-    unknown: '{{status}}',
   },
   os: {
     linux: 'Linux',

@@ -32,7 +32,7 @@ interface Choice {
 export function InstanceFiltersBar({ filters, keyPairNames, onChange, onClear }: InstanceFiltersBarProps) {
   const { t } = useTranslation('instances');
   const any = t('filters.any');
-  const statusChoices = useMemo<Choice[]>(() => [{ value: '', label: any }, ...STATUSES.map((s) => ({ value: s, label: t(`status.${s}`) }))], [any, t]);
+  const statusChoices = useMemo<Choice[]>(() => [{ value: '', label: any }, ...STATUSES.map((s) => ({ value: s, label: t(`app:instanceStatus.${s}`) }))], [any, t]);
   const osChoices = useMemo<Choice[]>(
     () => [
       { value: '', label: any },

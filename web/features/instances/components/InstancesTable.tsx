@@ -304,7 +304,7 @@ export function StatusText({ status }: { status: string }) {
   return (
     <Typography variant="body2" component="span" sx={{ display: 'flex', alignItems: 'center', gap: 0.5 }}>
       {icon}
-      {known ? t(`status.${status}`) : t('status.unknown', { status })}
+      {known ? t(`app:instanceStatus.${status}`) : t('app:instanceStatus.unknown', { status })}
     </Typography>
   );
 }
