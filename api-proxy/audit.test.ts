@@ -8,6 +8,7 @@ import fc from 'fast-check';
 import type { ActionName } from '../ecs/contract';
 import {
   AUDIT_LIMITS,
+  AUDIT_MIGRATIONS,
   AUDIT_SCHEMA_VERSION,
   AuditUnavailableError,
   UNKNOWN_OUTCOME_MESSAGE,
@@ -550,9 +551,12 @@ describe('input', () => {
         tables.map(({ name }) => [name, raw.prepare<[], { name: string }>(`SELECT name FROM pragma_table_info('${name}')`).all().map((c) => c.name)]),
       );
       expect(columns).toEqual({
-        activation_state: ['region_id', 'instance_id', 'attach_seq', 'attach_operation_seq', 'activate_seq'],
+        activation_state: ['region_id', 'instance_id', 'attach_seq', 'attach_operation_seq', 'activate_seq', 'maybe_attach_seq', 'maybe_attach_operation_seq'],
         event_clock: ['id', 'value'],
-        instance_outcomes: ['operation_seq', 'position', 'instance_id', 'ok', 'code', 'message'],
+        instance_outcomes: [
+          'operation_seq', 'position', 'instance_id', 'ok', 'code', 'message', 'unknown', 'reconciled_at', 'reconciled_key_pair',
+          'reconciled_attached',
+        ],
         operation_targets: ['operation_seq', 'position', 'instance_id'],
         operations: [
           'seq', 'id', 'at', 'user_name', 'email', 'groups_json', 'client_address', 'action', 'region_id', 'key_pair_name',
@@ -565,5 +569,132 @@ describe('input', () => {
     } finally {
       raw.close();
     }
+  });
+});
+
+describe('outcomes that are not known', () => {
+  const hz = 'cn-hangzhou';
+  const unknown = (InstanceId: string, Code = 'InternalError'): InstanceOutcome => ({ InstanceId, ok: false, Code, unknown: true });
+  const reading = (InstanceId: string, KeyPairName: string, attached: boolean) => ({ InstanceId, at: 2_000, KeyPairName, attached });
+
+  it('keeps an unknown instance apart from a failed one, and lists an unknown attach as "may be pending"', () => {
+    const store = open();
+    const attach = run(store, { instanceIds: ['i-a1', 'i-a2'] }, [unknown('i-a1'), failed('i-a2')], { status: 'unknown', at: 110 });
+    expect(all(store)[0]?.instances).toEqual([unknown('i-a1'), failed('i-a2')]);
+    expect(store.pending(hz)).toEqual([
+      { InstanceId: 'i-a1', regionId: hz, keyPairName: 'team-key', user: 'alice', at: 110, operationId: attach, mayBePending: true },
+    ]);
+  });
+
+  it('reads unknown by the one rule: a NoResult or OutcomeUnknown instance is unknown even without the flag', () => {
+    const store = open();
+    run(store, { instanceIds: ['i-a1', 'i-a2'] }, [
+      { InstanceId: 'i-a1', ok: false, Code: 'Console.NoResult' },
+      { InstanceId: 'i-a2', ok: false, Code: 'Proxy.OutcomeUnknown' },
+    ]);
+    expect(all(store)[0]?.instances.map((i) => i.unknown)).toEqual([true, true]);
+    expect(store.pending(hz).map((p) => [p.InstanceId, p.mayBePending])).toEqual([
+      ['i-a1', true],
+      ['i-a2', true],
+    ]);
+  });
+
+  it('is cleared by a successful reboot or start, but not by one of unknown outcome', () => {
+    const store = open();
+    run(store, { instanceIds: ['i-a1', 'i-a2'] }, [unknown('i-a1'), unknown('i-a2')], { status: 'unknown' });
+    run(store, { action: 'RebootInstances', instanceIds: ['i-a1', 'i-a2'] }, [ok('i-a1'), unknown('i-a2')], { status: 'partial' });
+    expect(store.pending(hz).map((p) => p.InstanceId)).toEqual(['i-a2']);
+  });
+
+  it('turns a reconciled "attached" into pending activation, durably', async () => {
+    const path = join(dir, 'audit.db');
+    const store = open(path);
+    const attach = run(store, { instanceIds: ['i-a1', 'i-a2', 'i-a3'] }, [unknown('i-a1'), unknown('i-a2'), ok('i-a3')], { status: 'partial', at: 110 });
+    await store.reconcile(attach, [reading('i-a1', 'team-key', true), reading('i-a2', 'old-key', false)]);
+    store.close();
+
+    const again = open(path);
+    expect(again.pending(hz)).toEqual([
+      { InstanceId: 'i-a1', regionId: hz, keyPairName: 'team-key', user: 'alice', at: 110, operationId: attach },
+      { InstanceId: 'i-a3', regionId: hz, keyPairName: 'team-key', user: 'alice', at: 110, operationId: attach },
+    ]);
+    expect(all(again)[0]?.instances).toEqual([
+      { ...unknown('i-a1'), reconciled: { at: 2_000, KeyPairName: 'team-key', attached: true } },
+      { ...unknown('i-a2'), reconciled: { at: 2_000, KeyPairName: 'old-key', attached: false } },
+      ok('i-a3'),
+    ]);
+    // Pending from a reconciled attach is cleared like any other.
+    run(again, { action: 'RebootInstance', instanceIds: ['i-a1'] }, [ok('i-a1')]);
+    expect(again.pending(hz).map((p) => p.InstanceId)).toEqual(['i-a3']);
+  });
+
+  it('brings back an earlier confirmed attach when the unknown one turns out not to have happened', async () => {
+    const store = open();
+    const first = run(store, { keyPairName: 'first-key', instanceIds: ['i-a1'] }, [ok('i-a1')], { at: 110 });
+    const second = run(store, { keyPairName: 'second-key', instanceIds: ['i-a1'] }, [unknown('i-a1')], { status: 'unknown', at: 210 });
+    expect(store.pending(hz)).toEqual([expect.objectContaining({ keyPairName: 'second-key', operationId: second, mayBePending: true })]);
+    await store.reconcile(second, [reading('i-a1', 'first-key', false)]);
+    expect(store.pending(hz)).toEqual([{ InstanceId: 'i-a1', regionId: hz, keyPairName: 'first-key', user: 'alice', at: 110, operationId: first }]);
+  });
+
+  it('reconciles only instances whose outcome was unknown, each once, and only completed attaches', async () => {
+    const store = open();
+    const attach = run(store, { instanceIds: ['i-a1', 'i-a2'] }, [failed('i-a1'), unknown('i-a2')], { status: 'unknown' });
+    await store.reconcile(attach, [reading('i-a1', 'team-key', true), reading('i-a2', 'other', false)]);
+    // A second reading does not rewrite the first.
+    await store.reconcile(attach, [reading('i-a2', 'team-key', true)]);
+    expect(all(store)[0]?.instances.map((i) => i.reconciled?.attached)).toEqual([undefined, false]);
+    expect(store.pending(hz)).toEqual([]);
+
+    const open1 = store.begin(intent());
+    await expect(store.reconcile(open1, [reading('i-a1', 'team-key', true)])).rejects.toThrow(TypeError);
+    const reboot = run(store, { action: 'RebootInstance', instanceIds: ['i-a1'] }, [unknown('i-a1')], { status: 'unknown' });
+    await expect(store.reconcile(reboot, [reading('i-a1', 'team-key', true)])).rejects.toThrow(TypeError);
+    await expect(store.reconcile(attach, [{ InstanceId: 'not an id', at: 1, KeyPairName: '', attached: true }])).rejects.toThrow(TypeError);
+  });
+
+  it('lists an attach whose process died before its outcome as "may be pending", until a later reboot', () => {
+    const path = join(dir, 'audit.db');
+    const first = open(path);
+    const id = first.begin(intent({ instanceIds: ['i-a1'] }));
+    first.close();
+    // As if another process had written the intent and then been killed.
+    const raw = new Database(path);
+    raw.prepare("UPDATE operations SET writer_process = 'a-dead-process'").run();
+    raw.close();
+
+    const again = open(path, { now: () => 1_000_000 });
+    expect(all(again)[0]).toMatchObject({ id, status: 'unknown', errorMessage: UNKNOWN_OUTCOME_MESSAGE });
+    expect(again.pending(hz)).toEqual([expect.objectContaining({ InstanceId: 'i-a1', operationId: id, mayBePending: true })]);
+    again.close();
+    // Opening again does not mark it afresh: a reboot requested after the recovery clears it for good.
+    const third = open(path, { now: () => 2_000_000 });
+    run(third, { action: 'RebootInstance', instanceIds: ['i-a1'] }, [ok('i-a1')]);
+    third.close();
+    expect(open(path, { now: () => 3_000_000 }).pending(hz)).toEqual([]);
+  });
+
+  it('carries unknown outcomes of an older database over when it is migrated', () => {
+    const path = join(dir, 'audit.db');
+    const old = new Database(path);
+    old.exec(AUDIT_MIGRATIONS[0] ?? '');
+    old.pragma('user_version = 1');
+    old.exec(`
+      UPDATE event_clock SET value = 2;
+      INSERT INTO operations (seq, id, at, user_name, groups_json, client_address, action, region_id, key_pair_name, status,
+        completed_seq, completed_at, writer_process)
+      VALUES (1, 'op-old', 100, 'alice', '[]', '10.0.0.7', 'AttachKeyPair', 'cn-hangzhou', 'team-key', 'unknown', 2, 110, 'old');
+      INSERT INTO operation_targets VALUES (1, 0, 'i-a1'), (1, 1, 'i-a2');
+      INSERT INTO instance_outcomes VALUES (1, 0, 'i-a1', 0, 'Proxy.OutcomeUnknown', 'no answer'),
+        (1, 1, 'i-a2', 0, 'InvalidKeyPairName.NotFound', NULL);
+    `);
+    old.close();
+
+    const store = open(path);
+    expect(all(store)[0]?.instances.map((i) => [i.InstanceId, i.unknown])).toEqual([
+      ['i-a1', true],
+      ['i-a2', undefined],
+    ]);
+    expect(store.pending(hz)).toEqual([expect.objectContaining({ InstanceId: 'i-a1', operationId: 'op-old', mayBePending: true })]);
   });
 });

@@ -6,6 +6,7 @@ import Database from 'better-sqlite3';
 import { InstanceId, KeyPairName, RegionId, isActionName } from '../ecs/contract';
 import type { ActionName } from '../ecs/contract';
 import type { ActivityPage, ActivityRecord, InstanceOutcome, OperationStatus, PendingActivation } from '../ecs/console-api';
+import { instanceVerdict } from '../ecs/outcomes';
 
 // The shapes the store returns are the console API's (ecs/console-api.ts), so the web app reads exactly these.
 export type { ActivityPage, ActivityRecord, InstanceOutcome, OperationStatus, PendingActivation };
@@ -67,6 +68,17 @@ export interface AuditOutcome {
 }
 
 
+/** What reading an instance back found after an AttachKeyPair whose outcome was unknown for it. */
+export interface AuditReconciliation {
+  InstanceId: string;
+  /** When the instance was read (ms since the epoch). */
+  at: number;
+  /** As ECS reported it; empty when the instance has no key pair. */
+  KeyPairName: string;
+  /** The instance carries the key pair the attach asked for. */
+  attached: boolean;
+}
+
 export interface ActivityQuery {
   user?: string;
   action?: ActionName;
@@ -100,6 +112,12 @@ export interface AuditStore {
   complete(id: string, outcome: AuditOutcome): void;
   /** A refused action is audited too. */
   recordDenied(intent: AuditIntent, reason: string): void;
+  /**
+   * Records what reading the instances back found after a completed AttachKeyPair, for instances whose outcome
+   * was unknown; each instance is reconciled at most once. An attached one becomes pending activation, one that
+   * is not attached stops being "may be pending".
+   */
+  reconcile(id: string, readings: readonly AuditReconciliation[]): Promise<void>;
   /** Newest first, keyset pagination on (at, begin order): stable while new operations are written. */
   list(query: ActivityQuery): ActivityPage;
   /** Instances of the region whose attached key pair awaits a reboot or start (PRODUCT.md step 8). */
@@ -219,10 +237,34 @@ const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (region_id, instance_id)
   ) WITHOUT ROWID;
   `,
+  // Outcomes that are not known: a call that may have reached ECS without a definite answer is neither a
+  // success nor a failure. Such an attach makes its instances "may be pending" (maybe_attach_*) until reading
+  // the instance back (reconciled_*) shows whether the key pair is there. Rows written before this step marked
+  // unknown instances only by their codes; those are carried over, and their attaches become "may be pending".
+  `
+  ALTER TABLE instance_outcomes ADD COLUMN unknown INTEGER NOT NULL DEFAULT 0 CHECK (unknown IN (0, 1));
+  UPDATE instance_outcomes SET unknown = 1 WHERE ok = 0 AND code IN ('Proxy.OutcomeUnknown', 'Console.NoResult');
+  ALTER TABLE instance_outcomes ADD COLUMN reconciled_at INTEGER;
+  ALTER TABLE instance_outcomes ADD COLUMN reconciled_key_pair TEXT;
+  ALTER TABLE instance_outcomes ADD COLUMN reconciled_attached INTEGER CHECK (reconciled_attached IN (0, 1));
+
+  ALTER TABLE activation_state ADD COLUMN maybe_attach_seq INTEGER;  -- completion stamp of the latest unknown attach
+  ALTER TABLE activation_state ADD COLUMN maybe_attach_operation_seq INTEGER REFERENCES operations (seq) ON DELETE CASCADE;
+  INSERT INTO activation_state (region_id, instance_id, maybe_attach_seq, maybe_attach_operation_seq)
+    SELECT o.region_id, io.instance_id, o.completed_seq, o.seq
+    FROM instance_outcomes io JOIN operations o ON o.seq = io.operation_seq
+    WHERE io.unknown = 1 AND o.action = 'AttachKeyPair' AND o.completed_seq IS NOT NULL
+      AND (o.options_json IS NULL OR json_extract(o.options_json, '$.DryRun') IS NOT 1)
+    ORDER BY o.completed_seq
+  ON CONFLICT (region_id, instance_id) DO UPDATE SET
+    maybe_attach_seq = excluded.maybe_attach_seq, maybe_attach_operation_seq = excluded.maybe_attach_operation_seq;
+  `,
 ];
 
 /** The schema this code reads and writes (`PRAGMA user_version`). */
 export const AUDIT_SCHEMA_VERSION = MIGRATIONS.length;
+/** The migration steps, so a test can build a database as an older proxy left it. */
+export const AUDIT_MIGRATIONS: readonly string[] = MIGRATIONS;
 
 // ---------------------------------------------------------------------------------------------------------
 // Input validation (defence in depth: the proxy validates with the contract first)
@@ -357,7 +399,7 @@ interface CleanOutcome {
   errorCode: string | undefined;
   errorMessage: string | undefined;
   durationMs: number;
-  instances: { instanceId: string; ok: boolean; code: string; message: string | undefined }[];
+  instances: { instanceId: string; ok: boolean; unknown: boolean; code: string; message: string | undefined }[];
 }
 
 function validateOutcome(outcome: AuditOutcome): CleanOutcome {
@@ -379,6 +421,8 @@ function validateOutcome(outcome: AuditOutcome): CleanOutcome {
       // instance ID can become a pending activation.
       instanceId: requireText(`instances[${i}].InstanceId`, item.InstanceId, { allowEmpty: true }),
       ok: item.ok,
+      // The one outcome rule (ecs/outcomes.ts) decides; the flag alone would miss codes that mean "unknown".
+      unknown: instanceVerdict({ ok: item.ok, Code: String(item.Code), unknown: item.unknown === true }) === 'unknown',
       code: requireText(`instances[${i}].Code`, item.Code, { allowEmpty: true }),
       message: clippedText(`instances[${i}].Message`, item.Message),
     };
@@ -520,8 +564,12 @@ interface OutcomeRow {
   operation_seq: number;
   instance_id: string;
   ok: number;
+  unknown: number;
   code: string;
   message: string | null;
+  reconciled_at: number | null;
+  reconciled_key_pair: string | null;
+  reconciled_attached: number | null;
 }
 
 interface OpenOperationRow {
@@ -533,14 +581,30 @@ interface OpenOperationRow {
   status: string;
 }
 
+/** An instance's confirmed and its "may be" attach, each with the operation that made it. */
 interface PendingRow {
   instance_id: string;
   region_id: string;
+  attach_seq: number | null;
+  maybe_attach_seq: number | null;
+  activate_seq: number | null;
   key_pair_name: string | null;
-  user_name: string;
+  user_name: string | null;
   completed_at: number | null;
-  at: number;
-  id: string;
+  at: number | null;
+  id: string | null;
+  m_key_pair_name: string | null;
+  m_user_name: string | null;
+  m_completed_at: number | null;
+  m_at: number | null;
+  m_id: string | null;
+}
+
+interface RecoveredRow {
+  seq: number;
+  action: string;
+  region_id: string;
+  options_json: string | null;
 }
 
 function toRecord(row: OperationRow, instanceIds: string[], instances: InstanceOutcome[]): ActivityRecord {
@@ -578,6 +642,10 @@ let processToken: string | undefined;
 function currentProcessToken(): string {
   processToken ??= randomUUID();
   return processToken;
+}
+
+function isDryRun(optionsJson: string | null): boolean {
+  return optionsJson !== null && (JSON.parse(optionsJson) as Record<string, unknown>)['DryRun'] === true;
 }
 
 function messageOf(error: unknown): string {
@@ -677,7 +745,7 @@ function prepareStatements(db: Database.Database) {
        WHERE seq = @seq`,
     ),
     insertOutcome: db.prepare(
-      'INSERT INTO instance_outcomes (operation_seq, position, instance_id, ok, code, message) VALUES (?, ?, ?, ?, ?, ?)',
+      'INSERT INTO instance_outcomes (operation_seq, position, instance_id, ok, unknown, code, message) VALUES (?, ?, ?, ?, ?, ?, ?)',
     ),
     // The completion stamp only grows, so a later attach always wins.
     markAttached: db.prepare(
@@ -686,6 +754,25 @@ function prepareStatements(db: Database.Database) {
          attach_seq = excluded.attach_seq, attach_operation_seq = excluded.attach_operation_seq
        WHERE activation_state.attach_seq IS NULL OR excluded.attach_seq > activation_state.attach_seq`,
     ),
+    // An attach whose outcome is unknown: kept beside the confirmed one, so that learning it did not happen
+    // brings back an earlier confirmed attach that still awaits its reboot.
+    markMaybeAttached: db.prepare(
+      `INSERT INTO activation_state (region_id, instance_id, maybe_attach_seq, maybe_attach_operation_seq) VALUES (?, ?, ?, ?)
+       ON CONFLICT (region_id, instance_id) DO UPDATE SET
+         maybe_attach_seq = excluded.maybe_attach_seq, maybe_attach_operation_seq = excluded.maybe_attach_operation_seq
+       WHERE activation_state.maybe_attach_seq IS NULL OR excluded.maybe_attach_seq > activation_state.maybe_attach_seq`,
+    ),
+    dropMaybeAttached: db.prepare<[string, string, number]>(
+      `UPDATE activation_state SET maybe_attach_seq = NULL, maybe_attach_operation_seq = NULL
+       WHERE region_id = ? AND instance_id = ? AND maybe_attach_operation_seq = ?`,
+    ),
+    setReconciled: db.prepare(
+      `UPDATE instance_outcomes SET reconciled_at = @at, reconciled_key_pair = @keyPairName, reconciled_attached = @attached
+       WHERE operation_seq = @seq AND instance_id = @instanceId AND unknown = 1 AND reconciled_at IS NULL`,
+    ),
+    findAttach: db.prepare<[string], OpenOperationRow & { key_pair_name: string | null }>(
+      'SELECT seq, action, region_id, options_json, completed_seq, status, key_pair_name FROM operations WHERE id = ?',
+    ),
     // Reboots may complete out of order; the latest *begun* one counts, so keep the maximum.
     markActivated: db.prepare(
       `INSERT INTO activation_state (region_id, instance_id, activate_seq) VALUES (?, ?, ?)
@@ -693,10 +780,15 @@ function prepareStatements(db: Database.Database) {
        WHERE activation_state.activate_seq IS NULL OR excluded.activate_seq > activation_state.activate_seq`,
     ),
     pending: db.prepare<[string], PendingRow>(
-      `SELECT s.instance_id, s.region_id, o.key_pair_name, o.user_name, o.completed_at, o.at, o.id
-       FROM activation_state s JOIN operations o ON o.seq = s.attach_operation_seq
-       WHERE s.region_id = ? AND s.attach_seq IS NOT NULL
-         AND (s.activate_seq IS NULL OR s.attach_seq > s.activate_seq)
+      `SELECT s.instance_id, s.region_id, s.attach_seq, s.maybe_attach_seq, s.activate_seq,
+         o.key_pair_name, o.user_name, o.completed_at, o.at, o.id,
+         m.key_pair_name AS m_key_pair_name, m.user_name AS m_user_name, m.completed_at AS m_completed_at, m.at AS m_at, m.id AS m_id
+       FROM activation_state s
+         LEFT JOIN operations o ON o.seq = s.attach_operation_seq
+         LEFT JOIN operations m ON m.seq = s.maybe_attach_operation_seq
+       WHERE s.region_id = ?
+         AND ((s.attach_seq IS NOT NULL AND (s.activate_seq IS NULL OR s.attach_seq > s.activate_seq))
+           OR (s.maybe_attach_seq IS NOT NULL AND (s.activate_seq IS NULL OR s.maybe_attach_seq > s.activate_seq)))
        ORDER BY s.instance_id`,
     ),
     targetsOf: db.prepare<[string], TargetRow>(
@@ -704,13 +796,16 @@ function prepareStatements(db: Database.Database) {
        WHERE operation_seq IN (SELECT value FROM json_each(?)) ORDER BY operation_seq, position`,
     ),
     outcomesOf: db.prepare<[string], OutcomeRow>(
-      `SELECT operation_seq, instance_id, ok, code, message FROM instance_outcomes
+      `SELECT operation_seq, instance_id, ok, unknown, code, message, reconciled_at, reconciled_key_pair, reconciled_attached
+       FROM instance_outcomes
        WHERE operation_seq IN (SELECT value FROM json_each(?)) ORDER BY operation_seq, position`,
     ),
-    recover: db.prepare<[string, string, number]>(
+    recover: db.prepare<[string, string, number], RecoveredRow>(
       `UPDATE operations SET status = 'unknown', error_message = ?
-       WHERE status = 'pending' AND writer_process <> ? AND at < ?`,
+       WHERE status = 'pending' AND writer_process <> ? AND at < ?
+       RETURNING seq, action, region_id, options_json`,
     ),
+    recoveredTargets: db.prepare<[number], { instance_id: string }>('SELECT instance_id FROM operation_targets WHERE operation_seq = ?'),
   };
 }
 
@@ -718,6 +813,7 @@ class SqliteAuditStore implements AuditStore {
   private readonly statements: ReturnType<typeof prepareStatements>;
   private readonly intentTx: Database.Transaction<(intent: CleanIntent, status: 'pending' | 'denied', reason: string | null) => string>;
   private readonly outcomeTx: Database.Transaction<(id: string, outcome: CleanOutcome) => void>;
+  private readonly reconcileTx: Database.Transaction<(id: string, readings: readonly AuditReconciliation[]) => void>;
   /** The activity query's SQL depends on which filters are set; prepare each shape once. */
   private readonly listStatements = new Map<string, Database.Statement<Record<string, string | number>, OperationRow>>();
 
@@ -784,14 +880,46 @@ class SqliteAuditStore implements AuditStore {
         durationMs: outcome.durationMs,
       });
       outcome.instances.forEach((item, position) =>
-        s.insertOutcome.run(op.seq, position, item.instanceId, item.ok ? 1 : 0, item.code, item.message ?? null),
+        s.insertOutcome.run(op.seq, position, item.instanceId, item.ok ? 1 : 0, item.unknown ? 1 : 0, item.code, item.message ?? null),
       );
       this.updateActivation(op, completedSeq, outcome);
     });
 
+    this.reconcileTx = db.transaction((id: string, readings: readonly AuditReconciliation[]): void => {
+      const op = s.findAttach.get(id);
+      if (op === undefined) throw new TypeError(`audit: no operation with id "${id.slice(0, 80)}"`);
+      if (op.action !== 'AttachKeyPair' || op.completed_seq === null) {
+        throw new TypeError(`audit: operation ${id} is not a completed AttachKeyPair`);
+      }
+      for (const reading of readings) {
+        const { changes } = s.setReconciled.run({
+          seq: op.seq,
+          instanceId: reading.InstanceId,
+          at: reading.at,
+          keyPairName: reading.KeyPairName,
+          attached: reading.attached ? 1 : 0,
+        });
+        // Only an instance whose outcome was unknown, and only once: a reading never overrides ECS's own answer.
+        if (changes === 0) continue;
+        // The key pair landed as part of this attach, so it counts from the attach's completion like a confirmed one.
+        if (reading.attached) s.markAttached.run(op.region_id, reading.InstanceId, op.completed_seq, op.seq);
+        s.dropMaybeAttached.run(op.region_id, reading.InstanceId, op.seq);
+      }
+    });
+
     // Crash survival: an intent still 'pending' that an earlier process wrote before this store opened can no
-    // longer get its outcome from that process. Say so rather than leave it looking in flight forever.
-    this.guard('crash recovery', () => s.recover.run(UNKNOWN_OUTCOME_MESSAGE, writerProcess, openedAt));
+    // longer get its outcome from that process. Say so rather than leave it looking in flight forever. An attach
+    // among them may have happened, so its instances become "may be pending", stamped now: only a reboot or
+    // start requested from here on can be known to come after it.
+    const recoverTx = db.transaction(() => {
+      const recovered = s.recover.all(UNKNOWN_OUTCOME_MESSAGE, writerProcess, openedAt);
+      for (const op of recovered) {
+        if (op.action !== 'AttachKeyPair' || isDryRun(op.options_json)) continue;
+        const stamp = nextSeq();
+        for (const target of s.recoveredTargets.all(op.seq)) s.markMaybeAttached.run(op.region_id, target.instance_id, stamp, op.seq);
+      }
+    });
+    this.guard('crash recovery', () => recoverTx.immediate());
   }
 
   /**
@@ -802,13 +930,16 @@ class SqliteAuditStore implements AuditStore {
    * is the failure this feature exists to prevent. Dry runs change nothing (ecs-api.md §6.3).
    */
   private updateActivation(op: OpenOperationRow, completedSeq: number, outcome: CleanOutcome): void {
-    const options = op.options_json === null ? {} : (JSON.parse(op.options_json) as Record<string, unknown>);
-    if (options['DryRun'] === true) return;
+    if (isDryRun(op.options_json)) return;
     const isAttach = op.action === 'AttachKeyPair';
     const isActivation = ACTIVATING_ACTIONS.has(op.action as ActionName);
     if (!isAttach && !isActivation) return;
     for (const item of outcome.instances) {
-      if (!item.ok || !InstanceId.safeParse(item.instanceId).success) continue;
+      if (!InstanceId.safeParse(item.instanceId).success) continue;
+      // An attach that may have happened must not be forgotten; a reboot or start that may not have happened
+      // must not clear anything.
+      if (isAttach && item.unknown) this.statements.markMaybeAttached.run(op.region_id, item.instanceId, completedSeq, op.seq);
+      if (!item.ok) continue;
       if (isAttach) this.statements.markAttached.run(op.region_id, item.instanceId, completedSeq, op.seq);
       else this.statements.markActivated.run(op.region_id, item.instanceId, op.seq);
     }
@@ -889,6 +1020,10 @@ class SqliteAuditStore implements AuditStore {
         ok: o.ok === 1,
         Code: o.code,
         ...(o.message === null ? {} : { Message: o.message }),
+        ...(o.unknown === 1 ? { unknown: true } : {}),
+        ...(o.reconciled_at === null
+          ? {}
+          : { reconciled: { at: o.reconciled_at, KeyPairName: o.reconciled_key_pair ?? '', attached: o.reconciled_attached === 1 } }),
       }));
       const items = page.map((row) => toRecord(row, targets.get(row.seq) ?? [], outcomes.get(row.seq) ?? []));
       const last = page[page.length - 1];
@@ -899,15 +1034,56 @@ class SqliteAuditStore implements AuditStore {
   pending(regionId: string): PendingActivation[] {
     const region = requireText('regionId', regionId);
     return this.guard('pending read', () =>
-      this.statements.pending.all(region).map((row) => ({
-        InstanceId: row.instance_id,
-        regionId: row.region_id,
-        keyPairName: row.key_pair_name ?? '',
-        user: row.user_name,
-        at: row.completed_at ?? row.at,
-        operationId: row.id,
-      })),
+      this.statements.pending.all(region).flatMap((row): PendingActivation[] => {
+        // The newer of the confirmed and the "may be" attach tells; the query kept only rows where one of them
+        // is newer than the last activation, and if the newer one is not, the older one is not either.
+        const isMaybe = row.maybe_attach_seq !== null && (row.attach_seq === null || row.maybe_attach_seq > row.attach_seq);
+        const seq = isMaybe ? row.maybe_attach_seq : row.attach_seq;
+        if (seq === null || (row.activate_seq !== null && seq <= row.activate_seq)) return [];
+        const id = isMaybe ? row.m_id : row.id;
+        if (id === null) return [];
+        return [
+          {
+            InstanceId: row.instance_id,
+            regionId: row.region_id,
+            keyPairName: (isMaybe ? row.m_key_pair_name : row.key_pair_name) ?? '',
+            user: (isMaybe ? row.m_user_name : row.user_name) ?? '',
+            at: (isMaybe ? (row.m_completed_at ?? row.m_at) : (row.completed_at ?? row.at)) ?? 0,
+            operationId: id,
+            ...(isMaybe ? { mayBePending: true } : {}),
+          },
+        ];
+      }),
     );
+  }
+
+  // Promise-returning already, so callers await it and a store that writes off the event loop fits unchanged.
+  reconcile(id: string, readings: readonly AuditReconciliation[]): Promise<void> {
+    try {
+      this.reconcileNow(id, readings);
+      return Promise.resolve();
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
+  }
+
+  private reconcileNow(id: string, readings: readonly AuditReconciliation[]): void {
+    requireText('operation id', id);
+    const clean = requireList('readings', readings, AUDIT_LIMITS.instances).map((raw, i): AuditReconciliation => {
+      if (typeof raw !== 'object' || raw === null) throw new TypeError(`audit: readings[${i}] must be an object`);
+      const reading = raw as Partial<AuditReconciliation>;
+      if (typeof reading.attached !== 'boolean') throw new TypeError(`audit: readings[${i}].attached must be a boolean`);
+      return {
+        InstanceId: contractField(`readings[${i}].InstanceId`, InstanceId, reading.InstanceId),
+        at: requireTime(`readings[${i}].at`, reading.at),
+        KeyPairName: requireText(`readings[${i}].KeyPairName`, reading.KeyPairName, { allowEmpty: true }),
+        attached: reading.attached,
+      };
+    });
+    this.guard('reconciliation write', () => {
+      this.assertFileIntact();
+      this.reconcileTx.immediate(id, clean);
+    });
   }
 
   check(): boolean {

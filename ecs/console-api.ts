@@ -20,11 +20,28 @@ export type Session = z.infer<typeof Session>;
 export const OperationStatus = z.enum(['pending', 'succeeded', 'partial', 'failed', 'unknown', 'denied']);
 export type OperationStatus = z.infer<typeof OperationStatus>;
 
+/** What a later read of the instance found: its KeyPairName, and whether that is the key pair the call attached. */
+export const InstanceReconciliation = z.object({
+  /** When the instance was read (ms since the epoch). */
+  at: z.number(),
+  /** As ECS reported it; empty when the instance has no key pair. */
+  KeyPairName: z.string(),
+  attached: z.boolean(),
+});
+export type InstanceReconciliation = z.infer<typeof InstanceReconciliation>;
+
 export const InstanceOutcome = z.object({
   InstanceId: z.string(),
   ok: z.boolean(),
   Code: z.string(),
   Message: z.string().optional(),
+  /**
+   * Set (with ok false) when the call may have reached ECS but no definite answer came back: the change may or
+   * may not have been applied. Read it through instanceVerdict() in ecs/outcomes.ts, never on its own.
+   */
+  unknown: z.boolean().optional(),
+  /** For an unknown AttachKeyPair: what reading the instance back found. */
+  reconciled: InstanceReconciliation.optional(),
 });
 export type InstanceOutcome = z.infer<typeof InstanceOutcome>;
 
@@ -65,6 +82,11 @@ export const PendingActivation = z.object({
   at: z.number(),
   /** The attach operation. */
   operationId: z.string(),
+  /**
+   * True when ECS gave no definite answer to that attach and reading the instance back has not confirmed it:
+   * the key pair may be attached and waiting for a reboot or start, or may not be attached at all.
+   */
+  mayBePending: z.boolean().optional(),
 });
 export type PendingActivation = z.infer<typeof PendingActivation>;
 
