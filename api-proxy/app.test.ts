@@ -7,6 +7,7 @@ import { exportJWK, exportSPKI, generateKeyPair, SignJWT } from 'jose';
 import type { AuditStore } from './audit';
 import { AuditUnavailableError } from './audit';
 import { ActivityPage, PendingList, Session } from '../ecs/console-api';
+import { instanceVerdict, readEcsAnswer } from '../ecs/outcomes';
 import { createTestProxy, jsonFromConsole, SIM_SECRET, TEST_ORIGIN, type TestProxy } from './test-support';
 
 type Row = { InstanceId: string; Status: string; OSType: string; KeyPairName?: string; OperationLocks?: { LockReason?: unknown[] } };
@@ -711,5 +712,153 @@ describe('signed assertions (AUTH_MODE=jwt) through the whole app', () => {
     const mutation = await proxy.app.inject({ method: 'POST', url: '/api/ecs/DescribeRegions', headers: { ...jsonFromConsole, 'cf-access-jwt-assertion': 'not.a.jwt' }, payload: {} });
     expect(mutation.statusCode).toBe(401);
     expect(proxy.upstreamCalls).toHaveLength(0);
+  });
+});
+
+describe('a mutating call that got no definite answer from ECS', () => {
+  type Activity = { items: { status: string; httpStatus?: number; instances: { InstanceId: string; ok: boolean; unknown?: boolean; reconciled?: { KeyPairName: string; attached: boolean } }[] }[] };
+  type Pending = { Pending: { InstanceId: string; keyPairName: string; mayBePending?: boolean }[] };
+
+  /** Two settled Linux instances that do not carry the key pair yet, so an attach really changes them. */
+  async function targets(proxy: TestProxy): Promise<{ ids: string[]; key: string }> {
+    const key = await keyPairName(proxy);
+    const ids = linux(proxy, 'Running', 20)
+      .filter((id) => proxy.simulator.instance(id)?.KeyPairName !== key)
+      .slice(0, 2);
+    expect(ids).toHaveLength(2);
+    return { ids, key };
+  }
+
+  const attach = (proxy: TestProxy, key: string, ids: string[]) =>
+    proxy.app.inject({ method: 'POST', url: '/api/ecs/AttachKeyPair', headers: jsonFromConsole, payload: { RegionId: 'cn-hangzhou', KeyPairName: key, InstanceIds: ids } });
+  const activity = async (proxy: TestProxy) => (await proxy.app.inject({ method: 'GET', url: '/api/activity?action=AttachKeyPair' })).json<Activity>().items[0];
+  const pending = async (proxy: TestProxy) => (await proxy.app.inject({ method: 'GET', url: '/api/pending?RegionId=cn-hangzhou' })).json<Pending>().Pending;
+
+  /** The answers a gateway between the proxy and ECS gives after ECS has done the work. */
+  const gatewayAnswers: [string, number, Record<string, unknown>][] = [
+    ['a 500 InternalError', 500, { RequestId: 'GW-500', Code: 'InternalError', Message: 'The request processing has failed due to some unknown error.' }],
+    ['a 502 without an ECS code', 502, { message: 'Bad Gateway' }],
+    ['a bare 503', 503, {}],
+  ];
+
+  it.each(gatewayAnswers)('after %s: the reply, the audit and pending all say unknown, and reading back finds the key attached', async (_what, status, body) => {
+    const proxy = await createTestProxy({
+      ecs: (real) => ({
+        // The attach really reaches the simulated ECS; only its answer is replaced on the way back.
+        call: async (action, wire, route) => {
+          const outcome = await real.call(action, wire, route);
+          return action === 'AttachKeyPair' ? { kind: 'response', status, body, headers: {}, attempts: 1, durationMs: 1 } : outcome;
+        },
+        close: () => Promise.resolve(),
+      }),
+    });
+    try {
+      const { ids, key } = await targets(proxy);
+      const res = await attach(proxy, key, ids);
+
+      // ECS did attach: the old key pair is gone (and with it password login).
+      for (const id of ids) expect(proxy.simulator.instance(id)?.KeyPairName).toBe(key);
+      // The reply is the gateway's, RequestId included, and reads as unknown by the rule the browser uses.
+      expect(res.statusCode).toBe(status);
+      expect(res.json()).toEqual(body);
+      expect(readEcsAnswer('AttachKeyPair', ids, res.statusCode, res.json<Record<string, unknown>>()).instances.map(instanceVerdict)).toEqual(['unknown', 'unknown']);
+
+      const record = await activity(proxy);
+      expect(record).toMatchObject({ status: 'unknown', httpStatus: status });
+      expect(record?.instances.map((i) => [i.InstanceId, i.ok, i.unknown, i.reconciled?.KeyPairName, i.reconciled?.attached])).toEqual(
+        ids.map((id) => [id, false, true, key, true]),
+      );
+      // Reconciled: a confirmed pending activation, not a "may be".
+      const marks = await pending(proxy);
+      expect(marks.map((p) => [p.InstanceId, p.keyPairName, p.mayBePending]).sort()).toEqual(ids.map((id) => [id, key, undefined]).sort());
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('leaves the instances "may be pending" when the read-back itself fails', async () => {
+    let isAttachSent = false;
+    const proxy = await createTestProxy({
+      ecs: (real) => ({
+        call: async (action, wire, route) => {
+          if (action === 'DescribeInstances' && isAttachSent) return { kind: 'unknown', reason: 'connection reset (ECONNRESET)', attempts: 1, durationMs: 1 };
+          const outcome = await real.call(action, wire, route);
+          if (action !== 'AttachKeyPair') return outcome;
+          isAttachSent = true;
+          return { kind: 'response', status: 502, body: {}, headers: {}, attempts: 1, durationMs: 1 };
+        },
+        close: () => Promise.resolve(),
+      }),
+    });
+    try {
+      const { ids, key } = await targets(proxy);
+      expect((await attach(proxy, key, ids)).statusCode).toBe(502);
+      for (const id of ids) expect(proxy.simulator.instance(id)?.KeyPairName).toBe(key);
+      const record = await activity(proxy);
+      expect(record?.status).toBe('unknown');
+      expect(record?.instances.every((i) => i.unknown === true && i.reconciled === undefined)).toBe(true);
+      expect((await pending(proxy)).map((p) => [p.InstanceId, p.mayBePending]).sort()).toEqual(ids.map((id) => [id, true]).sort());
+      expect(PendingList.safeParse({ RegionId: 'cn-hangzhou', Pending: await pending(proxy) }).success).toBe(true);
+      expect(ActivityPage.safeParse((await proxy.app.inject({ method: 'GET', url: '/api/activity' })).json()).success).toBe(true);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('finds by reading back that an attach whose answer was lost did not happen, and marks nothing pending', async () => {
+    const proxy = await createTestProxy({
+      ecs: (real) => ({
+        // The gateway fails the attach without forwarding it.
+        call: (action, wire, route) =>
+          action === 'AttachKeyPair'
+            ? Promise.resolve({ kind: 'response' as const, status: 500, body: { Code: 'InternalError', Message: 'boom' }, headers: {}, attempts: 1, durationMs: 1 })
+            : real.call(action, wire, route),
+        close: () => Promise.resolve(),
+      }),
+    });
+    try {
+      const { ids, key } = await targets(proxy);
+      const before = ids.map((id) => proxy.simulator.instance(id)?.KeyPairName ?? '');
+      expect((await attach(proxy, key, ids)).statusCode).toBe(500);
+      const record = await activity(proxy);
+      expect(record?.status).toBe('unknown');
+      expect(record?.instances.map((i) => [i.reconciled?.KeyPairName, i.reconciled?.attached])).toEqual(before.map((k) => [k, false]));
+      expect(await pending(proxy)).toEqual([]);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('does not hold the reply longer than a few seconds when the read-back hangs', async () => {
+    let isAttachSent = false;
+    const proxy = await createTestProxy({
+      ecs: (real) => ({
+        call: async (action, wire, route) => {
+          if (action === 'DescribeInstances' && isAttachSent) {
+            // Never answers; gives up only when the proxy's own deadline aborts it.
+            return new Promise((resolve) =>
+              route.signal?.addEventListener('abort', () => resolve({ kind: 'unknown', reason: 'aborted', attempts: 1, durationMs: 1 }), { once: true }),
+            );
+          }
+          const outcome = await real.call(action, wire, route);
+          if (action !== 'AttachKeyPair') return outcome;
+          isAttachSent = true;
+          return { kind: 'unknown', reason: 'connection reset (ECONNRESET)', attempts: 1, durationMs: 1 };
+        },
+        close: () => Promise.resolve(),
+      }),
+    });
+    try {
+      const { ids, key } = await targets(proxy);
+      const started = performance.now();
+      const res = await attach(proxy, key, ids);
+      expect(performance.now() - started).toBeLessThan(6_000);
+      expect(res.statusCode).toBe(504);
+      expect(res.json()).toMatchObject({ Code: 'Proxy.OutcomeUnknown' });
+      expect(res.json<{ Message: string }>().Message).toContain('connection reset');
+      expect((await pending(proxy)).map((p) => p.mayBePending)).toEqual([true, true]);
+    } finally {
+      await proxy.close();
+    }
   });
 });

@@ -6,9 +6,10 @@ import Fastify, { LogController, type FastifyInstance, type FastifyReply, type F
 import { z } from 'zod';
 import { actions, isActionName, RegionId, toWire, type ActionName } from '../ecs/contract';
 import type { EcsErrorBody } from '../ecs/errors';
+import { instanceVerdict, readKeyPairReadings, type ReadOutcome } from '../ecs/outcomes';
 import { AuditUnavailableError, type AuditIntent, type AuditStore } from './audit';
 import type { Identity, IdentityResolver } from './identity';
-import { readOutcome } from './outcomes';
+import { NO_ANSWER_REPLIES, readOutcome } from './outcomes';
 import { allowedActions, isAllowed, rolesOf } from './policy';
 import type { Config } from './config';
 import type { CredentialSource } from './upstream/credentials';
@@ -117,6 +118,13 @@ function hostnameOf(host: string | undefined): string | undefined {
  * call is not sent; a sent mutating one is reported as unknown), so the browser always gets an answer.
  */
 const REQUEST_DEADLINE_MS = 100_000;
+
+/**
+ * How long reading instances back after an attach of unknown outcome may take. The read happens before the reply
+ * (see reconcileAttach) so it must stay short: a DescribeInstances of ≤ 50 IDs normally answers in well under
+ * a second, and an ECS that does not answer in this time leaves the instances unknown, which is honest.
+ */
+const RECONCILE_TIMEOUT_MS = 3_000;
 
 /** Denials audited per user per window, and the window for exact repeats (see the denial branch below). */
 const DENIAL_AUDIT_WINDOW_MS = 10_000;
@@ -389,26 +397,41 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
         body: { RequestId: request.id, Code: 'Proxy.BadUpstreamResponse', Message: `ECS answered with HTTP status ${outcome.status}.` },
       };
     }
-    if (intent && operationId !== undefined) completeAudit(request, operationId, name, intent.instanceIds, outcome, started);
+    if (intent && operationId !== undefined) {
+      const read = completeAudit(request, operationId, name, intent.instanceIds, outcome, started);
+      if (name === 'AttachKeyPair' && intent.keyPairName !== undefined) {
+        await reconcileAttach(request, operationId, regionId, intent.keyPairName, read);
+      }
+    }
 
     if (outcome.kind === 'unknown') {
+      // The reason (a timeout, a reset, a garbled answer) is the proxy's own words and never holds a secret.
       return sendError(
         reply,
-        504,
-        'Proxy.OutcomeUnknown',
-        'ECS did not answer in time. The change may or may not have been applied: check the instances before retrying.',
+        NO_ANSWER_REPLIES.unknown.status,
+        NO_ANSWER_REPLIES.unknown.code,
+        `ECS gave no definite answer (${outcome.reason}). The change may or may not have been applied: check the instances before retrying.`,
       );
     }
     if (outcome.kind === 'unreachable') {
-      return sendError(reply, 502, 'Proxy.UpstreamUnreachable', 'ECS could not be reached. Nothing was changed. Try again.');
+      return sendError(reply, NO_ANSWER_REPLIES.unreachable.status, NO_ANSWER_REPLIES.unreachable.code, 'ECS could not be reached. Nothing was changed. Try again.');
     }
-    // ECS's answer, status and body unchanged (issue 3 §3); keep the throttling hint for the browser.
+    // ECS's answer, status and body unchanged (issue 3 §3), also a 5xx after a mutating call: the browser reads
+    // it with the same rule as the audit (ecs/outcomes.ts), so a gateway's 502 shows as unknown there too, with
+    // ECS's RequestId where there is one. Keep the throttling hint for the browser.
     const retryAfter = outcome.headers['x-acs-retry-after'];
     if (retryAfter !== undefined) void reply.header('x-acs-retry-after', retryAfter);
     return reply.code(outcome.status).type('application/json; charset=utf-8').send(outcome.body);
   });
 
-  function completeAudit(request: FastifyRequest, operationId: string, name: ActionName, instanceIds: readonly string[], outcome: UpstreamOutcome, started: number): void {
+  function completeAudit(
+    request: FastifyRequest,
+    operationId: string,
+    name: ActionName,
+    instanceIds: readonly string[],
+    outcome: UpstreamOutcome,
+    started: number,
+  ): ReadOutcome {
     const read = readOutcome(name, instanceIds, outcome);
     // Identifiers from ECS are clipped rather than refused: the action has happened and must be recorded.
     const requestId = read.requestId?.slice(0, 256);
@@ -427,6 +450,49 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
     } catch (error) {
       // The action already happened; the intent record stays 'pending' and is reported as unknown later.
       request.log.error({ operationId, err: (error as Error).message }, 'audit completion could not be written');
+    }
+    return read;
+  }
+
+  /**
+   * After an AttachKeyPair whose outcome is unknown for some instances, reads those instances' KeyPairName through
+   * the same signed client and records what it finds, so pending activation says "attached, reboot it" or "not
+   * attached" instead of "may be". A read that fails, times out or does not list an instance leaves it unknown.
+   *
+   * Done inline, before the reply, bounded by RECONCILE_TIMEOUT_MS: the browser refreshes pending activation and
+   * the activity trail as soon as its attach calls settle, so a read finished before the reply is what the
+   * operator sees next; unknown outcomes are rare, so the wait is paid rarely; and no work outlives the
+   * request (nothing to lose at shutdown). The caller's abort is not followed: the record should learn the
+   * truth even when the browser went away.
+   *
+   * A read right after a timeout can precede an attach that ECS was still carrying out; "not attached" then
+   * means "not attached when read", which the activity trail shows with its time.
+   */
+  async function reconcileAttach(request: FastifyRequest, operationId: string, regionId: string, keyPairName: string, read: ReadOutcome): Promise<void> {
+    const ids = read.instances.filter((i) => instanceVerdict(i) === 'unknown').map((i) => i.InstanceId);
+    if (ids.length === 0) return;
+    let described: UpstreamOutcome;
+    try {
+      described = await ecs.call('DescribeInstances', toWire('DescribeInstances', { RegionId: regionId, InstanceIds: ids, PageSize: ids.length }), {
+        regionId,
+        mutating: false,
+        signal: AbortSignal.timeout(RECONCILE_TIMEOUT_MS),
+      });
+    } catch (error) {
+      request.log.error({ operationId, err: (error as Error).message }, 'reading instances back after an unknown attach failed');
+      return;
+    }
+    const readings = described.kind === 'response' ? readKeyPairReadings(keyPairName, ids, described.status, described.body) : [];
+    request.log.info({ operationId, unknown: ids.length, reconciled: readings.length }, 'attach of unknown outcome read back');
+    if (readings.length === 0) return;
+    const at = clock();
+    try {
+      await audit.reconcile(
+        operationId,
+        readings.map((r) => ({ ...r, KeyPairName: r.KeyPairName.slice(0, 256), at })),
+      );
+    } catch (error) {
+      request.log.error({ operationId, err: (error as Error).message }, 'reconciliation could not be written');
     }
   }
 
