@@ -9,14 +9,27 @@ export class ApiError extends Error {
   readonly requestId: string | undefined;
   /** From `x-acs-retry-after` (milliseconds, as the official SDK reads it) on throttling answers. */
   readonly retryAfterMs: number | undefined;
+  /**
+   * False when the answer's body carried no error code and `code` was made up from the HTTP status (a gateway's
+   * error page, a bare 503): such an answer is not ECS's, so it cannot say that nothing was changed.
+   */
+  readonly isCodeFromBody: boolean;
 
-  constructor(init: { status: number; code: string; message: string; requestId?: string | undefined; retryAfterMs?: number | undefined }) {
+  constructor(init: {
+    status: number;
+    code: string;
+    message: string;
+    requestId?: string | undefined;
+    retryAfterMs?: number | undefined;
+    isCodeFromBody?: boolean | undefined;
+  }) {
     super(init.message);
     this.name = 'ApiError';
     this.status = init.status;
     this.code = init.code;
     this.requestId = init.requestId;
     this.retryAfterMs = init.retryAfterMs;
+    this.isCodeFromBody = init.isCodeFromBody ?? true;
   }
 
   get isNetwork(): boolean {
@@ -44,16 +57,13 @@ export class ApiError extends Error {
     // The envelope {RequestId, Code, Message} (ecs/errors.ts), checked by hand so zod stays out of the
     // browser's first load.
     const envelope = typeof body === 'object' && body !== null ? (body as Record<string, unknown>) : {};
-    if (typeof envelope['Code'] === 'string' && typeof envelope['Message'] === 'string') {
-      return new ApiError({
-        status: res.status,
-        code: envelope['Code'],
-        message: envelope['Message'],
-        requestId: typeof envelope['RequestId'] === 'string' ? envelope['RequestId'] : undefined,
-        retryAfterMs,
-      });
+    const requestId = typeof envelope['RequestId'] === 'string' ? envelope['RequestId'] : undefined;
+    if (typeof envelope['Code'] === 'string' && envelope['Code'] !== '') {
+      const message = typeof envelope['Message'] === 'string' ? envelope['Message'] : envelope['Code'];
+      return new ApiError({ status: res.status, code: envelope['Code'], message, requestId, retryAfterMs });
     }
-    return new ApiError({ status: res.status, code: `HTTP.${res.status}`, message: res.statusText || `HTTP ${res.status}` });
+    // A RequestId without a code is still worth quoting in a ticket.
+    return new ApiError({ status: res.status, code: `HTTP.${res.status}`, message: res.statusText || `HTTP ${res.status}`, requestId, isCodeFromBody: false });
   }
 
   static network(cause: unknown): ApiError {

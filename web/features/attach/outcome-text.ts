@@ -5,11 +5,13 @@ import { CONSOLE_CODES, type InstanceResult } from './api/batch-runner';
 /**
  * Words for a per-instance outcome code: console codes from this feature's catalogue, ECS and proxy codes through
  * the shared table (lib/error-text.ts), with ECS's own message when the code is not in it. `action` names the
- * RAM/SSO action for permission errors (issue 4 §12).
+ * RAM/SSO action for permission errors (issue 4 §12). An unknown outcome is explained as such whatever its code:
+ * the code's usual sentence ("InternalError: retry") would tell the operator to act blindly.
  */
-export function explainResult(t: TFunction, result: Pick<InstanceResult, 'code' | 'message'>, action: string): string {
+export function explainResult(t: TFunction, result: Pick<InstanceResult, 'code' | 'message'> & { status?: InstanceResult['status'] }, action: string): string {
   const code = result.code ?? '';
   if (code === CONSOLE_CODES.noResult) return t('attach:results.codes.NoResult');
+  if (result.status === 'unknown') return t(code === 'Network' ? 'attach:results.codes.NetworkUnknown' : 'attach:results.codes.Unknown');
   if (code === CONSOLE_CODES.cancelled) return t('attach:results.codes.Cancelled');
   if (code === CONSOLE_CODES.unexpected) return t('attach:results.codes.Unexpected', { message: result.message ?? '' });
   return explainCode(t, code, result.message, action);

@@ -1,5 +1,6 @@
 import type { ResponseOf } from '../../../../ecs/contract';
 import { ApiError } from '../../../lib/api-error';
+import { instanceVerdict, readEcsAnswer } from '../../../../ecs/outcomes';
 import { readAttachResults, runAttach } from './attach-runner';
 import { CONSOLE_CODES, MAX_BACKOFF_MS, runBatches, throttleDelayMs, type InstanceResult } from './batch-runner';
 
@@ -98,6 +99,28 @@ describe('runAttach', () => {
     expect(results.filter((r) => r.status === 'succeeded')).toHaveLength(10);
   });
 
+  // The same table as the proxy's reader (ecs/outcomes.test.ts), through the browser's own error type: a reply
+  // that is not a definite refusal leaves the batch unknown, so "Retry failed instances" never re-sends it blindly.
+  it.each([
+    ['a gateway 500 InternalError', 500, 'unknown', { RequestId: 'R-GW', Code: 'InternalError', Message: 'boom' }],
+    ['a gateway 502 page', 502, 'unknown', '<html>Bad Gateway</html>'],
+    ['a bare 503', 503, 'unknown', ''],
+    ['ServiceUnavailable after the proxy stopped retrying', 503, 'unknown', { Code: 'ServiceUnavailable', Message: 'busy' }],
+    ['the proxy could not learn the outcome', 504, 'unknown', { Code: 'Proxy.OutcomeUnknown', Message: 'reset' }],
+    ['a definite ECS refusal', 404, 'failed', { Code: 'InvalidKeyPairName.NotFound', Message: 'no such key pair' }],
+    ['the proxy refused before sending', 503, 'failed', { Code: 'Proxy.AuditUnavailable', Message: 'audit down' }],
+  ] as const)('reads %s (HTTP %i) as %s for every instance of the batch', async (_what, status, expected, body) => {
+    const reply = () => new Response(typeof body === 'string' ? body : JSON.stringify(body), { status });
+    const results = await runAttach({ ids: ids(2), sleep: noSleep, attach: async () => Promise.reject(await ApiError.fromResponse(reply())) });
+    expect(results.map((r) => r.status)).toEqual([expected, expected]);
+    expect(results[0]?.requestId).toBe(typeof body === 'string' ? undefined : (body as { RequestId?: string }).RequestId);
+  });
+
+  it('reads a failed fetch (no reply at all) as unknown: the call may have reached the proxy', async () => {
+    const results = await runAttach({ ids: ids(1), sleep: noSleep, attach: () => Promise.reject(ApiError.network(new TypeError('Failed to fetch'))) });
+    expect(results.map((r) => r.status)).toEqual(['unknown']);
+  });
+
   it('marks a batch whose outcome the proxy could not learn (504) as unknown, not failed', async () => {
     const results = await runAttach({
       ids: ids(2),
@@ -181,10 +204,12 @@ describe('readAttachResults', () => {
     ]);
   });
 
-  it('fails an instance ECS did not answer for, and ignores results nobody asked about', () => {
+  it('calls an instance ECS did not answer for unknown (as the audit does), and ignores results nobody asked about', () => {
     const body: Body = { RequestId: 'R', Results: { Result: [{ InstanceId: 'i-other', Code: '200', Success: true }] } };
-    expect(readAttachResults(['i-1'], body)).toEqual([{ InstanceId: 'i-1', status: 'failed', code: CONSOLE_CODES.noResult, requestId: 'R' }]);
-    expect(readAttachResults(['i-1'], { RequestId: 'R' })[0]?.status).toBe('failed');
+    expect(readAttachResults(['i-1'], body)).toEqual([{ InstanceId: 'i-1', status: 'unknown', code: CONSOLE_CODES.noResult, requestId: 'R' }]);
+    expect(readAttachResults(['i-1'], { RequestId: 'R' })[0]?.status).toBe('unknown');
+    // The same answer, as the proxy's audit reads it.
+    expect(readEcsAnswer('AttachKeyPair', ['i-1'], 200, body).instances.map(instanceVerdict)).toEqual(['unknown']);
   });
 
   it('does not take "200 but Success false" for a success', () => {
@@ -192,8 +217,12 @@ describe('readAttachResults', () => {
     expect(readAttachResults(['i-1'], body)[0]?.status).toBe('failed');
   });
 
-  it('treats an error envelope that arrived with HTTP 200 as a failed call', () => {
+  it('treats an error envelope that arrived with HTTP 200 as a call that did not succeed, read by its code', async () => {
     const body = { RequestId: 'R', Code: 'InternalError', Message: 'boom' } as unknown as Body;
     expect(() => readAttachResults(['i-1'], body)).toThrow(ApiError);
+    const internal = await runAttach({ ids: ['i-1'], sleep: noSleep, attach: () => Promise.resolve(body) });
+    expect(internal.map((r) => [r.status, r.code, r.requestId])).toEqual([['unknown', 'InternalError', 'R']]);
+    const refused = { RequestId: 'R', Code: 'InvalidKeyPairName.NotFound', Message: 'no' } as unknown as Body;
+    expect((await runAttach({ ids: ['i-1'], sleep: noSleep, attach: () => Promise.resolve(refused) })).map((r) => r.status)).toEqual(['failed']);
   });
 });

@@ -1,4 +1,5 @@
 import { ApiError } from '../../../lib/api-error';
+import { failedCallStatus } from './read-results';
 
 /**
  * Sends per-instance ECS calls in batches: a fixed batch size, a few batches in flight, throttling waited out and
@@ -89,12 +90,14 @@ export function chunk<T>(items: readonly T[], size: number): T[][] {
 /** A whole call failed: every instance in it gets the same outcome. */
 export function resultsForFailedCall(batch: readonly string[], error: unknown): InstanceResult[] {
   if (error instanceof ApiError) {
-    // 504 from the proxy: ECS may or may not have applied the change; retrying blindly could double-act.
-    const status: InstanceResultStatus = error.code === 'Proxy.OutcomeUnknown' ? 'unknown' : 'failed';
+    // By the one outcome rule: a 5xx without an ECS code, InternalError, no reply at all… may have changed the
+    // instances, so they are unknown, and retrying them blindly could double-act.
+    const status = failedCallStatus(error);
     return batch.map((InstanceId) => ({ InstanceId, status, code: error.code, message: error.message, requestId: error.requestId }));
   }
+  // A bug after the call may have gone out: reported instead of lost, and not known to have changed nothing.
   const message = error instanceof Error ? error.message : String(error);
-  return batch.map((InstanceId) => ({ InstanceId, status: 'failed', code: CONSOLE_CODES.unexpected, message }));
+  return batch.map((InstanceId) => ({ InstanceId, status: 'unknown', code: CONSOLE_CODES.unexpected, message }));
 }
 
 export async function runBatches(options: BatchRunOptions): Promise<InstanceResult[]> {

@@ -1,7 +1,9 @@
 import type { ResponseOf } from '../../../../ecs/contract';
 import { LIMITS } from '../../../../ecs/wire';
+import { readEcsAnswer } from '../../../../ecs/outcomes';
 import { ecsCall } from '../../../lib/api-client';
-import { CONSOLE_CODES, type InstanceResult } from './batch-runner';
+import type { InstanceResult } from './batch-runner';
+import { throwIfWholeCallFailed, toInstanceResults } from './read-results';
 
 /**
  * Follow-ups after an attach (issue 4 §9, ecs-api.md §6): a key pair takes effect on a Running instance after a
@@ -23,24 +25,16 @@ export const FOLLOW_UP_BATCH_SIZE = LIMITS.batchInstanceIds;
 
 type BatchBody = ResponseOf<'RebootInstances'>;
 
-/** Per-instance answers of a batch Start/Reboot; an instance ECS did not mention failed, never silently passed. */
+/**
+ * Per-instance answers of a batch Start/Reboot, by the one outcome rule (ecs/outcomes.ts): an instance ECS did
+ * not mention is unknown, never silently passed. CurrentStatus says where the instance is now (§6.3).
+ */
 export function readInstanceResponses(batch: readonly string[], body: BatchBody): InstanceResult[] {
-  const requestId = typeof body.RequestId === 'string' ? body.RequestId : undefined;
+  const read = readEcsAnswer('RebootInstances', batch, 200, body);
+  throwIfWholeCallFailed(read);
   const entries = Array.isArray(body.InstanceResponses?.InstanceResponse) ? body.InstanceResponses.InstanceResponse : [];
-  const byId = new Map(entries.filter((e) => typeof e === 'object' && e !== null).map((e) => [e.InstanceId, e]));
-  return batch.map((InstanceId) => {
-    const entry = byId.get(InstanceId);
-    if (entry === undefined) return { InstanceId, status: 'failed', code: CONSOLE_CODES.noResult, requestId };
-    const code = String(entry.Code);
-    return {
-      InstanceId,
-      status: code === '200' ? 'succeeded' : 'failed',
-      code,
-      message: entry.Message,
-      requestId,
-      currentStatus: entry.CurrentStatus || undefined,
-    };
-  });
+  const current = new Map(entries.filter((e) => typeof e === 'object' && e !== null).map((e) => [e.InstanceId, e.CurrentStatus]));
+  return toInstanceResults(read).map((result) => ({ ...result, currentStatus: current.get(result.InstanceId) || undefined }));
 }
 
 export interface FollowUpCall {
@@ -68,5 +62,7 @@ export async function sendFollowUpSingle({ regionId, action, isForce }: FollowUp
     action === 'reboot'
       ? await ecsCall('RebootInstance', { RegionId: regionId, InstanceId: id, ...(isForce ? { ForceStop: true } : {}) })
       : await ecsCall('StartInstance', { RegionId: regionId, InstanceId: id });
-  return [{ InstanceId: id, status: 'succeeded', code: '200', requestId: body.RequestId }];
+  const read = readEcsAnswer(FOLLOW_UP_ACTIONS[action].single, batch, 200, body);
+  throwIfWholeCallFailed(read);
+  return toInstanceResults(read);
 }

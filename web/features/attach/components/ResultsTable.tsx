@@ -117,7 +117,7 @@ function ResultCell({ row, isIncluded, onToggle }: { row: ResultRow; isIncluded:
       )}
       {outcome === 'unknown' && (
         <Line icon={<HelpIcon fontSize="small" aria-hidden />} color="warning.main">
-          {t('results.unknown')}
+          {t('results.unknown', { code: result.code ?? '' })}
         </Line>
       )}
       {outcome === 'not-sent' && <Line icon={<BlockIcon fontSize="small" aria-hidden />}>{t('results.notSent')}</Line>}

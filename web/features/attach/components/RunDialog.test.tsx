@@ -119,7 +119,7 @@ describe('AttachFlow: the attach run and its results', () => {
     const { user } = await renderAttachFlow(targets);
     await confirmAttach(user, 2);
     const results = await waitForResults();
-    expect(within(results).getAllByText('Outcome unknown — check before retrying')).toHaveLength(2);
+    expect(within(results).getAllByText('Unknown: Proxy.OutcomeUnknown')).toHaveLength(2);
     expect(within(results).getByRole('button', { name: 'Retry failed instances (0)' })).toBeDisabled();
     const first = targets[0];
     if (!first) throw new Error('no target');
@@ -127,14 +127,57 @@ describe('AttachFlow: the attach run and its results', () => {
     expect(within(results).getByRole('button', { name: 'Retry failed instances (1)' })).toBeEnabled();
   });
 
-  it('offers a retry when the network failed', async () => {
+  it('calls the instances of a call whose reply never came unknown, and retries them once ticked', async () => {
+    // The request may have reached the server (and ECS) before the connection broke.
     server.use(http.post('/api/ecs/AttachKeyPair', () => HttpResponse.error(), { once: true }));
-    const { user } = await renderAttachFlow(settled().slice(0, 2));
+    const targets = settled().slice(0, 2);
+    const { user } = await renderAttachFlow(targets);
     await confirmAttach(user, 2);
     const results = await waitForResults();
-    expect(within(results).getAllByText('The console’s server did not answer. Check your connection and retry.')).toHaveLength(2);
+    expect(within(results).getAllByText('The console’s server did not answer, so whether the key pair was attached is not known. Check the instance’s key pair before retrying.')).toHaveLength(2);
+    expect(within(results).getByRole('region', { name: 'Outcome' })).toHaveTextContent('Outcome unknown: 2');
+    for (const t of targets) await user.click(within(results).getByRole('checkbox', { name: `Include ${t.InstanceId} in the retry` }));
     await user.click(within(results).getByRole('button', { name: 'Retry failed instances (2)' }));
     await waitFor(() => expect(within(results).getByRole('region', { name: 'Outcome' })).toHaveTextContent('Attached: 2'));
+  });
+
+  it.each([
+    ['a 500 InternalError', () => HttpResponse.json({ RequestId: 'GW-500-REQ', Code: 'InternalError', Message: 'The request processing has failed due to some unknown error.' }, { status: 500 }), 'InternalError', 'GW-500-REQ'],
+    ['a 502 page', () => new HttpResponse('<html><body>502 Bad Gateway</body></html>', { status: 502, headers: { 'content-type': 'text/html' } }), 'HTTP.502', undefined],
+    ['a bare 503', () => new HttpResponse(null, { status: 503 }), 'HTTP.503', undefined],
+  ])('says Unknown, never Failed, when a gateway answers %s after ECS attached the key pair', async (_what, gateway, code, requestId) => {
+    const spy = vi.spyOn(mockModel, 'ecs');
+    server.use(
+      http.post(
+        '/api/ecs/AttachKeyPair',
+        async ({ request }) => {
+          // The attach really happens at the simulated ECS; only its answer is lost on the way back.
+          mockModel.ecs('AttachKeyPair', await request.json());
+          return gateway();
+        },
+        { once: true },
+      ),
+    );
+    const targets = settled().filter((t) => t.KeyPairName !== 'ops-team').slice(0, 2);
+    const { user } = await renderAttachFlow(targets);
+    await confirmAttach(user, 2);
+    const results = await waitForResults();
+    for (const t of targets) expect(mockModel.simulator.instance(t.InstanceId)?.KeyPairName).toBe('ops-team');
+    expect(ecsCallsOf(spy, 'AttachKeyPair')).toHaveLength(1);
+
+    const outcome = within(results).getByRole('region', { name: 'Outcome' });
+    expect(outcome).toHaveTextContent('Attached: 0Failed: 0Outcome unknown: 2');
+    const table = within(results).getByRole('table', { name: 'Attach results' });
+    for (const t of targets) {
+      const row = within(table).getByText(t.InstanceId).closest('tr');
+      if (!row) throw new Error(`no row for ${t.InstanceId}`);
+      expect(row).toHaveTextContent(`Unknown: ${code}`);
+      expect(row).toHaveTextContent('ECS did not give a definite answer; check the instance.');
+      expect(row).not.toHaveTextContent('Failed');
+      if (requestId) expect(within(row).getByRole('button', { name: `Copy request ID ${requestId}` })).toBeInTheDocument();
+    }
+    // Not offered for a blind retry.
+    expect(within(results).getByRole('button', { name: 'Retry failed instances (0)' })).toBeDisabled();
   });
 
   it('exports the results as CSV', async () => {
