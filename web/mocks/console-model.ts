@@ -1,7 +1,7 @@
 import type { z } from 'zod';
-import type { ActivityPage, ActivityRecord, PendingActivation, Session } from '../../ecs/console-api';
+import type { ActivityPage, ActivityRecord, InstanceOutcome, PendingActivation, Session } from '../../ecs/console-api';
 import { actions, isActionName, RegionId, toWire, type ActionName } from '../../ecs/contract';
-import { readEcsAnswer } from '../../ecs/outcomes';
+import { instanceVerdict, readEcsAnswer, readKeyPairReadings } from '../../ecs/outcomes';
 import { createSimulator, type Simulator } from '../../ecs/sim/simulator';
 
 /**
@@ -46,6 +46,19 @@ export function createConsoleModel(options: { instances?: number; seed?: string 
     return name === 'DescribeRegions' || actions[name].regional ? request : request.extend({ RegionId });
   }
 
+  /** Like the proxy: instances of an attach of unknown outcome are read back, and what was found is kept. */
+  function reconcile(regionId: string, keyPairName: string, instances: InstanceOutcome[]): void {
+    const ids = instances.filter((i) => instanceVerdict(i) === 'unknown').map((i) => i.InstanceId);
+    if (ids.length === 0) return;
+    const read = simulator.call('DescribeInstances', toWire('DescribeInstances', { RegionId: regionId, InstanceIds: ids, PageSize: ids.length }));
+    const at = Date.now();
+    const found = new Map(readKeyPairReadings(keyPairName, ids, read.status, read.body).map((r) => [r.InstanceId, r]));
+    for (const instance of instances) {
+      const reading = found.get(instance.InstanceId);
+      if (reading) instance.reconciled = { at, KeyPairName: reading.KeyPairName, attached: reading.attached };
+    }
+  }
+
   const model: ConsoleModel = {
     simulator,
     get session() {
@@ -82,6 +95,7 @@ export function createConsoleModel(options: { instances?: number; seed?: string 
       const answer = simulator.call(action, toWire(action, wireParams));
       if (actions[action].mutating) {
         const read = readEcsAnswer(action, ids, answer.status, answer.body);
+        if (action === 'AttachKeyPair' && typeof params['KeyPairName'] === 'string') reconcile(regionId, params['KeyPairName'], read.instances);
         records.unshift({
           ...base,
           completedAt: Date.now(),
@@ -115,17 +129,31 @@ export function createConsoleModel(options: { instances?: number; seed?: string 
     },
     pending(regionId) {
       if (!regionId) return proxyError(400, 'Proxy.InvalidParameter', 'RegionId is required and must be a region ID.');
-      // Same rule as the proxy's audit store: the newest successful attach not followed by a successful
-      // reboot or start of that instance (records are newest first).
+      // Same rule as the proxy's audit store: the newest attach that succeeded, or whose outcome is unknown and
+      // was not read back as "not attached", not followed by a successful reboot or start of that instance
+      // (records are newest first). Verdicts come from the one outcome rule (ecs/outcomes.ts).
       const settled = new Set<string>();
       const pending: PendingActivation[] = [];
       for (const r of records) {
         if (r.regionId !== regionId || r.options?.['DryRun'] === true) continue;
         for (const i of r.instances) {
-          if (!i.ok || settled.has(i.InstanceId)) continue;
+          if (settled.has(i.InstanceId)) continue;
+          const verdict = instanceVerdict(i);
+          const isAttach = r.action === 'AttachKeyPair';
+          const isMaybe = isAttach && verdict === 'unknown' && i.reconciled === undefined;
+          const isAttached = isAttach && (verdict === 'succeeded' || i.reconciled?.attached === true);
+          if (!isMaybe && !isAttached && (isAttach || verdict !== 'succeeded')) continue;
           settled.add(i.InstanceId);
-          if (r.action === 'AttachKeyPair' && r.keyPairName) {
-            pending.push({ InstanceId: i.InstanceId, regionId, keyPairName: r.keyPairName, user: r.user, at: r.completedAt ?? r.at, operationId: r.id });
+          if (isAttach && r.keyPairName) {
+            pending.push({
+              InstanceId: i.InstanceId,
+              regionId,
+              keyPairName: r.keyPairName,
+              user: r.user,
+              at: r.completedAt ?? r.at,
+              operationId: r.id,
+              ...(isMaybe ? { mayBePending: true } : {}),
+            });
           }
         }
       }

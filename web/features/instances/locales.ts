@@ -87,6 +87,9 @@ const en = {
   pending: {
     badge: 'Key pending activation',
     detail: '{{keyPairName}} was attached by {{user}} on {{at}}. It takes effect only after a reboot (if running) or a start (if stopped).',
+    maybeBadge: 'Key may be pending activation',
+    maybeDetail:
+      'ECS gave no definite answer when {{user}} attached {{keyPairName}} on {{at}}. Check the instance’s key pair: if it is {{keyPairName}}, it takes effect only after a reboot (if running) or a start (if stopped).',
     loadFailed: 'Which instances still need a reboot or start could not be loaded: {{message}}',
   },
 };
@@ -176,6 +179,9 @@ const zhCN: typeof en = {
   pending: {
     badge: '密钥待生效',
     detail: '{{user}} 于 {{at}} 绑定了密钥对 {{keyPairName}}。需要重启（运行中的实例）或启动（已停止的实例）后才会生效。',
+    maybeBadge: '密钥可能待生效',
+    maybeDetail:
+      '{{user}} 于 {{at}} 绑定密钥对 {{keyPairName}} 时，ECS 未给出明确结果。请检查该实例的密钥对：如果是 {{keyPairName}}，需要重启（运行中的实例）或启动（已停止的实例）后才会生效。',
     loadFailed: '无法加载待重启或待启动的实例：{{message}}',
   },
 };

@@ -1,5 +1,6 @@
 import { infiniteQueryOptions } from '@tanstack/react-query';
 import type { ActivityRecord } from '../../../../ecs/console-api';
+import { instanceVerdict } from '../../../../ecs/outcomes';
 import { getActivity } from '../../../lib/api-client';
 import { keyRoots } from '../../../lib/query-keys';
 import { toApiQuery, type ActivityFilters } from '../filters';
@@ -11,7 +12,24 @@ const PENDING_REFRESH_MS = 5_000;
 
 /** An audit record as the table shows it: the wire record untouched plus what the row derives from it. */
 export interface OperationRow extends ActivityRecord {
+  /** Instances by the one outcome rule (ecs/outcomes.ts): an unknown one is not counted as failed. */
   failedCount: number;
+  unknownCount: number;
+  /** Unknown instances that were read back afterwards, and how many of them carried the key pair. */
+  reconciledCount: number;
+  reconciledAttachedCount: number;
+}
+
+function toRow(record: ActivityRecord): OperationRow {
+  const verdicts = record.instances.map(instanceVerdict);
+  const reconciled = record.instances.filter((i) => i.reconciled !== undefined);
+  return {
+    ...record,
+    failedCount: verdicts.filter((v) => v === 'failed').length,
+    unknownCount: verdicts.filter((v) => v === 'unknown').length,
+    reconciledCount: reconciled.length,
+    reconciledAttachedCount: reconciled.filter((i) => i.reconciled?.attached === true).length,
+  };
 }
 
 export interface ActivityView {
@@ -35,7 +53,7 @@ export const activityQueries = {
       staleTime: 0,
       refetchInterval: (query) => (query.state.data?.pages.some((page) => page.items.some((r) => r.status === 'pending')) ? PENDING_REFRESH_MS : false),
       select: (data): ActivityView => ({
-        operations: data.pages.flatMap((page) => page.items).map((record) => ({ ...record, failedCount: record.instances.filter((i) => !i.ok).length })),
+        operations: data.pages.flatMap((page) => page.items).map(toRow),
       }),
     }),
 };

@@ -186,6 +186,38 @@ describe('the activity page', () => {
     expect(failed).toHaveTextContent('The key pair does not exist in this region.');
   });
 
+  it('shows an attach that got no definite answer as unknown, and what reading the instances back found', async () => {
+    const { linux } = fleet();
+    const [a, b] = linux.filter((id) => mockModel.simulator.instance(id)?.KeyPairName !== KEY_PAIR) as [string, string];
+    const simulator = mockModel.simulator;
+    const call = simulator.call.bind(simulator);
+    // ECS attaches to the first instance only; the answer is lost to a gateway's 500 either way.
+    const spy = vi.spyOn(simulator, 'call').mockImplementation((action, wire, ctx) => {
+      if (action !== 'AttachKeyPair') return call(action, wire, ctx);
+      call(action, { ...wire, InstanceIds: JSON.stringify([a]) }, ctx);
+      return { status: 500, body: { RequestId: 'GW-500', Code: 'InternalError', Message: 'The request processing has failed due to some unknown error.' }, headers: {} };
+    });
+    ecs('AttachKeyPair', { RegionId: REGION, KeyPairName: KEY_PAIR, InstanceIds: [a, b] });
+    spy.mockRestore();
+
+    const { user } = await renderApp('/activity');
+    const [row] = await operationRows();
+    if (!row) throw new Error('expected an operation');
+    expect(row).toHaveTextContent('Outcome unknown');
+    expect(row).toHaveTextContent('ECS did not give a definite answer; the change may or may not have happened. Check the instances.');
+    expect(row).toHaveTextContent('Read back from ECS afterwards: 1 of 2 now carry the key pair.');
+    expect(row).not.toHaveTextContent('Retry');
+
+    await user.click(within(row).getByRole('button', { name: '2 instances' }));
+    const outcomes = screen.getByRole('table', { name: 'Outcome per instance' });
+    const attached = within(outcomes).getByRole('row', { name: new RegExp(a) });
+    expect(attached).toHaveTextContent('Unknown');
+    expect(attached).toHaveTextContent(`Reconciled: KeyPairName is ${KEY_PAIR} — attached`);
+    const notAttached = within(outcomes).getByRole('row', { name: new RegExp(b) });
+    expect(notAttached).toHaveTextContent(/Reconciled: (no key pair|KeyPairName is .+) — not attached/);
+    expect(notAttached).not.toHaveTextContent('Failed');
+  });
+
   it('loads older operations with "Load more"', async () => {
     const { linux } = fleet();
     for (let i = 0; i < 52; i++) ecs('RebootInstances', { RegionId: REGION, InstanceId: [linux[i % 4]] });

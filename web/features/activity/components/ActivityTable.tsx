@@ -1,5 +1,6 @@
 import CheckCircleIcon from '@mui/icons-material/CheckCircle';
 import ErrorIcon from '@mui/icons-material/Error';
+import HelpOutlineIcon from '@mui/icons-material/HelpOutlineOutlined';
 import KeyboardArrowDownIcon from '@mui/icons-material/KeyboardArrowDown';
 import KeyboardArrowRightIcon from '@mui/icons-material/KeyboardArrowRight';
 import Box from '@mui/material/Box';
@@ -15,8 +16,11 @@ import TableRow from '@mui/material/TableRow';
 import Tooltip from '@mui/material/Tooltip';
 import Typography from '@mui/material/Typography';
 import { Fragment, useId, useState } from 'react';
+import type { TFunction } from 'i18next';
 import { useTranslation } from 'react-i18next';
 import { Link as RouterLink } from 'wouter';
+import type { InstanceReconciliation } from '../../../../ecs/console-api';
+import { instanceVerdict, type Verdict } from '../../../../ecs/outcomes';
 import { explainCode } from '../../../lib/error-text';
 import type { OperationRow } from '../api/get-activity';
 import { formatAbsoluteTime, formatDuration, formatLocalTime, formatRelativeTime } from '../format';
@@ -182,16 +186,38 @@ function OutcomeHint({ operation }: { operation: OperationRow }) {
   // A refusal is explained in the trail's own words: the proxy's "your groups do not allow" sentence would
   // speak to whoever reads the trail, not to the operator who was refused.
   if (status === 'denied') hint = t('statusHint.denied');
+  // Unknown before any code: an error code's usual sentence ("InternalError: retry") would invite a blind retry.
+  else if (status === 'unknown') hint = t('statusHint.unknown');
   else if ((status === 'partial' || (status === 'failed' && !errorCode)) && operation.instances.length > 0) {
-    hint = t('statusHint.partial', { failed: operation.failedCount, total: operation.instances.length });
+    const total = operation.instances.length;
+    hint =
+      operation.unknownCount > 0
+        ? t('statusHint.partialUnknown', { failed: operation.failedCount, unknown: operation.unknownCount, total })
+        : t('statusHint.partial', { failed: operation.failedCount, total });
   } else if (errorCode) hint = explainCode(t, errorCode, operation.errorMessage, operation.action);
-  else if (status === 'unknown' || status === 'pending') hint = t(`statusHint.${status}`);
-  if (hint === undefined) return null;
+  else if (status === 'pending') hint = t('statusHint.pending');
+  const reconciled =
+    operation.reconciledCount > 0 ? t('statusHint.reconciled', { attached: operation.reconciledAttachedCount, count: operation.reconciledCount }) : undefined;
+  if (hint === undefined && reconciled === undefined) return null;
   return (
     <Typography variant="caption" component="div" color="text.secondary" sx={{ maxWidth: 280 }}>
       {hint}
+      {reconciled !== undefined && <Box component="span" sx={{ display: 'block' }}>{reconciled}</Box>}
     </Typography>
   );
+}
+
+/** Each verdict has its own icon shape as well as its colour (never colour alone). */
+const VERDICT_ICONS: Record<Verdict, { Icon: typeof CheckCircleIcon; color: 'success' | 'error' | 'warning' }> = {
+  succeeded: { Icon: CheckCircleIcon, color: 'success' },
+  failed: { Icon: ErrorIcon, color: 'error' },
+  unknown: { Icon: HelpOutlineIcon, color: 'warning' },
+};
+
+/** What reading the instance back found, in the trail's words. */
+function reconciledText(t: TFunction<'activity'>, reconciled: InstanceReconciliation): string {
+  if (reconciled.KeyPairName === '') return t('perInstance.reconciledNoKey');
+  return t(reconciled.attached ? 'perInstance.reconciledAttached' : 'perInstance.reconciledNotAttached', { keyPairName: reconciled.KeyPairName });
 }
 
 function PerInstanceOutcomes({ operation }: { operation: OperationRow }) {
@@ -218,19 +244,30 @@ function PerInstanceOutcomes({ operation }: { operation: OperationRow }) {
         </TableRow>
       </TableHead>
       <TableBody>
-        {operation.instances.map((outcome) => (
-          <TableRow key={outcome.InstanceId}>
-            <TableCell sx={mono}>{outcome.InstanceId}</TableCell>
-            <TableCell>
-              <Box component="span" sx={{ display: 'inline-flex', alignItems: 'center', gap: 0.5 }}>
-                {outcome.ok ? <CheckCircleIcon fontSize="small" color="success" aria-hidden /> : <ErrorIcon fontSize="small" color="error" aria-hidden />}
-                {outcome.ok ? t('perInstance.ok') : t('perInstance.failed')}
-              </Box>
-            </TableCell>
-            <TableCell sx={mono}>{outcome.ok ? t('empty') : outcome.Code || t('empty')}</TableCell>
-            <TableCell>{outcome.ok ? t('empty') : explainCode(t, outcome.Code, outcome.Message, operation.action)}</TableCell>
-          </TableRow>
-        ))}
+        {operation.instances.map((outcome) => {
+          const verdict = instanceVerdict(outcome);
+          const look = VERDICT_ICONS[verdict];
+          return (
+            <TableRow key={outcome.InstanceId}>
+              <TableCell sx={mono}>{outcome.InstanceId}</TableCell>
+              <TableCell>
+                <Box component="span" sx={{ display: 'inline-flex', alignItems: 'center', gap: 0.5 }}>
+                  <look.Icon fontSize="small" color={look.color} aria-hidden />
+                  {t(`perInstance.${verdict === 'succeeded' ? 'ok' : verdict}`)}
+                </Box>
+              </TableCell>
+              <TableCell sx={mono}>{outcome.ok ? t('empty') : outcome.Code || t('empty')}</TableCell>
+              <TableCell>
+                {verdict === 'succeeded' ? t('empty') : verdict === 'unknown' ? t('perInstance.unknownMeaning') : explainCode(t, outcome.Code, outcome.Message, operation.action)}
+                {outcome.reconciled && (
+                  <Typography variant="body2" component="span" sx={{ display: 'block', fontWeight: 500 }}>
+                    {reconciledText(t, outcome.reconciled)}
+                  </Typography>
+                )}
+              </TableCell>
+            </TableRow>
+          );
+        })}
       </TableBody>
     </Table>
   );

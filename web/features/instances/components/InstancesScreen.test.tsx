@@ -340,6 +340,30 @@ describe('the instances screen', () => {
     expect(checkbox(target).closest('tr')).toHaveTextContent('break-glass-2026');
   });
 
+  it('marks an instance whose attach got no definite answer as "may be pending", apart from a confirmed one', async () => {
+    const [unsure, sure] = fleet().filter((i) => isSelectable(i) && i.Status === 'Running' && i.KeyPairName !== 'break-glass-2026');
+    if (!unsure || !sure) throw new Error('no running instances');
+    const simulator = mockModel.simulator;
+    const call = simulator.call.bind(simulator);
+    // The attach's answer is lost to a gateway, and so is the console's attempt to read the instance back.
+    const spy = vi.spyOn(simulator, 'call').mockImplementation((action, wire, ctx) => {
+      const answer = call(action, wire, ctx);
+      return action === 'AttachKeyPair' || action === 'DescribeInstances' ? { status: 502, body: {}, headers: {} } : answer;
+    });
+    expect(mockModel.ecs('AttachKeyPair', { RegionId: REGION, KeyPairName: 'break-glass-2026', InstanceIds: [unsure.InstanceId] }).status).toBe(502);
+    spy.mockRestore();
+    expect(mockModel.ecs('AttachKeyPair', { RegionId: REGION, KeyPairName: 'break-glass-2026', InstanceIds: [sure.InstanceId] }).status).toBe(200);
+
+    await openRegion(`?ids=${unsure.InstanceId},${sure.InstanceId}`);
+    const maybe = await screen.findByText('Key may be pending activation', {}, LOAD);
+    expect(maybe.closest('tr')).toBe(checkbox(unsure).closest('tr'));
+    expect(maybe.closest('[aria-description]')?.getAttribute('aria-description')).toMatch(
+      /^ECS gave no definite answer when local operator attached break-glass-2026 on .+\. Check the instance’s key pair/,
+    );
+    expect(within(checkbox(sure).closest('tr') as HTMLElement).getByText('Key pending activation')).toBeInTheDocument();
+    expect(screen.getAllByText('Key may be pending activation')).toHaveLength(1);
+  });
+
   it('renders in 简体中文', async () => {
     await openRegion('', { language: 'zh-CN' });
     expect(await screen.findByText('此地域共 150 个实例', {}, LOAD)).toBeInTheDocument();

@@ -309,10 +309,12 @@ export function StatusText({ status }: { status: string }) {
   );
 }
 
+/** A "may be" mark differs in icon and words, not only in colour: the operator must check before acting. */
 function PendingBadge({ pending }: { pending: PendingActivation }) {
   const { t, i18n } = useTranslation('instances');
   const at = new Intl.DateTimeFormat(i18n.language, { dateStyle: 'medium', timeStyle: 'short' }).format(pending.at);
-  const detail = t('pending.detail', { keyPairName: pending.keyPairName, user: pending.user, at });
+  const isMaybe = pending.mayBePending === true;
+  const detail = t(isMaybe ? 'pending.maybeDetail' : 'pending.detail', { keyPairName: pending.keyPairName, user: pending.user, at });
   return (
     <Tooltip title={detail} describeChild>
       {/* Focusable so a keyboard user can reach the tooltip; the detail is also its accessible description. */}
@@ -320,8 +322,8 @@ function PendingBadge({ pending }: { pending: PendingActivation }) {
         size="small"
         color="warning"
         variant="outlined"
-        icon={<ScheduleIcon aria-hidden />}
-        label={t('pending.badge')}
+        icon={isMaybe ? <HelpOutlineIcon aria-hidden /> : <ScheduleIcon aria-hidden />}
+        label={t(isMaybe ? 'pending.maybeBadge' : 'pending.badge')}
         tabIndex={0}
         aria-description={detail}
         sx={{ mt: 0.25, height: 20, '& .MuiChip-label': { px: 0.75, fontSize: 12 } }}
