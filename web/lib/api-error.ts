@@ -57,12 +57,12 @@ export class ApiError extends Error {
     // The envelope {RequestId, Code, Message} (ecs/errors.ts), checked by hand so zod stays out of the
     // browser's first load.
     const envelope = typeof body === 'object' && body !== null ? (body as Record<string, unknown>) : {};
-    const requestId = typeof envelope['RequestId'] === 'string' ? envelope['RequestId'] : undefined;
+    // Without one in the body (a gateway's page), the proxy's own request ID still finds the call in its log.
+    const requestId = typeof envelope['RequestId'] === 'string' ? envelope['RequestId'] : (res.headers.get('x-request-id') ?? undefined);
     if (typeof envelope['Code'] === 'string' && envelope['Code'] !== '') {
       const message = typeof envelope['Message'] === 'string' ? envelope['Message'] : envelope['Code'];
       return new ApiError({ status: res.status, code: envelope['Code'], message, requestId, retryAfterMs });
     }
-    // A RequestId without a code is still worth quoting in a ticket.
     return new ApiError({ status: res.status, code: `HTTP.${res.status}`, message: res.statusText || `HTTP ${res.status}`, requestId, isCodeFromBody: false });
   }
 

@@ -110,10 +110,11 @@ describe('runAttach', () => {
     ['a definite ECS refusal', 404, 'failed', { Code: 'InvalidKeyPairName.NotFound', Message: 'no such key pair' }],
     ['the proxy refused before sending', 503, 'failed', { Code: 'Proxy.AuditUnavailable', Message: 'audit down' }],
   ] as const)('reads %s (HTTP %i) as %s for every instance of the batch', async (_what, status, expected, body) => {
-    const reply = () => new Response(typeof body === 'string' ? body : JSON.stringify(body), { status });
+    // The proxy names every reply with its own request ID; a body's RequestId (ECS's) wins over it.
+    const reply = () => new Response(typeof body === 'string' ? body : JSON.stringify(body), { status, headers: { 'x-request-id': 'PROXY-REQ' } });
     const results = await runAttach({ ids: ids(2), sleep: noSleep, attach: async () => Promise.reject(await ApiError.fromResponse(reply())) });
     expect(results.map((r) => r.status)).toEqual([expected, expected]);
-    expect(results[0]?.requestId).toBe(typeof body === 'string' ? undefined : (body as { RequestId?: string }).RequestId);
+    expect(results[0]?.requestId).toBe((typeof body === 'string' ? undefined : (body as { RequestId?: string }).RequestId) ?? 'PROXY-REQ');
   });
 
   it('reads a failed fetch (no reply at all) as unknown: the call may have reached the proxy', async () => {
