@@ -27,7 +27,7 @@ type BatchBody = ResponseOf<'RebootInstances'>;
 
 /**
  * Per-instance answers of a batch Start/Reboot, by the one outcome rule (ecs/outcomes.ts): an instance ECS did
- * not mention is unknown, never silently passed. CurrentStatus says where the instance is now (§6.3).
+ * not mention is unknown, never silently passed. CurrentStatus says where the instance is right after the call.
  */
 export function readInstanceResponses(batch: readonly string[], body: BatchBody): InstanceResult[] {
   const read = readEcsAnswer('RebootInstances', batch, 200, body);
