@@ -41,6 +41,7 @@ describe('loadConfig: defaults', () => {
         port: 0,
         accessKeyId: 'sim-access-key-id',
         accessKeySecret: 'sim-access-key-secret',
+        control: false,
       },
       auth: { mode: 'none' },
       roles: { view: ['*'], attach: [], power: [] },
@@ -394,7 +395,8 @@ describe('loadConfig: SIM_ variables agree with readSimConfig (sim-main.ts)', ()
     expect(ours.ok).toBe(theirs.ok);
     if (ours.ok && theirs.ok) {
       // SIM_HOST is the standalone simulator's alone (the in-process one is always on loopback).
-      expect({ ...ours.config.sim, port: undefined }).toEqual({ ...theirs.config, port: undefined, host: undefined });
+      // SIM_CONTROL is the in-process simulator's alone: the standalone one is a test tool and keeps its door on.
+      expect({ ...ours.config.sim, port: undefined, control: undefined }).toEqual({ ...theirs.config, port: undefined, host: undefined, control: undefined });
       // Only the default port differs: 0 (ephemeral, in-process) here, 9090 for the standalone simulator.
       expect(ours.config.sim.port).toBe(env.SIM_PORT === undefined ? 0 : theirs.config.port);
     } else if (!ours.ok && !theirs.ok) {

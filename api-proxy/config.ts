@@ -31,6 +31,7 @@ import { RegionId } from '../ecs/contract';
  * | `SIM_LATENCY_MS` / `SIM_JITTER_MS` | `0` / `0` | Sim mode: simulated ECS latency. |
  * | `SIM_PORT` | `0` | Sim mode: loopback port of the in-process simulated ECS (0 = ephemeral). |
  * | `SIM_ACCESS_KEY_ID` / `SIM_ACCESS_KEY_SECRET` | `sim-access-key-id` / `sim-access-key-secret` | Sim mode: the access key the proxy signs with and the simulator accepts. |
+ * | `SIM_CONTROL` | `off` | Sim mode: `on` serves the simulator's unsigned `/__sim/` test door on its loopback port. |
  * | `AUTH_MODE` | `none` | `none` (local use only), `header` (trusted identity headers) or `jwt` (signed assertions). |
  * | `TRUSTED_PROXY_CIDRS` | (required for `header`) | Addresses/CIDRs (IPv4 or IPv6) of the SSO proxy whose identity headers are believed. |
  * | `AUTH_HEADER_USER` | `X-Forwarded-User` | `header` mode: user name header. |
@@ -141,6 +142,8 @@ export interface Config {
     port: number;
     accessKeyId: string;
     accessKeySecret: string;
+    /** Serve the simulator's unsigned /__sim/ control door (tests only). */
+    control: boolean;
   };
   auth: AuthConfig;
   roles: RolesConfig;
@@ -385,6 +388,9 @@ const fields = {
   // The ID travels inside `Authorization: … Credential=<id>,…` (ecs-api.md §10.3), so no commas or spaces.
   SIM_ACCESS_KEY_ID: text(z.string().max(128).regex(/^[A-Za-z0-9._-]+$/, 'may contain only letters, digits, ".", "_" and "-"'), 'sim-access-key-id'),
   SIM_ACCESS_KEY_SECRET: text(z.string().max(256), 'sim-access-key-secret'),
+  // The in-process simulator's /__sim/ door is unsigned (loopback only, but any local process could reset the
+  // fleet or inject faults), so it is off unless a test harness asks for it.
+  SIM_CONTROL: text(choice(['on', 'off']), 'off'),
 
   AUTH_MODE: text(choice(['none', 'header', 'jwt']), 'none'),
   TRUSTED_PROXY_CIDRS: optional(list(parseCidrItem)),
@@ -567,6 +573,7 @@ function build(e: Env): Config {
       port: e.SIM_PORT,
       accessKeyId: e.SIM_ACCESS_KEY_ID,
       accessKeySecret: e.SIM_ACCESS_KEY_SECRET,
+      control: e.SIM_CONTROL === 'on',
     },
     auth: buildAuth(e),
     roles: {

@@ -2,6 +2,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { Writable } from 'node:stream';
+import { loadConfig } from './config';
+import { startServer } from './server';
 
 /**
  * The real process, over real HTTP: `server.ts` as `npm start` runs it (sim mode, signing every call to the
@@ -112,5 +115,52 @@ describe('the proxy process', () => {
     expect(out).toContain('PORT');
     expect(out).toContain('ECS_MODE');
     expect(out).toContain('TRUSTED_PROXY_CIDRS');
+  });
+});
+
+describe('the in-process simulator control door', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'proxy-sim-door-'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  async function start(env: Record<string, string>) {
+    const loaded = loadConfig({ PORT: '0', AUDIT_DB: path.join(dir, `${Object.keys(env).join('-') || 'default'}.sqlite`), WEB_DIST: path.join(dir, 'no-web'), SIM_INSTANCES: '20', ...env });
+    if (!loaded.ok) throw new Error(loaded.errors.join('; '));
+    let log = '';
+    const destination = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        log += chunk.toString();
+        done();
+      },
+    });
+    const running = await startServer(loaded.config, { destination });
+    return { running, log: () => log };
+  }
+
+  it('is off by default: nobody on the machine can reset the fleet or inject faults', async () => {
+    const { running, log } = await start({});
+    try {
+      expect(running.simUrl).toBeDefined();
+      const state = await fetch(`${running.simUrl}/__sim/state`);
+      expect(state.status).not.toBe(200);
+      const reset = await fetch(`${running.simUrl}/__sim/control`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"failRate":1}' });
+      expect(reset.status).not.toBe(200);
+      expect(log()).not.toContain('/__sim/');
+    } finally {
+      await running.close();
+    }
+  });
+
+  it('SIM_CONTROL=on serves it and says where', async () => {
+    const { running, log } = await start({ SIM_CONTROL: 'on' });
+    try {
+      const state = await fetch(`${running.simUrl}/__sim/state`);
+      expect(state.status).toBe(200);
+      expect(log()).toContain(`${running.simUrl}/__sim/`);
+    } finally {
+      await running.close();
+    }
   });
 });

@@ -53,6 +53,7 @@ export async function startServer(config: Config, options: { destination?: pino.
     const server = createSimServer({
       simulator,
       accessKeys: { [config.sim.accessKeyId]: config.sim.accessKeySecret },
+      controlEndpoint: config.sim.control,
       log: (line) => logger.debug({ component: 'sim' }, line),
     });
     const { url } = await server.listen(config.sim.port, '127.0.0.1');
@@ -102,6 +103,7 @@ export async function startServer(config: Config, options: { destination?: pino.
 
   const address = await app.listen({ host: config.host, port: config.port });
   logger.info({ url: address, mode: config.ecs.mode, auth: config.auth.mode, credentials: credentials.description }, 'proxy listening');
+  if (sim && config.sim.control) logger.warn({ component: 'sim', control: `${sim.url}/__sim/` }, 'simulator control door is on (SIM_CONTROL=on)');
 
   return {
     url: address,
@@ -129,6 +131,7 @@ export async function main(): Promise<void> {
   }
   const running = await startServer(loaded.config);
   console.error(`ecs-keypair-console: open ${running.url} (${loaded.config.ecs.mode === 'sim' ? 'simulated ECS' : 'LIVE ECS'})`);
+  if (running.simUrl && loaded.config.sim.control) console.error(`ecs-keypair-console: simulator control door on ${running.simUrl}/__sim/ (SIM_CONTROL=on)`);
   let closing = false;
   const stop = (signal: string) => {
     if (closing) return;

@@ -30,7 +30,7 @@ function server(basePort: number, baseSimPort: number, env: Record<string, strin
     url: `http://127.0.0.1:${port}`,
     simControl: `http://127.0.0.1:${simPort}/__sim`,
     auditDb: `data/e2e/audit-${port}.sqlite`,
-    env: { PORT: String(port), SIM_PORT: String(simPort), ...env },
+    env: { PORT: String(port), SIM_PORT: String(simPort), SIM_CONTROL: 'on', ...env },
   };
 }
 
