@@ -390,6 +390,26 @@ describe('retries against fake upstreams', () => {
     await Promise.all([gateway.close(), garbled.close(), read.close()]);
   });
 
+  it('names the wait on a throttled answer it hands back: ECS’s own, or else until ECS’s next one-minute window', async () => {
+    const noHint = await fakeUpstream((_seen, res) => json(res, 400, { RequestId: 'R', Code: 'Throttling.User', Message: 'Request was denied due to user flow control.' }));
+    const at = new Date(Date.UTC(2026, 1, 2, 9, 30, 45, 250));
+    const gaveUp = expectResponse(await call(makeClient(noHint.base, { maxRetries: 1, now: () => at }).client, 'AttachKeyPair', { RegionId: REGION, KeyPairName: 'ops', InstanceIds: ['i-abc'] }));
+    expect([gaveUp.status, gaveUp.attempts, gaveUp.retryAfterMs]).toEqual([400, 2, 14_750]);
+    expect(noHint.seen).toHaveLength(2);
+
+    const hinted = await fakeUpstream((_seen, res) => json(res, 400, { RequestId: 'R', Code: 'Throttling.Api', Message: 'busy' }, { 'x-acs-retry-after': '2500' }));
+    // ECS asked for longer than the client sleeps: handed back at once, with ECS's wait.
+    const handedBack = expectResponse(await call(makeClient(hinted.base, { maxDelayMs: 1_000 }).client, 'DescribeRegions', {}));
+    expect([handedBack.attempts, handedBack.retryAfterMs]).toEqual([1, 2_500]);
+
+    // Anything else, including a throttled attempt followed by success, names no wait.
+    const thenOk = await fakeUpstream((_seen, res, index) => (index === 0 ? json(res, 429, { RequestId: 'R', Code: 'Throttling', Message: 'busy' }) : json(res, 200, { RequestId: 'R2' })));
+    const recovered = expectResponse(await call(makeClient(thenOk.base).client, 'DescribeRegions', {}));
+    expect([recovered.status, recovered.retryAfterMs]).toEqual([200, undefined]);
+    const refused = await fakeUpstream((_seen, res) => json(res, 400, { RequestId: 'R', Code: 'InvalidParameter', Message: 'no' }, { 'x-acs-retry-after': '2500' }));
+    expect(expectResponse(await call(makeClient(refused.base).client, 'DescribeRegions', {})).retryAfterMs).toBeUndefined();
+  });
+
   it('bounds the backoff by maxDelayMs', async () => {
     const fake = await fakeUpstream((_seen, res) => json(res, 503, { RequestId: 'R', Code: 'ServiceUnavailable', Message: 'busy' }));
     const { client, sleeps } = makeClient(fake.base, { baseDelayMs: 400, maxDelayMs: 1_000, maxRetries: 5, random: () => 0.999 });

@@ -25,13 +25,29 @@ import { signV3 } from './sign';
  * client recognises its own attempts there by their signature nonce. A failure before that point cannot have
  * reached ECS.
  *
+ * This client is the one layer that retries ECS calls (docs/decisions/retries.md). A throttled answer it hands
+ * back without retrying further carries `retryAfterMs`, the wait before the call may be sent again, which the
+ * proxy passes on as a standard `Retry-After` header; the browser waits that long and sends once more at most.
+ *
  * Outcomes never contain credentials: nothing here copies them into an outcome, and as a second line of
  * defence any occurrence of the secret, the STS token, the Authorization header or the signature in an answer
  * (an upstream that echoes requests) is replaced by `[redacted]`.
  */
 
 export type UpstreamOutcome =
-  | { kind: 'response'; status: number; body: Record<string, unknown>; headers: Record<string, string>; attempts: number; durationMs: number }
+  | {
+      kind: 'response';
+      status: number;
+      body: Record<string, unknown>;
+      headers: Record<string, string>;
+      attempts: number;
+      durationMs: number;
+      /**
+       * Set only on a throttled answer handed back without further retries: how long the caller should wait
+       * before sending the call again (ECS's `x-acs-retry-after`, or else until ECS's next per-minute window).
+       */
+      retryAfterMs?: number;
+    }
   /** The request may have reached ECS but no (usable) answer came back; never retried for mutating calls. */
   | { kind: 'unknown'; reason: string; attempts: number; durationMs: number }
   /** Nothing reached ECS (connection refused, DNS failure, connect timeout, aborted before sending). */
@@ -284,14 +300,26 @@ type Final =
   | { kind: 'unknown'; reason: string }
   | { kind: 'unreachable'; reason: string };
 
+interface RetryAdvice {
+  reason: string;
+  /** ECS's own instruction (`x-acs-retry-after`). */
+  retryAfterMs?: number;
+  /** ECS refused the call for its rate limit: the caller is told how long to wait if it gets the answer. */
+  isThrottled?: boolean;
+}
+
 interface AttemptResult {
   /** What the call answers if this is the last attempt. */
   final: Final;
-  /** Set when another attempt is allowed; `retryAfterMs` is ECS's own instruction. */
-  retry: { reason: string; retryAfterMs?: number } | null;
+  /** Set when another attempt is allowed. */
+  retry: RetryAdvice | null;
   /** The caller's signal aborted before this attempt's request was written. */
   abortedBeforeSending?: boolean;
 }
+
+/** ECS counts calls per API and region in one-minute windows, and the next minute starts afresh
+ * (https://www.alibabacloud.com/help/en/elastic-compute-service/latest/api-throttling). */
+const THROTTLE_WINDOW_MS = 60_000;
 
 function proxyAnswer(status: number, code: string, message: string, requestId?: string): Final {
   return {
@@ -477,7 +505,7 @@ export function createEcsClient(options: EcsClientOptions): EcsClient {
     const reason = `${code === '' ? 'error' : code} (HTTP ${status})`;
     if (isThrottlingCode(code) || status === 429) {
       const retryAfterMs = parseRetryAfter(headers['x-acs-retry-after']);
-      return retryAfterMs === undefined ? { reason } : { reason, retryAfterMs };
+      return retryAfterMs === undefined ? { reason, isThrottled: true } : { reason, retryAfterMs, isThrottled: true };
     }
     // Refused before anything was looked at: ECS says it is unavailable, or a nonce collision that a fresh
     // signature fixes. A bare 503 (no ECS code) may come from a gateway in front of ECS (ECS_ENDPOINT) that had
@@ -502,7 +530,7 @@ export function createEcsClient(options: EcsClientOptions): EcsClient {
     return { final: { kind: 'unknown', reason: `${reason}; ${action} may or may not have taken effect` }, retry: null };
   }
 
-  function delayBefore(retryNumber: number, retry: NonNullable<AttemptResult['retry']>): number | undefined {
+  function delayBefore(retryNumber: number, retry: RetryAdvice): number | undefined {
     if (retry.retryAfterMs !== undefined) return retry.retryAfterMs <= maxDelayMs ? retry.retryAfterMs : undefined;
     const ceiling = Math.min(maxDelayMs, baseDelayMs * 2 ** (retryNumber - 1));
     return Math.floor(random() * ceiling);
@@ -511,11 +539,15 @@ export function createEcsClient(options: EcsClientOptions): EcsClient {
   return {
     async call(action, wire, route) {
       const started = performance.now();
-      const finish = (final: Final, attempts: number): UpstreamOutcome => ({
-        ...final,
-        attempts,
-        durationMs: Math.round(performance.now() - started),
-      });
+      /** `advice`: the retry advice of the attempt that produced `final`, when it was a throttled answer. */
+      const finish = (final: Final, attempts: number, advice?: RetryAdvice | null): UpstreamOutcome => {
+        const outcome: UpstreamOutcome = { ...final, attempts, durationMs: Math.round(performance.now() - started) };
+        if (outcome.kind === 'response' && advice?.isThrottled === true) {
+          // Handed back still throttled: say how long to wait, so the caller does not guess (and retry early).
+          outcome.retryAfterMs = advice.retryAfterMs ?? THROTTLE_WINDOW_MS - (now().getTime() % THROTTLE_WINDOW_MS);
+        }
+        return outcome;
+      };
       if (isClosed) return finish({ kind: 'unreachable', reason: 'the ECS client is closed' }, 0);
       let endpoint: URL;
       try {
@@ -526,13 +558,15 @@ export function createEcsClient(options: EcsClientOptions): EcsClient {
       }
 
       const redactor = new Redactor();
-      let previous: Final | undefined;
+      let previous: { final: Final; advice: RetryAdvice } | undefined;
       for (let attemptNumber = 1; ; attemptNumber += 1) {
         // Looked up per attempt: an idle region's gate is dropped while this call sleeps between attempts.
         const gate = gateFor(route.regionId);
         const isAcquired = await gate.acquire(route.signal);
         if (!isAcquired) {
-          return finish(previous ?? { kind: 'unreachable', reason: 'aborted by the caller before sending' }, attemptNumber - 1);
+          return previous
+            ? finish(previous.final, attemptNumber - 1, previous.advice)
+            : finish({ kind: 'unreachable', reason: 'aborted by the caller before sending' }, attemptNumber - 1);
         }
         let result: AttemptResult;
         try {
@@ -541,19 +575,19 @@ export function createEcsClient(options: EcsClientOptions): EcsClient {
           gate.release();
           if (gate.isIdle) gates.delete(route.regionId);
         }
-        if (result.abortedBeforeSending === true && previous !== undefined) return finish(previous, attemptNumber - 1);
+        if (result.abortedBeforeSending === true && previous !== undefined) return finish(previous.final, attemptNumber - 1, previous.advice);
         const final = result.final.kind === 'response' ? result.final : { ...result.final, reason: redactor.text(result.final.reason) };
-        if (result.retry === null || attemptNumber > maxRetries || route.signal?.aborted) return finish(final, attemptNumber);
+        if (result.retry === null || attemptNumber > maxRetries || route.signal?.aborted) return finish(final, attemptNumber, result.retry);
         const delayMs = delayBefore(attemptNumber, result.retry);
-        if (delayMs === undefined) return finish(final, attemptNumber);
+        if (delayMs === undefined) return finish(final, attemptNumber, result.retry);
         options.onRetry?.({ action, regionId: route.regionId, attempt: attemptNumber, delayMs, reason: redactor.text(result.retry.reason) });
-        previous = final;
+        previous = { final, advice: result.retry };
         try {
           await sleep(delayMs, route.signal);
         } catch {
           // An injected sleep may reject on abort; the check below handles it.
         }
-        if (route.signal?.aborted) return finish(final, attemptNumber);
+        if (route.signal?.aborted) return finish(final, attemptNumber, result.retry);
       }
     },
 
