@@ -400,6 +400,9 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
       );
     }
     if (outcome.kind === 'unreachable') {
+      if (outcome.circuitOpen === true) {
+        return sendError(reply, 502, 'Proxy.UpstreamUnreachable', 'ECS could not be reached a moment ago, so nothing was sent. Try again in a few seconds.');
+      }
       return sendError(reply, 502, 'Proxy.UpstreamUnreachable', 'ECS could not be reached. Nothing was changed. Try again.');
     }
     // ECS's answer, status and body unchanged (issue 3 §3); keep the throttling hint for the browser.

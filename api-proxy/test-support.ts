@@ -8,6 +8,7 @@ import { openAuditStore, type AuditStore } from './audit';
 import { loadConfig, type Config } from './config';
 import { createIdentityResolver } from './identity';
 import { createSimServer, type SimRequestRecord, type SimServer } from './sim-server';
+import type { CircuitBreaker, CircuitBreakerOptions } from './upstream/circuit-breaker';
 import { staticCredentials, type CredentialSource } from './upstream/credentials';
 import type { EcsClient } from './upstream/ecs-client';
 import { createUpstream } from './upstream/wiring';
@@ -50,6 +51,8 @@ export interface TestProxy {
    * because it is read from the simulator's own record (sim-server.ts), below the proxy's retry loop.
    */
   readonly upstreamCalls: UpstreamCall[];
+  /** The upstream client's circuit breaker. */
+  breaker: CircuitBreaker;
   logs: string[];
   close(): Promise<void>;
 }
@@ -63,6 +66,7 @@ export interface TestProxyOptions {
   upstream?: Partial<{ timeoutMs: number; connectTimeoutMs: number; maxRetries: number; maxDelayMs: number }>;
   /** Send ECS calls here instead of the simulated ECS (which still runs, e.g. a port that never answers). */
   upstreamBase?: URL;
+  breaker?: CircuitBreakerOptions;
   webDist?: string;
   /** The app's clock (audit times, denial windows); the real one by default. */
   clock?: () => number;
@@ -80,7 +84,7 @@ export async function createTestProxy(options: TestProxyOptions = {}): Promise<T
   const base = options.upstreamBase ?? new URL(url);
   const credentials = options.credentials ?? staticCredentials({ accessKeyId: 'test-ak', accessKeySecret: SIM_SECRET }, 'static (test)');
   let realEcs: EcsClient | undefined;
-  const { ecs, regions } = createUpstream({
+  const { ecs, regions, breaker } = createUpstream({
     mode: { kind: 'fixed', base },
     bootstrapRegion: config.ecs.bootstrapRegion,
     credentials,
@@ -93,6 +97,7 @@ export async function createTestProxy(options: TestProxyOptions = {}): Promise<T
       maxDelayMs: options.upstream?.maxDelayMs ?? 5,
       sleep: () => Promise.resolve(),
     },
+    ...(options.breaker ? { breaker: options.breaker } : {}),
     wrap: (signed) => {
       realEcs = signed;
       if (!options.ecs) return signed;
@@ -139,6 +144,7 @@ export async function createTestProxy(options: TestProxyOptions = {}): Promise<T
     get upstreamCalls() {
       return simServer.requests().map(toCall);
     },
+    breaker,
     logs,
     async close() {
       await app.close();

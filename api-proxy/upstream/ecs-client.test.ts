@@ -10,6 +10,7 @@ import { createSimServer } from '../sim-server';
 import type { SimServer } from '../sim-server';
 import { CredentialsUnavailableError, staticCredentials } from './credentials';
 import type { CredentialSource } from './credentials';
+import { createCircuitBreaker } from './circuit-breaker';
 import { MAX_RESPONSE_BYTES, createEcsClient } from './ecs-client';
 import type { EcsClient, EcsClientOptions, RetryInfo, UpstreamOutcome } from './ecs-client';
 
@@ -454,6 +455,24 @@ describe('retries against fake upstreams', () => {
     expect(outcome).toMatchObject({ kind: 'unreachable', attempts: 3 });
     expect(outcome.kind === 'unreachable' && outcome.reason).toMatch(/ECONNREFUSED/);
     expect(retries.map((r) => r.reason)).toEqual(['connection refused (ECONNREFUSED)', 'connection refused (ECONNREFUSED)']);
+  });
+
+  it('with a circuit breaker: stops retrying once the endpoint’s circuit opens, and later calls are not even tried', async () => {
+    const closed = http.createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const { port } = closed.address() as AddressInfo;
+    await new Promise<void>((resolve) => closed.close(() => resolve()));
+
+    const breaker = createCircuitBreaker({ failureThreshold: 2, openMs: 60_000 });
+    const { client, retries } = makeClient(`http://127.0.0.1:${port}`, { maxRetries: 4, breaker });
+    const first = await call(client, 'DescribeRegions', {});
+    expect(first).toMatchObject({ kind: 'unreachable', attempts: 2 });
+    expect(first.kind === 'unreachable' && first.circuitOpen).toBeFalsy();
+    expect(retries).toHaveLength(2);
+    const second = await call(client, 'AttachKeyPair', { RegionId: REGION, KeyPairName: 'ops-key', InstanceIds: ['i-abc'] });
+    expect(second).toMatchObject({ kind: 'unreachable', attempts: 0, circuitOpen: true });
+    expect(second.kind === 'unreachable' && second.reason).toMatch(/^not sent: 127\.0\.0\.1:\d+ could not be connected to 2 times in a row just before$/);
+    expect(breaker.state(`http://127.0.0.1:${port}`)).toBe('open');
   });
 
   /** Accepts TCP connections and swallows every byte: a TLS handshake with it never completes. */
