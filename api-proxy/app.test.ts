@@ -69,12 +69,29 @@ describe('the ECS door', () => {
   });
 
   it('routes RebootInstance by the RegionId the console names but does not send it to ECS', async () => {
-    const [id] = linux(proxy, 'Running', 1);
-    const res = await proxy.app.inject({ method: 'POST', url: '/api/ecs/RebootInstance', headers: jsonFromConsole, payload: { RegionId: 'cn-hangzhou', InstanceId: id } });
-    expect(res.statusCode).toBe(200);
-    const sent = proxy.upstreamCalls.filter((c) => c.action !== 'DescribeRegions');
-    expect(sent[0]).toMatchObject({ action: 'RebootInstance', regionId: 'cn-hangzhou', wire: { InstanceId: id } });
-    expect(sent[0]?.wire).not.toHaveProperty('RegionId');
+    // The simulated ECS serves every region on one host, so the route is read where the client is asked.
+    const routes: { action: string; regionId: string }[] = [];
+    const routed = await createTestProxy({
+      ecs: (real) => ({
+        call: (action, wire, route) => {
+          routes.push({ action, regionId: route.regionId });
+          return real.call(action, wire, route);
+        },
+        close: () => real.close(),
+      }),
+    });
+    try {
+      const [id] = linux(routed, 'Running', 1);
+      const res = await routed.app.inject({ method: 'POST', url: '/api/ecs/RebootInstance', headers: jsonFromConsole, payload: { RegionId: 'cn-hangzhou', InstanceId: id } });
+      expect(res.statusCode).toBe(200);
+      expect(routes.filter((r) => r.action === 'RebootInstance')).toEqual([{ action: 'RebootInstance', regionId: 'cn-hangzhou' }]);
+      const sent = routed.upstreamCalls.filter((c) => c.action !== 'DescribeRegions');
+      expect(sent).toHaveLength(1);
+      expect(sent[0]).toMatchObject({ action: 'RebootInstance', wire: { InstanceId: id }, status: 200 });
+      expect(sent[0]?.wire).not.toHaveProperty('RegionId');
+    } finally {
+      await routed.close();
+    }
   });
 
   it.each(['DeleteInstance', 'RunInstances', 'CreateKeyPair', 'ImportKeyPair', 'DetachKeyPair', 'constructor', '__proto__', 'toString'])(

@@ -400,11 +400,19 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
       );
     }
     if (outcome.kind === 'unreachable') {
+      if (outcome.circuitOpen === true) {
+        return sendError(reply, 502, 'Proxy.UpstreamUnreachable', 'ECS could not be reached a moment ago, so nothing was sent. Try again in a few seconds.');
+      }
       return sendError(reply, 502, 'Proxy.UpstreamUnreachable', 'ECS could not be reached. Nothing was changed. Try again.');
     }
     // ECS's answer, status and body unchanged (issue 3 §3); keep the throttling hint for the browser.
     const retryAfter = outcome.headers['x-acs-retry-after'];
     if (retryAfter !== undefined) void reply.header('x-acs-retry-after', retryAfter);
+    // The proxy has done its retrying; the standard header says how long the browser waits before its one
+    // resend (docs/decisions/retries.md). Whole seconds, rounded up, so it never resends early.
+    if (outcome.retryAfterMs !== undefined) {
+      void reply.header('retry-after', String(Math.max(1, Math.ceil(outcome.retryAfterMs / 1000))));
+    }
     return reply.code(outcome.status).type('application/json; charset=utf-8').send(outcome.body);
   });
 
