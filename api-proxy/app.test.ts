@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { exportJWK, exportSPKI, generateKeyPair, SignJWT } from 'jose';
+import Database from 'better-sqlite3';
 import type { AuditStore } from './audit';
 import { AuditUnavailableError } from './audit';
 import { ActivityPage, PendingList, Session } from '../ecs/console-api';
@@ -710,5 +711,51 @@ describe('signed assertions (AUTH_MODE=jwt) through the whole app', () => {
     const mutation = await proxy.app.inject({ method: 'POST', url: '/api/ecs/DescribeRegions', headers: { ...jsonFromConsole, 'cf-access-jwt-assertion': 'not.a.jwt' }, payload: {} });
     expect(mutation.statusCode).toBe(401);
     expect(proxy.upstreamCalls).toHaveLength(0);
+  });
+});
+
+describe('the audit store under faults', () => {
+  const attachTo = (proxy: TestProxy, key: string, id: string | undefined, headers: Record<string, string> = {}) =>
+    proxy.app.inject({ method: 'POST', url: '/api/ecs/AttachKeyPair', headers: { ...jsonFromConsole, ...headers }, payload: { RegionId: 'cn-hangzhou', KeyPairName: key, InstanceIds: [id] } });
+
+  it('keeps answering while another connection holds the audit write lock, and refuses the attach with nothing sent', async () => {
+    const proxy = await createTestProxy({ auditOptions: { lockWaitMs: 1_500 } });
+    const other = new Database(proxy.config.auditDb);
+    try {
+      const key = await keyPairName(proxy);
+      const id = linux(proxy, 'Running', 20).find((i) => proxy.simulator.instance(i)?.KeyPairName !== key);
+      const before = proxy.simulator.instance(id ?? '');
+      expect(before).toBeDefined();
+      await proxy.app.inject({ method: 'GET', url: '/api/activity' });
+
+      other.exec('BEGIN IMMEDIATE');
+      let settled = false;
+      const attach = attachTo(proxy, key, id).finally(() => (settled = true));
+      // Long enough for the attach to reach its audit write and start waiting for the lock.
+      const waitStarted = performance.now();
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(performance.now() - waitStarted).toBeLessThan(300);
+      for (const url of ['/healthz', '/api/session', '/api/activity', '/api/pending?RegionId=cn-hangzhou']) {
+        const started = performance.now();
+        const res = await proxy.app.inject({ method: 'GET', url });
+        expect(performance.now() - started, url).toBeLessThan(100);
+        expect(res.statusCode, url).toBe(200);
+      }
+      expect(settled).toBe(false);
+
+      const refused = await attach;
+      expect(refused.statusCode).toBe(503);
+      expect(refused.json()).toMatchObject({ Code: 'Proxy.AuditUnavailable' });
+      // Nothing reached the simulated ECS: the instance is exactly as it was.
+      expect(proxy.simulator.instance(id ?? '')).toEqual(before);
+
+      other.exec('ROLLBACK');
+      const accepted = await attachTo(proxy, key, id);
+      expect(accepted.statusCode).toBe(200);
+      expect(proxy.simulator.instance(id ?? '')?.KeyPairName).toBe(key);
+    } finally {
+      other.close();
+      await proxy.close();
+    }
   });
 });

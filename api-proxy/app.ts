@@ -320,7 +320,7 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
         deniedAt.set(key, now);
         deniedBudget.set(who.user, { windowStart, count: used + 1 });
         try {
-          audit.recordDenied(intent, 'not permitted for the caller’s groups');
+          await audit.recordDenied(intent, 'not permitted for the caller’s groups');
         } catch (error) {
           request.log.error({ reqId: request.id, err: (error as Error).message }, 'audit of a denial failed');
         }
@@ -360,7 +360,7 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
     const intent = spec.mutating ? intentOf(request, who, name, params) : undefined;
     if (intent) {
       try {
-        operationId = audit.begin(intent);
+        operationId = await audit.begin(intent);
       } catch (error) {
         request.log.error({ reqId: request.id, err: (error as Error).message }, 'audit intent could not be written');
         if (error instanceof AuditUnavailableError || error instanceof Error) {
@@ -377,7 +377,7 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
     } catch (error) {
       // A bug, not an answer: the record is still completed (as unknown) before the 500 goes out.
       if (intent && operationId !== undefined) {
-        completeAudit(request, operationId, name, intent.instanceIds, { kind: 'unknown', reason: 'the proxy failed while sending', attempts: 0, durationMs: clock() - started }, started);
+        await completeAudit(request, operationId, name, intent.instanceIds, { kind: 'unknown', reason: 'the proxy failed while sending', attempts: 0, durationMs: clock() - started }, started);
       }
       throw error;
     }
@@ -389,7 +389,7 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
         body: { RequestId: request.id, Code: 'Proxy.BadUpstreamResponse', Message: `ECS answered with HTTP status ${outcome.status}.` },
       };
     }
-    if (intent && operationId !== undefined) completeAudit(request, operationId, name, intent.instanceIds, outcome, started);
+    if (intent && operationId !== undefined) await completeAudit(request, operationId, name, intent.instanceIds, outcome, started);
 
     if (outcome.kind === 'unknown') {
       return sendError(
@@ -408,13 +408,13 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
     return reply.code(outcome.status).type('application/json; charset=utf-8').send(outcome.body);
   });
 
-  function completeAudit(request: FastifyRequest, operationId: string, name: ActionName, instanceIds: readonly string[], outcome: UpstreamOutcome, started: number): void {
+  async function completeAudit(request: FastifyRequest, operationId: string, name: ActionName, instanceIds: readonly string[], outcome: UpstreamOutcome, started: number): Promise<void> {
     const read = readOutcome(name, instanceIds, outcome);
     // Identifiers from ECS are clipped rather than refused: the action has happened and must be recorded.
     const requestId = read.requestId?.slice(0, 256);
     const errorCode = read.errorCode?.slice(0, 256);
     try {
-      audit.complete(operationId, {
+      await audit.complete(operationId, {
         at: clock(),
         status: read.status,
         ...(outcome.kind === 'response' ? { httpStatus: outcome.status } : {}),
@@ -453,7 +453,7 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
     }
     const { action, ...rest } = parsed.data;
     try {
-      return audit.list({ ...rest, ...(action === undefined ? {} : { action }) });
+      return await audit.list({ ...rest, ...(action === undefined ? {} : { action }) });
     } catch (error) {
       if (error instanceof AuditUnavailableError) return sendError(reply, 503, 'Proxy.AuditUnavailable', 'The audit trail cannot be read right now. Try again later.');
       // The store refuses a forged cursor or an impossible range with a TypeError: that is bad input, not a 5xx.
@@ -468,7 +468,7 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
     const parsed = z.strictObject({ RegionId }).safeParse(request.query);
     if (!parsed.success) return sendError(reply, 400, 'Proxy.InvalidParameter', 'RegionId is required and must be a region ID.');
     try {
-      return { RegionId: parsed.data.RegionId, Pending: audit.pending(parsed.data.RegionId) };
+      return { RegionId: parsed.data.RegionId, Pending: await audit.pending(parsed.data.RegionId) };
     } catch (error) {
       if (error instanceof AuditUnavailableError) return sendError(reply, 503, 'Proxy.AuditUnavailable', 'The audit trail cannot be read right now. Try again later.');
       throw error;
@@ -490,7 +490,8 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
         () => (checks['upstream'] = 'ECS did not answer DescribeRegions'),
       ),
     ]);
-    checks['audit'] = audit.check() ? 'ok' : 'the audit store is not writable';
+    const auditCheck = await audit.check();
+    checks['audit'] = auditCheck.ok ? 'ok' : auditCheck.problem;
     const ready = Object.values(checks).every((v) => v === 'ok');
     return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', checks });
   });

@@ -5,7 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ActionName } from '../ecs/contract';
 import { createSimulator, type Simulator } from '../ecs/sim/simulator';
 import { createApp } from './app';
-import { openAuditStore, type AuditStore } from './audit';
+import { openAuditStore, type AuditStore, type AuditStoreOptions } from './audit';
 import { loadConfig, type Config } from './config';
 import { createIdentityResolver } from './identity';
 import { createSimServer, type SimServer } from './sim-server';
@@ -39,6 +39,8 @@ export interface TestProxyOptions {
   /** Replace the upstream client; the default signs and calls the simulated ECS over HTTP. */
   ecs?: (real: EcsClient) => EcsClient;
   audit?: (real: AuditStore) => AuditStore;
+  /** Options of the real audit store (how long it waits for a lock). */
+  auditOptions?: AuditStoreOptions;
   credentials?: CredentialSource;
   upstream?: Partial<{ timeoutMs: number; maxRetries: number }>;
   webDist?: string;
@@ -84,7 +86,7 @@ export async function createTestProxy(options: TestProxyOptions = {}): Promise<T
       };
     },
   });
-  const realAudit = openAuditStore(config.auditDb);
+  const realAudit = openAuditStore(config.auditDb, options.auditOptions);
   const audit = options.audit ? options.audit(realAudit) : realAudit;
   const logs: string[] = [];
   const app = await createApp({
