@@ -6,7 +6,7 @@ import path from 'node:path';
 import { exportJWK, exportSPKI, generateKeyPair, SignJWT } from 'jose';
 import Database from 'better-sqlite3';
 import type { AuditStore } from './audit';
-import { AuditUnavailableError } from './audit';
+import { AUDIT_LIMITS, AuditUnavailableError } from './audit';
 import { ActivityPage, PendingList, Session } from '../ecs/console-api';
 import { createTestProxy, jsonFromConsole, SIM_SECRET, TEST_ORIGIN, type TestProxy } from './test-support';
 
@@ -755,6 +755,31 @@ describe('the audit store under faults', () => {
       expect(proxy.simulator.instance(id ?? '')?.KeyPairName).toBe(key);
     } finally {
       other.close();
+      await proxy.close();
+    }
+  });
+
+  it('stores an over-long client address clipped, and the attach goes through', async () => {
+    const proxy = await createTestProxy({ env: { AUTH_MODE: 'header', TRUSTED_PROXY_CIDRS: '127.0.0.1/32', ROLE_ATTACH_GROUPS: 'sre' } });
+    try {
+      const who = { 'x-forwarded-user': 'carol', 'x-forwarded-groups': 'sre' };
+      const [id] = linux(proxy, 'Running', 1);
+      const keys = await proxy.app.inject({ method: 'POST', url: '/api/ecs/DescribeKeyPairs', remoteAddress: '127.0.0.1', headers: { ...jsonFromConsole, ...who }, payload: { RegionId: 'cn-hangzhou' } });
+      const key = keys.json<{ KeyPairs: { KeyPair: { KeyPairName: string }[] } }>().KeyPairs.KeyPair[0]?.KeyPairName ?? '';
+      const res = await proxy.app.inject({
+        method: 'POST',
+        url: '/api/ecs/AttachKeyPair',
+        remoteAddress: '127.0.0.1',
+        headers: { ...jsonFromConsole, ...who, 'x-forwarded-for': 'not-an-ip-'.repeat(110) },
+        payload: { RegionId: 'cn-hangzhou', KeyPairName: key, InstanceIds: [id] },
+      });
+      expect(res.statusCode).toBe(200);
+      expect(proxy.simulator.instance(id ?? '')?.KeyPairName).toBe(key);
+      const trail = await proxy.app.inject({ method: 'GET', url: '/api/activity?action=AttachKeyPair', remoteAddress: '127.0.0.1', headers: who });
+      const [record] = trail.json<{ items: { status: string; clientAddress: string }[] }>().items;
+      expect(record?.status).toBe('succeeded');
+      expect(Buffer.byteLength(record?.clientAddress ?? '')).toBeLessThanOrEqual(AUDIT_LIMITS.textBytes);
+    } finally {
       await proxy.close();
     }
   });

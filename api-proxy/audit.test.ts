@@ -521,10 +521,7 @@ describe('input', () => {
     const tooMany = Array.from({ length: AUDIT_LIMITS.instances + 1 }, (_, i) => `i-x${i}`);
     const bad: Partial<AuditIntent>[] = [
       { instanceIds: tooMany },
-      { user: 'u'.repeat(1025) },
       { user: '' },
-      { email: '@'.repeat(2000) },
-      { groups: ['g'.repeat(1025)] },
       { regionId: 'evil.example.com' },
       { instanceIds: ['not-an-instance'] },
       { keyPairName: 'https://x' },
@@ -540,16 +537,60 @@ describe('input', () => {
       await expect(store.begin(intent(overrides)), JSON.stringify(overrides).slice(0, 80)).rejects.toThrow(TypeError);
       await expect(store.recordDenied(intent(overrides), 'no')).rejects.toThrow(TypeError);
     }
-    // A multi-byte string is measured in bytes: 400 CJK characters are 1200 bytes.
-    await expect(store.begin(intent({ user: '审'.repeat(400) }))).rejects.toThrow(TypeError);
     expect(await all(store)).toEqual([]);
 
     const id = await store.begin(intent({ instanceIds: Array.from({ length: AUDIT_LIMITS.instances }, (_, i) => `i-x${i}`) }));
     await expect(store.complete(id, outcome([ok('i-x0')], { status: 'pending' as AuditOutcome['status'] }))).rejects.toThrow(TypeError);
-    await expect(store.complete(id, outcome([ok('i-x0')], { requestId: 'r'.repeat(1025) }))).rejects.toThrow(TypeError);
     await expect(store.complete(id, outcome([ok('i-x0')], { httpStatus: 42 }))).rejects.toThrow(TypeError);
     await expect(store.complete(id, outcome([{ InstanceId: 'i-x0', Code: '200' } as InstanceOutcome]))).rejects.toThrow(TypeError);
     expect((await all(store))[0]?.status).toBe('pending');
+  });
+
+  it('clips every over-long free-text field to the limit instead of refusing the record', async () => {
+    const store = open();
+    const limit = AUDIT_LIMITS.textBytes;
+    // Multi-byte text is measured in bytes: 400 CJK characters are 1200 bytes, and no character is cut in half.
+    const long = {
+      user: '审'.repeat(400),
+      email: `${'@'.repeat(2000)}`,
+      group: `g${'ü'.repeat(600)}`,
+      clientAddress: `203.0.113.7, ${'198.51.100.1, '.repeat(80)}`,
+      option: 'o'.repeat(1100),
+      reason: `not permitted: ${'x'.repeat(1100)}`,
+      requestId: 'r'.repeat(1025),
+      code: 'C'.repeat(1100),
+    };
+    const manyGroups = Array.from({ length: AUDIT_LIMITS.groups + 5 }, (_, i) => `group-${i}`);
+    const id = await store.begin(
+      intent({ user: long.user, email: long.email, groups: [long.group, 'ops'], clientAddress: long.clientAddress, options: { BatchOptimization: long.option, DryRun: false } }),
+    );
+    await store.complete(id, outcome([{ InstanceId: 'i-a1', ok: false, Code: long.code }], { requestId: long.requestId, errorCode: long.code }));
+    await store.recordDenied(intent({ at: 2_000, user: 'mallory', groups: manyGroups, clientAddress: '' }), long.reason);
+
+    const [denied, attach] = await all(store);
+    const clipped = (text: string | undefined, original: string) => {
+      expect(Buffer.byteLength(text ?? '')).toBeLessThanOrEqual(limit);
+      expect(text?.endsWith('…')).toBe(true);
+      expect(original.startsWith(text?.slice(0, -1) ?? '-')).toBe(true);
+    };
+    expect(attach?.status).toBe('failed');
+    clipped(attach?.user, long.user);
+    clipped(attach?.email, long.email);
+    clipped(attach?.groups[0], long.group);
+    expect(attach?.groups[1]).toBe('ops');
+    clipped(attach?.clientAddress, long.clientAddress);
+    clipped(String(attach?.options?.['BatchOptimization']), long.option);
+    expect(attach?.options?.['DryRun']).toBe(false);
+    clipped(attach?.requestId, long.requestId);
+    clipped(attach?.errorCode, long.code);
+    clipped(attach?.instances[0]?.Code, long.code);
+
+    expect(denied).toMatchObject({ status: 'denied', user: 'mallory', clientAddress: '' });
+    clipped(denied?.errorMessage, long.reason);
+    // Past the limit the list keeps its first entries and says how many it left out.
+    expect(denied?.groups).toHaveLength(AUDIT_LIMITS.groups);
+    expect(denied?.groups.slice(0, 3)).toEqual(['group-0', 'group-1', 'group-2']);
+    expect(denied?.groups[AUDIT_LIMITS.groups - 1]).toBe('… 6 more');
   });
 
   it('keeps a long ECS message, cut to the size limit, rather than losing the outcome', async () => {

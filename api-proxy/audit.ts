@@ -268,16 +268,18 @@ function optionalText(field: string, value: unknown): string | undefined {
 }
 
 /**
- * Free text that ECS wrote (error and per-instance messages) is cut to the size limit instead of refused:
- * complete() runs after the action happened, and losing its record over a long message (SignatureDoesNotMatch
- * quotes the whole string-to-sign, ecs-api.md §8.1) would be worse than keeping the first KiB.
+ * Free text is cut to the size limit instead of refused. What ECS wrote (error and per-instance messages;
+ * SignatureDoesNotMatch quotes the whole string-to-sign) arrives after the action happened, and losing its
+ * record would be worse than keeping the first KiB. What the caller brought (user, e-mail, groups, client
+ * address, option values, a denial's reason) must not turn a valid call into a refusal either: one odd header
+ * would otherwise make the audit "unavailable" for that user, and a refused call would leave no record at all.
+ * A clipped value ends in "…" so a reader can tell.
  */
-function clippedText(field: string, value: unknown): string | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'string') throw new TypeError(`audit: ${field} must be a string`);
+const CLIP_MARK = '…';
+
+function clip(value: string): string {
   if (byteLength(value) <= AUDIT_LIMITS.textBytes) return value;
-  const ellipsis = '…';
-  const budget = AUDIT_LIMITS.textBytes - byteLength(ellipsis);
+  const budget = AUDIT_LIMITS.textBytes - byteLength(CLIP_MARK);
   let used = 0;
   let out = '';
   for (const char of value) {
@@ -286,7 +288,18 @@ function clippedText(field: string, value: unknown): string | undefined {
     used += size;
     out += char;
   }
-  return out + ellipsis;
+  return out + CLIP_MARK;
+}
+
+/** A string, clipped to the limit; still refused when it is not a string or (unless allowed) empty. */
+function clippedText(field: string, value: unknown, { allowEmpty = false } = {}): string {
+  if (typeof value !== 'string') throw new TypeError(`audit: ${field} must be a string`);
+  if (!allowEmpty && value.length === 0) throw new TypeError(`audit: ${field} must not be empty`);
+  return clip(value);
+}
+
+function optionalClippedText(field: string, value: unknown): string | undefined {
+  return value === undefined ? undefined : clippedText(field, value, { allowEmpty: true });
 }
 
 function requireTime(field: string, value: unknown): number {
@@ -300,6 +313,18 @@ function requireList(field: string, value: unknown, max: number): unknown[] {
   if (!Array.isArray(value)) throw new TypeError(`audit: ${field} must be an array`);
   if (value.length > max) throw new TypeError(`audit: ${field} has more than ${max} entries`);
   return value;
+}
+
+/**
+ * The caller's groups, at most the limit: past it, the last kept entry says how many were left out, so the
+ * record stays honest about being incomplete instead of refusing the call.
+ */
+function clippedList(value: unknown): unknown[] {
+  if (!Array.isArray(value)) throw new TypeError('audit: groups must be an array');
+  if (value.length <= AUDIT_LIMITS.groups) return value;
+  const kept: unknown[] = value.slice(0, AUDIT_LIMITS.groups - 1);
+  kept.push(`${CLIP_MARK} ${value.length - kept.length} more`);
+  return kept;
 }
 
 function contractField(field: string, schema: { safeParse(v: unknown): { success: boolean } }, value: unknown): string {
@@ -327,9 +352,7 @@ function validateIntent(intent: AuditIntent): CleanIntent {
   if (typeof action !== 'string' || !isActionName(action)) {
     throw new TypeError(`audit: action "${String(action).slice(0, 80)}" is not an action of the ECS contract`);
   }
-  const groups = requireList('groups', intent.groups, AUDIT_LIMITS.groups).map((g, i) =>
-    requireText(`groups[${i}]`, g, { allowEmpty: true }),
-  );
+  const groups = clippedList(intent.groups).map((g, i) => clippedText(`groups[${i}]`, g, { allowEmpty: true }));
   if (action === 'AttachKeyPair' && intent.keyPairName === undefined) {
     // Pending activation names the key pair that awaits a reboot; an attach without one is not a record.
     throw new TypeError('audit: an AttachKeyPair intent needs its keyPairName');
@@ -339,10 +362,11 @@ function validateIntent(intent: AuditIntent): CleanIntent {
   );
   return {
     at: requireTime('at', intent.at),
-    user: requireText('user', intent.user),
-    email: optionalText('email', intent.email),
+    user: clippedText('user', intent.user),
+    email: optionalClippedText('email', intent.email),
     groupsJson: JSON.stringify(groups),
-    clientAddress: requireText('clientAddress', intent.clientAddress),
+    // Empty is kept too: a caller whose address is unknown (a socket already gone) is still audited.
+    clientAddress: clippedText('clientAddress', intent.clientAddress, { allowEmpty: true }),
     action,
     regionId: contractField('regionId', RegionId, intent.regionId),
     keyPairName: intent.keyPairName === undefined ? undefined : contractField('keyPairName', KeyPairName, intent.keyPairName),
@@ -358,15 +382,18 @@ function validateOptions(options: unknown): string | undefined {
   }
   const entries = Object.entries(options);
   if (entries.length > AUDIT_LIMITS.options) throw new TypeError(`audit: more than ${AUDIT_LIMITS.options} options`);
+  const clean: Record<string, string | number | boolean> = {};
   for (const [name, value] of entries) {
     if (!/^[A-Za-z][A-Za-z0-9_]{0,63}$/.test(name)) throw new TypeError(`audit: option name "${name.slice(0, 80)}" is not valid`);
     if (SECRET_LIKE_NAME.test(name)) throw new TypeError(`audit: option "${name}" looks like a secret and is never stored`);
-    if (typeof value === 'string') requireText(`options.${name}`, value, { allowEmpty: true });
+    if (typeof value === 'string') clean[name] = clippedText(`options.${name}`, value, { allowEmpty: true });
     else if (typeof value === 'number') {
       if (!Number.isFinite(value)) throw new TypeError(`audit: option "${name}" must be a finite number`);
-    } else if (typeof value !== 'boolean') throw new TypeError(`audit: option "${name}" must be a string, number or boolean`);
+      clean[name] = value;
+    } else if (typeof value === 'boolean') clean[name] = value;
+    else throw new TypeError(`audit: option "${name}" must be a string, number or boolean`);
   }
-  return JSON.stringify(options);
+  return JSON.stringify(clean);
 }
 
 const OUTCOME_STATUSES: ReadonlySet<string> = new Set(['succeeded', 'partial', 'failed', 'unknown']);
@@ -400,19 +427,19 @@ function validateOutcome(outcome: AuditOutcome): CleanOutcome {
     return {
       // As ECS reported it (possibly odd, e.g. "i-TestID" in ecs-api.md §6.3): recorded, but only a valid
       // instance ID can become a pending activation.
-      instanceId: requireText(`instances[${i}].InstanceId`, item.InstanceId, { allowEmpty: true }),
+      instanceId: clippedText(`instances[${i}].InstanceId`, item.InstanceId, { allowEmpty: true }),
       ok: item.ok,
-      code: requireText(`instances[${i}].Code`, item.Code, { allowEmpty: true }),
-      message: clippedText(`instances[${i}].Message`, item.Message),
+      code: clippedText(`instances[${i}].Code`, item.Code, { allowEmpty: true }),
+      message: optionalClippedText(`instances[${i}].Message`, item.Message),
     };
   });
   return {
     at: requireTime('outcome at', outcome.at),
     status: outcome.status,
     httpStatus,
-    requestId: optionalText('requestId', outcome.requestId),
-    errorCode: optionalText('errorCode', outcome.errorCode),
-    errorMessage: clippedText('errorMessage', outcome.errorMessage),
+    requestId: optionalClippedText('requestId', outcome.requestId),
+    errorCode: optionalClippedText('errorCode', outcome.errorCode),
+    errorMessage: optionalClippedText('errorMessage', outcome.errorMessage),
     durationMs: Math.round(durationMs),
     instances,
   };
@@ -939,7 +966,7 @@ class SqliteAuditStore implements AuditStore {
 
   async recordDenied(intent: AuditIntent, reason: string): Promise<void> {
     const clean = validateIntent(intent);
-    const why = requireText('reason', reason);
+    const why = clippedText('reason', reason);
     await this.withLockRetry('denial write', this.settings.lockWaitMs, () => {
       this.assertFileIntact();
       this.intentTx.immediate(clean, 'denied', why);
