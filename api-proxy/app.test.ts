@@ -714,7 +714,7 @@ describe('signed assertions (AUTH_MODE=jwt) through the whole app', () => {
   });
 });
 
-describe('the audit store under faults', () => {
+describe('the audit store and readiness under faults', () => {
   const attachTo = (proxy: TestProxy, key: string, id: string | undefined, headers: Record<string, string> = {}) =>
     proxy.app.inject({ method: 'POST', url: '/api/ecs/AttachKeyPair', headers: { ...jsonFromConsole, ...headers }, payload: { RegionId: 'cn-hangzhou', KeyPairName: key, InstanceIds: [id] } });
 
@@ -779,6 +779,60 @@ describe('the audit store under faults', () => {
       const [record] = trail.json<{ items: { status: string; clientAddress: string }[] }>().items;
       expect(record?.status).toBe('succeeded');
       expect(Buffer.byteLength(record?.clientAddress ?? '')).toBeLessThanOrEqual(AUDIT_LIMITS.textBytes);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('is not ready once ECS is down, asking ECS itself at most every 10 s', async () => {
+    let now = Date.now();
+    const proxy = await createTestProxy({ clock: () => now });
+    try {
+      const readyz = () => proxy.app.inject({ method: 'GET', url: '/readyz' });
+      expect((await readyz()).statusCode).toBe(200);
+      await proxy.simServer.close();
+      // Within the window the last answer stands; after it, ECS is asked again and does not answer.
+      now += 5_000;
+      expect((await readyz()).statusCode).toBe(200);
+      now += 5_001;
+      const started = performance.now();
+      const down = await readyz();
+      expect(performance.now() - started).toBeLessThan(2_000);
+      expect(down.statusCode).toBe(503);
+      expect(down.json()).toEqual({
+        status: 'not ready',
+        checks: { credentials: 'ok', upstream: 'ECS did not answer DescribeRegions', audit: 'ok' },
+      });
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('is not ready when ECS hangs, and says so within its 2 s timeout', async () => {
+    let now = Date.now();
+    const proxy = await createTestProxy({ upstream: { timeoutMs: 10_000 }, clock: () => now });
+    try {
+      await warmRegions(proxy);
+      now += 10_001;
+      proxy.simulator.setControl({ faults: { errorRate: 0, dropRate: 0, slowRate: 1, slowMs: 8_000, malformedRate: 0 } });
+      const started = performance.now();
+      const res = await proxy.app.inject({ method: 'GET', url: '/readyz' });
+      const elapsed = performance.now() - started;
+      expect(res.statusCode).toBe(503);
+      expect(res.json<{ checks: Record<string, string> }>().checks['upstream']).toBe('ECS did not answer DescribeRegions within 2000 ms');
+      expect(elapsed).toBeGreaterThanOrEqual(1_900);
+      expect(elapsed).toBeLessThan(2_600);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('is not ready when the audit disk is short of space', async () => {
+    const proxy = await createTestProxy({ auditOptions: { minFreeBytes: Number.MAX_SAFE_INTEGER } });
+    try {
+      const res = await proxy.app.inject({ method: 'GET', url: '/readyz' });
+      expect(res.statusCode).toBe(503);
+      expect(res.json()).toMatchObject({ status: 'not ready', checks: { upstream: 'ok', audit: expect.stringMatching(/^the audit disk has less than \d+ MiB free$/) as unknown } });
     } finally {
       await proxy.close();
     }

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -443,6 +443,25 @@ describe('when the audit cannot be written', () => {
     other.close();
     const id = await writing;
     expect((await all(store)).map((r) => r.id)).toEqual([id]);
+  });
+
+  it('says so when the disk is short of space or refuses new data', async () => {
+    const path = join(dir, 'audit.db');
+    // Probes that overlap share one check, so they do not trip over each other's probe file.
+    const healthy = open(path);
+    expect(await Promise.all([healthy.check(), healthy.check(), healthy.check()])).toEqual([{ ok: true }, { ok: true }, { ok: true }]);
+    // Free space: a threshold no disk meets stands in for a full one.
+    const short = await open(path, { minFreeBytes: Number.MAX_SAFE_INTEGER }).check();
+    expect(short.ok).toBe(false);
+    expect(short.ok ? '' : short.problem).toMatch(/^the audit disk has less than \d+ MiB free$/);
+    // A write that needs new space fails (here: the probe's path is taken by a folder), although the database
+    // itself still takes a rolled-back write.
+    const store = open(path, { minFreeBytes: 0 });
+    mkdirSync(`${path}.readyz-probe`);
+    expect(await store.check()).toEqual({ ok: false, problem: 'the audit disk does not accept new data' });
+    rmSync(`${path}.readyz-probe`, { recursive: true });
+    expect(await store.check()).toEqual({ ok: true });
+    expect(existsSync(`${path}.readyz-probe`)).toBe(false);
   });
 
   it('fails to open where no database can be created', () => {

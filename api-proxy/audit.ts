@@ -1,6 +1,7 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, statSync } from 'node:fs';
 import type { Stats } from 'node:fs';
+import { open as openFile, statfs, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -122,7 +123,11 @@ export interface AuditStore {
   list(query: ActivityQuery): Promise<ActivityPage>;
   /** Instances of the region whose attached key pair awaits a reboot or start (PRODUCT.md step 8). */
   pending(regionId: string): Promise<PendingActivation[]>;
-  /** Readiness: the file is still where it was opened, answers a query and accepts a write. */
+  /**
+   * Readiness: the file is still where it was opened, the write lock can be taken, the disk has at least
+   * `minFreeBytes` free, and a write that needs new space (a probe file beside the database, fsynced and
+   * removed) succeeds.
+   */
   check(): Promise<AuditCheck>;
   close(): void;
 }
@@ -134,10 +139,13 @@ export interface AuditStoreOptions {
   lockWaitMs?: number;
   /** How long `check()` waits for the lock; default 1000 ms (a readiness probe must answer quickly). */
   checkLockWaitMs?: number;
+  /** `check()` fails below this much free space on the database's file system; default 64 MiB. */
+  minFreeBytes?: number;
 }
 
 export const DEFAULT_LOCK_WAIT_MS = 5000;
 export const DEFAULT_CHECK_LOCK_WAIT_MS = 1000;
+export const DEFAULT_MIN_FREE_BYTES = 64 * 1024 * 1024;
 
 // ---------------------------------------------------------------------------------------------------------
 // Limits and fixed texts
@@ -645,6 +653,7 @@ export function openAuditStore(path: string, options: AuditStoreOptions = {}): A
   const settings: StoreSettings = {
     lockWaitMs: nonNegative('lockWaitMs', options.lockWaitMs ?? DEFAULT_LOCK_WAIT_MS),
     checkLockWaitMs: nonNegative('checkLockWaitMs', options.checkLockWaitMs ?? DEFAULT_CHECK_LOCK_WAIT_MS),
+    minFreeBytes: nonNegative('minFreeBytes', options.minFreeBytes ?? DEFAULT_MIN_FREE_BYTES),
   };
   const inMemory = path === ':memory:';
   let db: Database.Database;
@@ -778,6 +787,9 @@ function prepareStatements(db: Database.Database) {
   };
 }
 
+/** Incompressible, so a compressing or deduplicating file system still has to find real blocks for them. */
+let readyProbeBytes: Buffer | undefined;
+
 /** SQLITE_BUSY and its extended codes: another connection holds a lock this step needs. */
 function isLockBusy(error: unknown): boolean {
   for (let e: unknown = error, depth = 0; e !== undefined && e !== null && depth < 4; depth++) {
@@ -791,6 +803,7 @@ function isLockBusy(error: unknown): boolean {
 interface StoreSettings {
   lockWaitMs: number;
   checkLockWaitMs: number;
+  minFreeBytes: number;
 }
 
 class SqliteAuditStore implements AuditStore {
@@ -1017,10 +1030,20 @@ class SqliteAuditStore implements AuditStore {
     );
   }
 
-  async check(): Promise<AuditCheck> {
+  /** One check at a time: concurrent probes share it (and the probe file, which has a fixed name). */
+  private checking: Promise<AuditCheck> | undefined;
+
+  check(): Promise<AuditCheck> {
+    this.checking ??= this.runCheck().finally(() => {
+      this.checking = undefined;
+    });
+    return this.checking;
+  }
+
+  private async runCheck(): Promise<AuditCheck> {
     try {
       // A write inside a transaction that is rolled back: proves the write lock can be taken and the file is
-      // not read-only, without changing anything.
+      // not read-only, without changing anything. It needs no new space, hence the two checks after it.
       await this.withLockRetry('readiness check', this.settings.checkLockWaitMs, () => {
         this.assertFileIntact();
         this.db.exec('BEGIN IMMEDIATE');
@@ -1030,10 +1053,37 @@ class SqliteAuditStore implements AuditStore {
           this.db.exec('ROLLBACK');
         }
       });
-      return { ok: true };
     } catch (error) {
       return { ok: false, problem: isLockBusy(error) ? 'the audit database is locked by another process' : 'the audit store is not writable' };
     }
+    if (this.fileIdentity === undefined) return { ok: true };
+    const folder = dirname(this.path);
+    try {
+      const fs = await statfs(folder);
+      // bavail, not bfree: blocks reserved for root are not ours to count on.
+      if (fs.bavail * fs.bsize < this.settings.minFreeBytes) {
+        return { ok: false, problem: `the audit disk has less than ${Math.round(this.settings.minFreeBytes / (1024 * 1024))} MiB free` };
+      }
+    } catch {
+      return { ok: false, problem: 'the free space of the audit disk cannot be read' };
+    }
+    // Free space as reported is not the whole story (quotas, a file system remounted read-only after an error):
+    // write a few KiB of incompressible bytes beside the database, fsync them, and remove them again.
+    const probe = `${this.path}.readyz-probe`;
+    try {
+      const handle = await openFile(probe, 'w', 0o600);
+      try {
+        await handle.write((readyProbeBytes ??= randomBytes(16 * 1024)));
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      await unlink(probe);
+    } catch {
+      await unlink(probe).catch(() => undefined);
+      return { ok: false, problem: 'the audit disk does not accept new data' };
+    }
+    return { ok: true };
   }
 
   close(): void {

@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { ActionName } from '../ecs/contract';
 import { createSimulator, type Simulator } from '../ecs/sim/simulator';
-import { createApp } from './app';
+import { createApp, type AppSettings } from './app';
 import { openAuditStore, type AuditStore, type AuditStoreOptions } from './audit';
 import { loadConfig, type Config } from './config';
 import { createIdentityResolver } from './identity';
@@ -26,6 +26,8 @@ export const SIM_SECRET = 'test-secret-0f9e8d7c6b5a-DO-NOT-LEAK';
 export interface TestProxy {
   app: FastifyInstance;
   simulator: Simulator;
+  /** The simulated ECS endpoint itself: closing it is "ECS is down". */
+  simServer: SimServer;
   audit: AuditStore;
   config: Config;
   /** Every call that reached the upstream client (action, wire params, region). */
@@ -39,8 +41,9 @@ export interface TestProxyOptions {
   /** Replace the upstream client; the default signs and calls the simulated ECS over HTTP. */
   ecs?: (real: EcsClient) => EcsClient;
   audit?: (real: AuditStore) => AuditStore;
-  /** Options of the real audit store (how long it waits for a lock). */
+  /** Options of the real audit store (lock wait, free-space threshold). */
   auditOptions?: AuditStoreOptions;
+  readiness?: AppSettings['readiness'];
   credentials?: CredentialSource;
   upstream?: Partial<{ timeoutMs: number; maxRetries: number }>;
   webDist?: string;
@@ -97,6 +100,7 @@ export async function createTestProxy(options: TestProxyOptions = {}): Promise<T
       publicOrigins: config.publicOrigins ?? [],
       bootstrapRegion: config.ecs.bootstrapRegion,
       ...(options.webDist === undefined ? {} : { webDist: options.webDist }),
+      ...(options.readiness === undefined ? {} : { readiness: options.readiness }),
     },
     identity: createIdentityResolver(config.auth),
     ecs,
@@ -110,6 +114,7 @@ export async function createTestProxy(options: TestProxyOptions = {}): Promise<T
   return {
     app,
     simulator,
+    simServer,
     audit: realAudit,
     config,
     upstreamCalls,
