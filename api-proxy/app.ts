@@ -39,6 +39,8 @@ export interface AppSettings {
   webDist?: string;
   /** Request body limit in bytes: ECS parameters for 100 instances fit in a few KiB. */
   bodyLimit?: number;
+  /** `/readyz` tuning (tests shorten it); see READY_UPSTREAM_CACHE_MS and READY_TIMEOUT_MS. */
+  readiness?: { upstreamCacheMs?: number; timeoutMs?: number };
 }
 
 export interface AppDeps {
@@ -121,6 +123,15 @@ const REQUEST_DEADLINE_MS = 100_000;
 /** Denials audited per user per window, and the window for exact repeats (see the denial branch below). */
 const DENIAL_AUDIT_WINDOW_MS = 10_000;
 const DENIAL_AUDIT_BUDGET = 30;
+
+/**
+ * `/readyz` asks ECS with one cheap live call (DescribeRegions) rather than reading the region list, which is
+ * cached for an hour and would say "ready" all through an outage. The answer is reused for this long, so a
+ * probe every second (or a flood of them: the route needs no identity) adds at most one call per window.
+ */
+const READY_UPSTREAM_CACHE_MS = 10_000;
+/** Every readiness check is bounded by this: a probe that hangs is as bad as one that fails. */
+const READY_TIMEOUT_MS = 2_000;
 
 const SECURITY_HEADERS: Record<string, string> = {
   // Hand-written rather than @fastify/helmet: seven fixed headers are easier to audit than a plugin's defaults.
@@ -320,7 +331,7 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
         deniedAt.set(key, now);
         deniedBudget.set(who.user, { windowStart, count: used + 1 });
         try {
-          audit.recordDenied(intent, 'not permitted for the caller’s groups');
+          await audit.recordDenied(intent, 'not permitted for the caller’s groups');
         } catch (error) {
           request.log.error({ reqId: request.id, err: (error as Error).message }, 'audit of a denial failed');
         }
@@ -360,7 +371,7 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
     const intent = spec.mutating ? intentOf(request, who, name, params) : undefined;
     if (intent) {
       try {
-        operationId = audit.begin(intent);
+        operationId = await audit.begin(intent);
       } catch (error) {
         request.log.error({ reqId: request.id, err: (error as Error).message }, 'audit intent could not be written');
         if (error instanceof AuditUnavailableError || error instanceof Error) {
@@ -377,7 +388,7 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
     } catch (error) {
       // A bug, not an answer: the record is still completed (as unknown) before the 500 goes out.
       if (intent && operationId !== undefined) {
-        completeAudit(request, operationId, name, intent.instanceIds, { kind: 'unknown', reason: 'the proxy failed while sending', attempts: 0, durationMs: clock() - started }, started);
+        await completeAudit(request, operationId, name, intent.instanceIds, { kind: 'unknown', reason: 'the proxy failed while sending', attempts: 0, durationMs: clock() - started }, started);
       }
       throw error;
     }
@@ -389,7 +400,8 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
         body: { RequestId: request.id, Code: 'Proxy.BadUpstreamResponse', Message: `ECS answered with HTTP status ${outcome.status}.` },
       };
     }
-    if (intent && operationId !== undefined) completeAudit(request, operationId, name, intent.instanceIds, outcome, started);
+    noteUpstreamAnswer(outcome);
+    if (intent && operationId !== undefined) await completeAudit(request, operationId, name, intent.instanceIds, outcome, started);
 
     if (outcome.kind === 'unknown') {
       return sendError(
@@ -416,13 +428,13 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
     return reply.code(outcome.status).type('application/json; charset=utf-8').send(outcome.body);
   });
 
-  function completeAudit(request: FastifyRequest, operationId: string, name: ActionName, instanceIds: readonly string[], outcome: UpstreamOutcome, started: number): void {
+  async function completeAudit(request: FastifyRequest, operationId: string, name: ActionName, instanceIds: readonly string[], outcome: UpstreamOutcome, started: number): Promise<void> {
     const read = readOutcome(name, instanceIds, outcome);
     // Identifiers from ECS are clipped rather than refused: the action has happened and must be recorded.
     const requestId = read.requestId?.slice(0, 256);
     const errorCode = read.errorCode?.slice(0, 256);
     try {
-      audit.complete(operationId, {
+      await audit.complete(operationId, {
         at: clock(),
         status: read.status,
         ...(outcome.kind === 'response' ? { httpStatus: outcome.status } : {}),
@@ -461,7 +473,7 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
     }
     const { action, ...rest } = parsed.data;
     try {
-      return audit.list({ ...rest, ...(action === undefined ? {} : { action }) });
+      return await audit.list({ ...rest, ...(action === undefined ? {} : { action }) });
     } catch (error) {
       if (error instanceof AuditUnavailableError) return sendError(reply, 503, 'Proxy.AuditUnavailable', 'The audit trail cannot be read right now. Try again later.');
       // The store refuses a forged cursor or an impossible range with a TypeError: that is bad input, not a 5xx.
@@ -476,7 +488,7 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
     const parsed = z.strictObject({ RegionId }).safeParse(request.query);
     if (!parsed.success) return sendError(reply, 400, 'Proxy.InvalidParameter', 'RegionId is required and must be a region ID.');
     try {
-      return { RegionId: parsed.data.RegionId, Pending: audit.pending(parsed.data.RegionId) };
+      return { RegionId: parsed.data.RegionId, Pending: await audit.pending(parsed.data.RegionId) };
     } catch (error) {
       if (error instanceof AuditUnavailableError) return sendError(reply, 503, 'Proxy.AuditUnavailable', 'The audit trail cannot be read right now. Try again later.');
       throw error;
@@ -485,20 +497,58 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
 
   app.get('/healthz', () => ({ status: 'ok' }));
 
+  // Readiness of ECS: the verdict of the last live probe, or any 2xx answer a real call got since, reused for
+  // a short while; one probe in flight at a time.
+  const upstreamCacheMs = settings.readiness?.upstreamCacheMs ?? READY_UPSTREAM_CACHE_MS;
+  const readyTimeoutMs = settings.readiness?.timeoutMs ?? READY_TIMEOUT_MS;
+  let upstreamVerdict: { at: number; problem: string | undefined } | undefined;
+  let upstreamProbe: Promise<string | undefined> | undefined;
+
+  function noteUpstreamAnswer(outcome: UpstreamOutcome): void {
+    // Only a success proves a call can succeed now; an error answer might be ECS or a gateway in front of it.
+    if (outcome.kind === 'response' && outcome.status >= 200 && outcome.status < 300) upstreamVerdict = { at: clock(), problem: undefined };
+  }
+
+  function upstreamProblem(signal: AbortSignal): Promise<string | undefined> {
+    if (upstreamVerdict !== undefined && clock() - upstreamVerdict.at < upstreamCacheMs) return Promise.resolve(upstreamVerdict.problem);
+    upstreamProbe ??= (async () => {
+      let problem: string | undefined;
+      try {
+        const outcome = await untilAborted(ecs.call('DescribeRegions', {}, { regionId: settings.bootstrapRegion, mutating: false, signal }), signal);
+        const code = outcome.kind === 'response' ? outcome.body['Code'] : undefined;
+        if (outcome.kind !== 'response') problem = 'ECS did not answer DescribeRegions';
+        // Throttling is ECS answering: the account's quota is shared, and calling ourselves unready would only
+        // move the load to the other replicas.
+        else if (outcome.status !== 200 && !(typeof code === 'string' && /(^|\.)Throttling(\.|$)/.test(code))) {
+          problem = `ECS answered DescribeRegions with HTTP ${outcome.status}${typeof code === 'string' ? ` ${code.slice(0, 64)}` : ''}`;
+        }
+      } catch {
+        problem = `ECS did not answer DescribeRegions within ${readyTimeoutMs} ms`;
+      }
+      upstreamVerdict = { at: clock(), problem };
+      return problem;
+    })().finally(() => {
+      upstreamProbe = undefined;
+    });
+    return upstreamProbe;
+  }
+
   app.get('/readyz', async (_request, reply) => {
-    // Ready means a call could succeed now: credentials resolve, ECS answers, the audit trail is writable.
-    const checks: Record<string, string> = {};
-    await Promise.all([
-      credentials.get().then(
-        () => (checks['credentials'] = 'ok'),
-        () => (checks['credentials'] = 'credentials could not be resolved'),
+    // Ready means a call could succeed now: credentials resolve, ECS answers, the audit trail takes a write
+    // that needs space. The three run in parallel, each bounded by the same short timeout.
+    const signal = AbortSignal.timeout(readyTimeoutMs);
+    const [credentialsCheck, upstreamCheck, auditCheck] = await Promise.all([
+      untilAborted(credentials.get(), signal).then(
+        () => 'ok',
+        () => 'credentials could not be resolved',
       ),
-      regions.list().then(
-        (list) => (checks['upstream'] = list.length > 0 ? 'ok' : 'ECS listed no regions'),
-        () => (checks['upstream'] = 'ECS did not answer DescribeRegions'),
+      upstreamProblem(signal).then((problem) => problem ?? 'ok'),
+      untilAborted(audit.check(), signal).then(
+        (result) => (result.ok ? 'ok' : result.problem),
+        () => `the audit store did not answer within ${readyTimeoutMs} ms`,
       ),
     ]);
-    checks['audit'] = audit.check() ? 'ok' : 'the audit store is not writable';
+    const checks: Record<string, string> = { credentials: credentialsCheck, upstream: upstreamCheck, audit: auditCheck };
     const ready = Object.values(checks).every((v) => v === 'ok');
     return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', checks });
   });

@@ -1,3 +1,6 @@
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { isLoopbackHost, loadConfig, normalizeAddress, parseCidr } from './config';
 import type { Config, LoadConfigResult } from './config';
 import { readSimConfig } from './sim-main';
@@ -11,6 +14,9 @@ function errorsOf(result: LoadConfigResult): string[] {
   if (result.ok) throw new Error('expected configuration errors, got a valid configuration');
   return result.errors;
 }
+
+/** The folder with package.json, one up from this file. */
+const PROJECT_ROOT = path.resolve(import.meta.dirname, '..');
 
 const HEADER_ENV = { AUTH_MODE: 'header', TRUSTED_PROXY_CIDRS: '10.0.0.0/8', HOST: '0.0.0.0' };
 const JWT_ENV = {
@@ -45,7 +51,7 @@ describe('loadConfig: defaults', () => {
       },
       auth: { mode: 'none' },
       roles: { view: ['*'], attach: [], power: [] },
-      auditDb: 'data/audit.sqlite',
+      auditDb: path.join(PROJECT_ROOT, 'data', 'audit.sqlite'),
     } satisfies Config);
     expect(warnings).toEqual([expect.stringContaining("no authentication: every request acts as 'local operator'")]);
   });
@@ -94,6 +100,24 @@ describe('loadConfig: defaults', () => {
       upstream: { connectTimeoutMs: 1000, timeoutMs: 1000, concurrency: 8, maxRetries: 0 },
       auditDb: '/var/lib/console/audit.sqlite',
     });
+  });
+});
+
+describe('loadConfig: the audit database path', () => {
+  it('is absolute, with a relative AUDIT_DB taken from the project folder whatever the working directory', () => {
+    expect(existsSync(path.join(PROJECT_ROOT, 'package.json'))).toBe(true);
+    const cwd = process.cwd();
+    const elsewhere = mkdtempSync(path.join(tmpdir(), 'config-cwd-'));
+    process.chdir(elsewhere);
+    try {
+      expect(ok(loadConfig({})).config.auditDb).toBe(path.join(PROJECT_ROOT, 'data', 'audit.sqlite'));
+      expect(ok(loadConfig({ AUDIT_DB: 'trail/../trails/audit.sqlite' })).config.auditDb).toBe(path.join(PROJECT_ROOT, 'trails', 'audit.sqlite'));
+      expect(ok(loadConfig({ AUDIT_DB: '/var/lib/console/audit.sqlite' })).config.auditDb).toBe('/var/lib/console/audit.sqlite');
+      expect(ok(loadConfig({ AUDIT_DB: ':memory:' })).config.auditDb).toBe(':memory:');
+    } finally {
+      process.chdir(cwd);
+      rmSync(elsewhere, { recursive: true, force: true });
+    }
   });
 });
 

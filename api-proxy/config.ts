@@ -1,4 +1,5 @@
 import { BlockList, isIP } from 'node:net';
+import path from 'node:path';
 import { z } from 'zod';
 import { text, unsetIfEmpty, wholeNumber } from './env';
 import { RegionId } from '../ecs/contract';
@@ -48,7 +49,7 @@ import { RegionId } from '../ecs/contract';
  * | `ROLE_VIEW_GROUPS` | `*` | Groups that may look (Describe*). `*` = every authenticated user. |
  * | `ROLE_ATTACH_GROUPS` | (nobody) | Groups that may attach key pairs. |
  * | `ROLE_POWER_GROUPS` | (nobody) | Groups that may reboot and start instances. |
- * | `AUDIT_DB` | `data/audit.sqlite` | SQLite file of the audit trail. |
+ * | `AUDIT_DB` | `data/audit.sqlite` | SQLite file of the audit trail. A relative path is taken from the project folder (the one holding `package.json`), not from the working directory. |
  *
  * With `AUTH_MODE=none` the local operator has every role and the `ROLE_*` variables are ignored.
  */
@@ -581,8 +582,24 @@ function build(e: Env): Config {
       attach: [...new Set(e.ROLE_ATTACH_GROUPS)],
       power: [...new Set(e.ROLE_POWER_GROUPS)],
     },
-    auditDb: e.AUDIT_DB,
+    auditDb: resolveAuditDb(e.AUDIT_DB),
   };
+}
+
+/**
+ * The project folder (where package.json is): this file lives in `<root>/api-proxy/`. Computed from the
+ * module's own location, which no environment or working directory can change.
+ */
+export const PROJECT_ROOT = path.resolve(import.meta.dirname, '..');
+
+/**
+ * AUDIT_DB as an absolute path. A relative one is taken from the project folder, not from the working
+ * directory: the trail is also the memory of which instances still wait for a reboot, and a service started
+ * from another directory (a unit file without WorkingDirectory, a cron job, a shell in $HOME) would otherwise
+ * open a fresh, empty trail and silently forget them.
+ */
+function resolveAuditDb(value: string): string {
+  return value === ':memory:' ? value : path.resolve(PROJECT_ROOT, value);
 }
 
 /** Only called once `loadConfig` found no error, so the mode's required variables are present. */

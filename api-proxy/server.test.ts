@@ -1,10 +1,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { loadConfig } from './config';
 import { startServer } from './server';
+import { pathToFileURL } from 'node:url';
 
 /**
  * The real process, over real HTTP: `server.ts` as `npm start` runs it (sim mode, signing every call to the
@@ -21,9 +24,12 @@ interface Proc {
   exited: Promise<number | null>;
 }
 
-function startProcess(env: Record<string, string>): Proc {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'api-proxy', 'server.ts')], {
-    cwd: root,
+/** tsx by its absolute location, so the process can start in any working directory. */
+const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+
+function startProcess(env: Record<string, string>, cwd = root): Proc {
+  const child = spawn(process.execPath, ['--import', TSX, path.join(root, 'api-proxy', 'server.ts')], {
+    cwd,
     env: { PATH: process.env['PATH'] ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -106,6 +112,30 @@ describe('the proxy process', () => {
     expect(everything).not.toContain(SECRET.slice(0, 16));
     expect(everything).not.toContain(encodeURIComponent(SECRET));
     expect(everything).not.toContain(Buffer.from(SECRET).toString('base64').slice(0, 24));
+  });
+
+  it('opens a relative AUDIT_DB in the project folder even when started elsewhere, and logs the absolute path', async () => {
+    const relative = path.join('data', `server-test-${randomUUID()}`, 'audit.sqlite');
+    const expected = path.join(root, relative);
+    const elsewhere = mkdtempSync(path.join(tmpdir(), 'proxy-cwd-'));
+    const proc = startProcess({ PORT: '0', AUDIT_DB: relative, WEB_DIST: path.join(dir, 'no-web'), SIM_INSTANCES: '10' }, elsewhere);
+    try {
+      await waitForUrl(proc);
+      const opened = proc
+        .output()
+        .split('\n')
+        .filter((line) => line.startsWith('{'))
+        .map((line) => JSON.parse(line) as Record<string, unknown>)
+        .find((line) => line['msg'] === 'audit trail opened');
+      expect(opened).toMatchObject({ component: 'audit', path: expected });
+      expect(existsSync(expected)).toBe(true);
+      expect(existsSync(path.join(elsewhere, relative))).toBe(false);
+    } finally {
+      proc.child.kill('SIGTERM');
+      await proc.exited;
+      rmSync(path.dirname(expected), { recursive: true, force: true });
+      rmSync(elsewhere, { recursive: true, force: true });
+    }
   });
 
   it('refuses to start on a bad configuration and lists every problem at once', async () => {

@@ -83,6 +83,8 @@ export async function startServer(config: Config, options: { destination?: pino.
   });
 
   const audit = openAuditStore(config.auditDb);
+  // Which file holds the trail is the first thing to check when pending activations seem forgotten.
+  logger.info({ component: 'audit', path: config.auditDb }, 'audit trail opened');
   const identity = createIdentityResolver(config.auth);
   const app = await createApp({
     settings: {

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { createSimulator, type Simulator } from '../ecs/sim/simulator';
-import { createApp } from './app';
-import { openAuditStore, type AuditStore } from './audit';
+import { createApp, type AppSettings } from './app';
+import { openAuditStore, type AuditStore, type AuditStoreOptions } from './audit';
 import { loadConfig, type Config } from './config';
 import { createIdentityResolver } from './identity';
 import { createSimServer, type SimRequestRecord, type SimServer } from './sim-server';
@@ -44,6 +44,8 @@ export interface TestProxy {
   sim: SimServer;
   /** The door's port, to listen again on the same address after closing it. */
   simPort: number;
+  /** The same door, by the name the readiness tests use. */
+  simServer: SimServer;
   audit: AuditStore;
   config: Config;
   /**
@@ -62,6 +64,9 @@ export interface TestProxyOptions {
   /** Replace the upstream client; the default signs and calls the simulated ECS over HTTP. */
   ecs?: (real: EcsClient) => EcsClient;
   audit?: (real: AuditStore) => AuditStore;
+  /** Options of the real audit store (lock wait, free-space threshold). */
+  auditOptions?: AuditStoreOptions;
+  readiness?: AppSettings['readiness'];
   credentials?: CredentialSource;
   upstream?: Partial<{ timeoutMs: number; connectTimeoutMs: number; maxRetries: number; maxDelayMs: number }>;
   /** Send ECS calls here instead of the simulated ECS (which still runs, e.g. a port that never answers). */
@@ -113,7 +118,7 @@ export async function createTestProxy(options: TestProxyOptions = {}): Promise<T
     code: entry.code,
     at: entry.at,
   });
-  const realAudit = openAuditStore(config.auditDb);
+  const realAudit = openAuditStore(config.auditDb, options.auditOptions);
   const audit = options.audit ? options.audit(realAudit) : realAudit;
   const logs: string[] = [];
   const app = await createApp({
@@ -124,6 +129,7 @@ export async function createTestProxy(options: TestProxyOptions = {}): Promise<T
       publicOrigins: config.publicOrigins ?? [],
       bootstrapRegion: config.ecs.bootstrapRegion,
       ...(options.webDist === undefined ? {} : { webDist: options.webDist }),
+      ...(options.readiness === undefined ? {} : { readiness: options.readiness }),
     },
     identity: createIdentityResolver(config.auth),
     ecs,
@@ -139,6 +145,7 @@ export async function createTestProxy(options: TestProxyOptions = {}): Promise<T
     simulator,
     sim: simServer,
     simPort,
+    simServer,
     audit: realAudit,
     config,
     get upstreamCalls() {
