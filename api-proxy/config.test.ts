@@ -317,6 +317,14 @@ describe('loadConfig: AUTH_MODE=jwt', () => {
     const { warnings } = ok(loadConfig({ ...JWT_ENV, TRUSTED_PROXY_CIDRS: '10.0.0.0/8', ROLE_ATTACH_GROUPS: 'a', ROLE_POWER_GROUPS: 'a' }));
     expect(warnings).toEqual(['TRUSTED_PROXY_CIDRS: ignored with AUTH_MODE=jwt']);
   });
+
+  it('reads JWT_MAX_AGE in seconds, and refuses what is not one', () => {
+    expect(ok(loadConfig(JWT_ENV)).config.auth).not.toHaveProperty('maxAgeSeconds');
+    expect(ok(loadConfig({ ...JWT_ENV, JWT_MAX_AGE: '3600' })).config.auth).toMatchObject({ maxAgeSeconds: 3600 });
+    for (const bad of ['0', '-5', '1h', '1.5', String(366 * 24 * 3600)]) {
+      expect(errorsOf(loadConfig({ ...JWT_ENV, JWT_MAX_AGE: bad })), bad).toEqual([expect.stringMatching(/^JWT_MAX_AGE: /)]);
+    }
+  });
 });
 
 describe('loadConfig: roles', () => {

@@ -44,6 +44,7 @@ import { RegionId } from '../ecs/contract';
  * | `JWT_USER_CLAIM` | `email` | `jwt` mode: claim naming the user (falls back to `sub`). |
  * | `JWT_GROUPS_CLAIM` | `groups` | `jwt` mode: claim with the user's groups (array or comma-separated string). |
  * | `JWT_ALGORITHMS` | `RS256,ES256,PS256,EdDSA` | `jwt` mode: accepted signature algorithms; asymmetric only. |
+ * | `JWT_MAX_AGE` | (unset) | `jwt` mode: refuse tokens whose `iat` is more than this many seconds ago (1–31536000). Tokens issued in the future (beyond 60 s of skew) are always refused. |
  * | `ROLE_VIEW_GROUPS` | `*` | Groups that may look (Describe*). `*` = every authenticated user. |
  * | `ROLE_ATTACH_GROUPS` | (nobody) | Groups that may attach key pairs. |
  * | `ROLE_POWER_GROUPS` | (nobody) | Groups that may reboot and start instances. |
@@ -102,6 +103,8 @@ export type AuthConfig =
       userClaim: string;
       groupsClaim: string;
       algorithms: readonly JwtAlgorithm[];
+      /** JWT_MAX_AGE: refuse tokens issued longer ago than this (seconds); absent = only `exp` limits age. */
+      maxAgeSeconds?: number;
     };
 
 /** Group names per role; `*` means every authenticated user. An empty list means nobody. */
@@ -349,6 +352,9 @@ function parseAudience(raw: string): ItemResult<string> {
 
 const DEFAULT_JWT_ALGORITHMS: readonly JwtAlgorithm[] = ['RS256', 'ES256', 'PS256', 'EdDSA'];
 
+/** A year: an SSO session older than that is not a session. */
+const MAX_JWT_MAX_AGE_S = 365 * 24 * 3600;
+
 /**
  * The one schema: every variable the proxy reads. Each is parsed on its own so that one bad value does not
  * hide the others (every problem at once); rules across variables are checked in `loadConfig`.
@@ -400,6 +406,14 @@ const fields = {
   JWT_USER_CLAIM: text(claimName, 'email'),
   JWT_GROUPS_CLAIM: text(claimName, 'groups'),
   JWT_ALGORITHMS: text(list(parseAlgorithm), DEFAULT_JWT_ALGORITHMS),
+  JWT_MAX_AGE: optional(
+    z
+      .string()
+      .trim()
+      .regex(/^\d+$/, 'must be a whole number of seconds')
+      .transform(Number)
+      .pipe(z.number().int().min(1).max(MAX_JWT_MAX_AGE_S)),
+  ),
 
   ROLE_VIEW_GROUPS: text(list(parseGroup), ['*']),
   ROLE_ATTACH_GROUPS: text(list(parseGroup), []),
@@ -601,6 +615,7 @@ function buildAuth(e: Env): AuthConfig {
         userClaim: e.JWT_USER_CLAIM,
         groupsClaim: e.JWT_GROUPS_CLAIM,
         algorithms: [...new Set(e.JWT_ALGORITHMS)],
+        ...(e.JWT_MAX_AGE === undefined ? {} : { maxAgeSeconds: e.JWT_MAX_AGE }),
       };
   }
 }

@@ -230,6 +230,24 @@ describe('AUTH_MODE=jwt', () => {
     await denied(resolver, noExp, /"exp"|expiry/);
   });
 
+  it('refuses a token issued in the future beyond the skew (jose alone checks iat only with a max age)', async () => {
+    const { resolver } = setup();
+    const tenYears = 10 * 365 * 24 * 3600;
+    await denied(resolver, await sign({ iat: nowS + tenYears, exp: nowS + tenYears + 300 }), /issued in the future/);
+    await denied(resolver, await sign({ iat: nowS + 120 }), /issued in the future/);
+    expect((await resolver.resolve({ 'x-jwt-assertion': await sign({ iat: nowS + 30 }) }, '203.0.113.1')).ok).toBe(true);
+    // A token without iat is still accepted when no maximum age is configured (exp bounds it).
+    expect((await resolver.resolve({ 'x-jwt-assertion': await sign({ iat: undefined }) }, '203.0.113.1')).ok).toBe(true);
+  });
+
+  it('with JWT_MAX_AGE, refuses tokens issued longer ago (with the skew) and tokens without iat', async () => {
+    const { resolver } = setup({ JWT_MAX_AGE: '3600' });
+    expect((await resolver.resolve({ 'x-jwt-assertion': await sign({ iat: nowS - 3600 }) }, '203.0.113.1')).ok).toBe(true);
+    await denied(resolver, await sign({ iat: nowS - 3600 - 120, exp: nowS + 300 }), /older than this console accepts/);
+    await denied(resolver, await sign({ iat: undefined }), /no valid issue time/);
+    await denied(resolver, await sign({ iat: nowS + 10 * 365 * 24 * 3600 }), /issued in the future/);
+  });
+
   it('refuses an unsigned alg:none token', async () => {
     const { resolver } = setup();
     const payload = { iss: ISSUER, aud: AUDIENCE, sub: 'admin', email: 'admin@example.com', groups: ['sre'], exp: nowS + 300 };

@@ -244,9 +244,15 @@ function createJwtResolver(auth: Extract<Config['auth'], { mode: 'jwt' }>, deps:
         clockTolerance: CLOCK_TOLERANCE_S,
         requiredClaims: ['exp'],
         currentDate: new Date(now()),
+        ...(auth.maxAgeSeconds === undefined ? {} : { maxTokenAge: auth.maxAgeSeconds }),
       }));
     } catch (error) {
       return deny(describeJoseError(error));
+    }
+    // jose compares `iat` with the clock only when maxTokenAge is set. A token "issued" in the future was
+    // minted by a clock (or a person) that cannot be trusted, and with a far-future `exp` it would never expire.
+    if (typeof payload.iat === 'number' && payload.iat > now() / 1000 + CLOCK_TOLERANCE_S) {
+      return deny('the identity token was issued in the future');
     }
     return identityFromClaims(payload, auth);
   }
@@ -256,7 +262,9 @@ function createJwtResolver(auth: Extract<Config['auth'], { mode: 'jwt' }>, deps:
 
 /** What went wrong, in words, without the token or any of its content. */
 function describeJoseError(error: unknown): string {
-  if (error instanceof joseErrors.JWTExpired) return 'the identity token has expired';
+  if (error instanceof joseErrors.JWTExpired) {
+    return error.claim === 'iat' ? 'the identity token is older than this console accepts: sign in again' : 'the identity token has expired';
+  }
   if (error instanceof joseErrors.JWTClaimValidationFailed) {
     switch (error.claim) {
       case 'iss':
@@ -267,6 +275,8 @@ function describeJoseError(error: unknown): string {
         return 'the identity token is not valid yet';
       case 'exp':
         return 'the identity token has no valid expiry';
+      case 'iat':
+        return error.reason === 'check_failed' ? 'the identity token was issued in the future' : 'the identity token has no valid issue time';
       default:
         return `the identity token's "${error.claim}" claim is not valid`;
     }
