@@ -502,7 +502,6 @@ describe('input', () => {
       { regionId: 'evil.example.com' },
       { instanceIds: ['not-an-instance'] },
       { keyPairName: 'https://x' },
-      { keyPairName: undefined },
       { action: 'DeleteInstance' as ActionName },
       { at: -1 },
       { at: Number.NaN },
@@ -516,7 +515,12 @@ describe('input', () => {
     }
     // A multi-byte string is measured in bytes: 400 CJK characters are 1200 bytes.
     expect(() => store.begin(intent({ user: '审'.repeat(400) }))).toThrow(TypeError);
+    // An attach is not begun without its key pair (pending activation names it); a refusal may lack one.
+    expect(() => store.begin(intent({ keyPairName: undefined }))).toThrow(TypeError);
     expect(all(store)).toEqual([]);
+    store.recordDenied(intent({ keyPairName: undefined }), 'refused: invalid parameters: KeyPairName');
+    expect(all(store)).toEqual([expect.objectContaining({ status: 'denied', action: 'AttachKeyPair', errorMessage: 'refused: invalid parameters: KeyPairName' })]);
+    expect(store.pending('cn-hangzhou')).toEqual([]);
 
     const id = store.begin(intent({ instanceIds: Array.from({ length: AUDIT_LIMITS.instances }, (_, i) => `i-x${i}`) }));
     expect(() => store.complete(id, outcome([ok('i-x0')], { status: 'pending' as AuditOutcome['status'] }))).toThrow(TypeError);

@@ -298,7 +298,7 @@ interface CleanIntent {
   optionsJson: string | undefined;
 }
 
-function validateIntent(intent: AuditIntent): CleanIntent {
+function validateIntent(intent: AuditIntent, kind: 'intent' | 'denial' = 'intent'): CleanIntent {
   if (typeof intent !== 'object' || intent === null) throw new TypeError('audit: the intent must be an object');
   const action: unknown = intent.action;
   if (typeof action !== 'string' || !isActionName(action)) {
@@ -307,8 +307,9 @@ function validateIntent(intent: AuditIntent): CleanIntent {
   const groups = requireList('groups', intent.groups, AUDIT_LIMITS.groups).map((g, i) =>
     requireText(`groups[${i}]`, g, { allowEmpty: true }),
   );
-  if (action === 'AttachKeyPair' && intent.keyPairName === undefined) {
+  if (action === 'AttachKeyPair' && intent.keyPairName === undefined && kind === 'intent') {
     // Pending activation names the key pair that awaits a reboot; an attach without one is not a record.
+    // A refusal never becomes pending, and one refused for a bad key pair name has no valid name to keep.
     throw new TypeError('audit: an AttachKeyPair intent needs its keyPairName');
   }
   const instanceIds = requireList('instanceIds', intent.instanceIds, AUDIT_LIMITS.instances).map((id, i) =>
@@ -860,7 +861,7 @@ class SqliteAuditStore implements AuditStore {
   }
 
   recordDenied(intent: AuditIntent, reason: string): void {
-    const clean = validateIntent(intent);
+    const clean = validateIntent(intent, 'denial');
     const why = requireText('reason', reason);
     this.guard('denial write', () => {
       this.assertFileIntact();

@@ -1,7 +1,11 @@
-import { BlockList, isIP } from 'node:net';
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import { text, unsetIfEmpty, wholeNumber } from './env';
+import { formatCidr, isLoopbackHost, parseCidr, type Cidr } from './net';
 import { RegionId } from '../ecs/contract';
+
+// The address helpers live in net.ts; re-exported for the modules and tests that have always imported them here.
+export { formatCidr, isLoopbackHost, normalizeAddress, parseCidr, type Cidr } from './net';
 
 /**
  * The proxy's configuration: one schema over the environment, every problem reported at once, loud warnings
@@ -17,7 +21,7 @@ import { RegionId } from '../ecs/contract';
  * | `PORT` | `8080` | Port to listen on (0 = ephemeral). |
  * | `LOG_LEVEL` | `info` | `fatal`, `error`, `warn`, `info`, `debug`, `trace` or `silent` (pino levels). |
  * | `WEB_DIST` | `dist/web` | Directory of the built web app. |
- * | `PUBLIC_ORIGIN` | (unset) | Allowed browser origins, e.g. `https://keys.example.com`: mutations must come from one, and only their host names are answered. Unset: the request's own Host (and, without SSO, loopback names only). |
+ * | `PUBLIC_ORIGIN` | (required for `header` and `jwt`) | Allowed browser origins, e.g. `https://keys.example.com`: mutations must come from one (scheme, host and port), and only their host names are answered. Unset (`none` only): the origin the request was made to, loopback names only. |
  * | `ECS_MODE` | `sim` | `sim` (in-process simulated ECS) or `live` (real Alibaba Cloud ECS). |
  * | `ECS_NETWORK` | `public` | `public` (`ecs.<region>.aliyuncs.com`) or `vpc` (`ecs-vpc.<region>.aliyuncs.com`), ecs-api.md §3.2. |
  * | `ECS_ENDPOINT` | (unset) | Live mode: one base URL (`https://host[:port]`) used for every region instead (private gateways, tests). Ignored in sim mode. |
@@ -32,7 +36,8 @@ import { RegionId } from '../ecs/contract';
  * | `SIM_PORT` | `0` | Sim mode: loopback port of the in-process simulated ECS (0 = ephemeral). |
  * | `SIM_ACCESS_KEY_ID` / `SIM_ACCESS_KEY_SECRET` | `sim-access-key-id` / `sim-access-key-secret` | Sim mode: the access key the proxy signs with and the simulator accepts. |
  * | `AUTH_MODE` | `none` | `none` (local use only), `header` (trusted identity headers) or `jwt` (signed assertions). |
- * | `TRUSTED_PROXY_CIDRS` | (required for `header`) | Addresses/CIDRs (IPv4 or IPv6) of the SSO proxy whose identity headers are believed. |
+ * | `TRUSTED_PROXY_CIDRS` | (required for `header`) | Addresses/CIDRs (IPv4 or IPv6) of the proxies whose `X-Forwarded-For/-Proto/-Host` are believed, in every mode; in `header` mode also their identity headers. |
+ * | `RATE_LIMIT_PER_MINUTE` | `1200` | Calls to `/api/ecs` per user per minute (0 = no limit); past it, 429 `Proxy.RateLimited` with `Retry-After`. |
  * | `AUTH_HEADER_USER` | `X-Forwarded-User` | `header` mode: user name header. |
  * | `AUTH_HEADER_EMAIL` | `X-Forwarded-Email` | `header` mode: e-mail header. |
  * | `AUTH_HEADER_GROUPS` | `X-Forwarded-Groups` | `header` mode: comma-separated groups header. |
@@ -70,13 +75,6 @@ export const JWT_PRESETS = {
   iap: 'x-goog-iap-jwt-assertion',
 } as const;
 export type JwtPreset = keyof typeof JWT_PRESETS;
-
-/** One trusted network: a single address is a /32 (IPv4) or /128 (IPv6). IPv4-mapped IPv6 is stored as IPv4. */
-export interface Cidr {
-  address: string;
-  prefix: number;
-  family: 'ipv4' | 'ipv6';
-}
 
 export type AuthConfig =
   | { mode: 'none' }
@@ -119,8 +117,18 @@ export interface Config {
   port: number;
   logLevel: LogLevel;
   webDist: string;
-  /** Allowed browser origins (`scheme://host[:port]`); `undefined` = only the request's own Host. */
+  /**
+   * Allowed browser origins (`scheme://host[:port]`); `undefined` = only the origin the request was made to
+   * (allowed with AUTH_MODE=none only).
+   */
   publicOrigins: readonly string[] | undefined;
+  /**
+   * Canonical `address/prefix` strings of the proxies whose X-Forwarded-For/-Proto/-Host are believed, in
+   * every auth mode (in `header` mode also their identity headers: the same list as `auth.trustedProxyCidrs`).
+   */
+  trustedProxyCidrs: readonly string[];
+  /** Calls to /api/ecs per user per minute; 0 = no limit. */
+  rateLimitPerMinute: number;
   ecs: {
     mode: 'sim' | 'live';
     network: 'public' | 'vpc';
@@ -151,66 +159,6 @@ export interface Config {
 }
 
 export type LoadConfigResult = { ok: true; config: Config; warnings: string[] } | { ok: false; errors: string[] };
-
-// ---------------------------------------------------------------------------------------------------------
-// Addresses
-
-/**
- * Parses an IP address the way it is compared against trusted networks: IPv4-mapped IPv6
- * (`::ffff:10.0.0.1`, which is what a dual-stack socket reports for an IPv4 peer) becomes plain IPv4, and an
- * IPv6 zone (`%eth0`) is dropped. `undefined` for anything that is not an IP address.
- */
-export function normalizeAddress(raw: string): { address: string; family: 'ipv4' | 'ipv6'; wasMapped: boolean } | undefined {
-  let text = raw.trim();
-  const zone = text.indexOf('%');
-  if (zone !== -1) text = text.slice(0, zone);
-  const kind = isIP(text);
-  if (kind === 4) return { address: text, family: 'ipv4', wasMapped: false };
-  if (kind !== 6) return undefined;
-  const dotted = /^(?:::|(?:0{1,4}:){5})ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(text);
-  if (dotted?.[1] !== undefined && isIP(dotted[1]) === 4) return { address: dotted[1], family: 'ipv4', wasMapped: true };
-  const hex = /^(?:::|(?:0{1,4}:){5})ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/i.exec(text);
-  if (hex?.[1] !== undefined && hex[2] !== undefined) {
-    const high = parseInt(hex[1], 16);
-    const low = parseInt(hex[2], 16);
-    return { address: [high >> 8, high & 255, low >> 8, low & 255].join('.'), family: 'ipv4', wasMapped: true };
-  }
-  return { address: text.toLowerCase(), family: 'ipv6', wasMapped: false };
-}
-
-/** `a.b.c.d[/n]` or `x:y::z[/n]`; IPv4-mapped IPv6 ranges of /96 or longer are turned into IPv4 ranges. */
-export function parseCidr(text: string): Cidr | undefined {
-  const parts = text.trim().split('/');
-  if (parts.length > 2 || parts[0] === undefined || parts[0].includes('%')) return undefined;
-  const ip = normalizeAddress(parts[0]);
-  if (ip === undefined) return undefined;
-  const prefixText = parts[1];
-  if (prefixText === undefined) return { address: ip.address, prefix: ip.family === 'ipv4' ? 32 : 128, family: ip.family };
-  if (!/^\d{1,3}$/.test(prefixText)) return undefined;
-  let prefix = Number(prefixText);
-  if (ip.wasMapped) {
-    if (prefix < 96 || prefix > 128) return undefined;
-    prefix -= 96;
-  }
-  if (prefix > (ip.family === 'ipv4' ? 32 : 128)) return undefined;
-  return { address: ip.address, prefix, family: ip.family };
-}
-
-export function formatCidr(cidr: Cidr): string {
-  return `${cidr.address}/${cidr.prefix}`;
-}
-
-/** 127.0.0.0/8, ::1 (also IPv4-mapped), or the name `localhost`. */
-export function isLoopbackHost(host: string): boolean {
-  const bare = host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
-  if (/^localhost\.?$/i.test(bare)) return true;
-  const ip = normalizeAddress(bare);
-  if (ip === undefined) return false;
-  const loopback = new BlockList();
-  loopback.addSubnet('127.0.0.0', 8, 'ipv4');
-  loopback.addAddress('::1', 'ipv6');
-  return loopback.check(ip.address, ip.family);
-}
 
 // ---------------------------------------------------------------------------------------------------------
 // Field schemas
@@ -356,6 +304,15 @@ const DEFAULT_JWT_ALGORITHMS: readonly JwtAlgorithm[] = ['RS256', 'ES256', 'PS25
 const MAX_JWT_MAX_AGE_S = 365 * 24 * 3600;
 
 /**
+ * Per user and minute, counted on /api/ecs. The busiest thing an operator does by hand is watching a large
+ * follow-up: 500 instances rebooting are polled every 2 s in calls of 50 IDs by the results screen and by the
+ * instance list, ~600 calls a minute, on top of a 10,000-instance region load (100 DescribeInstances pages).
+ * 1,200 leaves that ~40% headroom, while a script calling in a loop (hundreds a second through the proxy) is
+ * stopped within seconds, before it spends the account's ECS quota that every other operator shares.
+ */
+export const DEFAULT_RATE_LIMIT_PER_MINUTE = 1200;
+
+/**
  * The one schema: every variable the proxy reads. Each is parsed on its own so that one bad value does not
  * hide the others (every problem at once); rules across variables are checked in `loadConfig`.
  * The SIM_* rules match `readSimConfig` in sim-main.ts (config.test.ts checks they agree), except SIM_PORT
@@ -394,6 +351,7 @@ const fields = {
 
   AUTH_MODE: text(choice(['none', 'header', 'jwt']), 'none'),
   TRUSTED_PROXY_CIDRS: optional(list(parseCidrItem)),
+  RATE_LIMIT_PER_MINUTE: wholeNumber(0, 1_000_000, DEFAULT_RATE_LIMIT_PER_MINUTE),
   AUTH_HEADER_USER: text(headerName, 'x-forwarded-user'),
   AUTH_HEADER_EMAIL: text(headerName, 'x-forwarded-email'),
   AUTH_HEADER_GROUPS: text(headerName, 'x-forwarded-groups'),
@@ -469,8 +427,25 @@ export function loadConfig(env: Record<string, string | undefined>): LoadConfigR
     if (roleVars.length > 0) warnings.push(`${roleVars.join(', ')}: ignored with AUTH_MODE=none (the local operator has every role)`);
   }
   if (mode !== undefined && mode !== 'header') {
-    const ignored = ['TRUSTED_PROXY_CIDRS', ...setAmong('AUTH_HEADER_')].filter(isSet);
+    // TRUSTED_PROXY_CIDRS still names whose X-Forwarded-For/-Proto/-Host are believed; identity headers are not.
+    const ignored = setAmong('AUTH_HEADER_');
     if (ignored.length > 0) warnings.push(`${ignored.join(', ')}: ignored with AUTH_MODE=${mode}`);
+    for (const cidr of v.TRUSTED_PROXY_CIDRS ?? []) {
+      if (cidr.prefix === 0) {
+        warnings.push(
+          `TRUSTED_PROXY_CIDRS: ${cidr.address}/0 believes X-Forwarded-For/-Proto/-Host from every ${cidr.family === 'ipv4' ? 'IPv4' : 'IPv6'} address: any client can choose the address the audit trail records`,
+        );
+      }
+    }
+  }
+  if (mode === 'header' || mode === 'jwt') {
+    // Behind SSO the Host header is whatever the SSO proxy sends (it may rewrite it), so the origin that
+    // mutations must come from has to be named, not inferred.
+    if (!isSet('PUBLIC_ORIGIN')) {
+      errors.push(`PUBLIC_ORIGIN: required with AUTH_MODE=${mode} (the origin operators open the console at, e.g. https://keys.example.com)`);
+    } else if (v.PUBLIC_ORIGIN?.length === 0) {
+      errors.push('PUBLIC_ORIGIN: lists no origin');
+    }
   }
   if (mode !== undefined && mode !== 'jwt') {
     const ignored = setAmong('JWT_');
@@ -561,6 +536,8 @@ function build(e: Env): Config {
     logLevel: e.LOG_LEVEL,
     webDist: e.WEB_DIST,
     publicOrigins: e.PUBLIC_ORIGIN === undefined ? undefined : [...new Set(e.PUBLIC_ORIGIN)],
+    trustedProxyCidrs: [...new Set((e.TRUSTED_PROXY_CIDRS ?? []).map(formatCidr))],
+    rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
     ecs: {
       mode: e.ECS_MODE,
       network: e.ECS_NETWORK,

@@ -8,7 +8,7 @@ import { createIdentityResolver } from './identity';
 import type { IdentityResult } from './identity';
 
 function authFrom(env: Record<string, string>): Config['auth'] {
-  const result = loadConfig({ HOST: '0.0.0.0', ROLE_ATTACH_GROUPS: 'sre', ROLE_POWER_GROUPS: 'sre', ...env });
+  const result = loadConfig({ HOST: '0.0.0.0', PUBLIC_ORIGIN: 'https://keys.example.com', ROLE_ATTACH_GROUPS: 'sre', ROLE_POWER_GROUPS: 'sre', ...env });
   if (!result.ok) throw new Error(result.errors.join('\n'));
   return result.config.auth;
 }

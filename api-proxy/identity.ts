@@ -1,8 +1,7 @@
-import { BlockList } from 'node:net';
 import { createRemoteJWKSet, customFetch, errors as joseErrors, jwtVerify } from 'jose';
 import type { JWTPayload } from 'jose';
 import type { Config } from './config';
-import { normalizeAddress, parseCidr } from './config';
+import { addressSet } from './net';
 
 /**
  * Who is calling (PRODUCT.md safety rules: "Identity comes from the SSO layer in front: signed assertions
@@ -140,17 +139,8 @@ function cleanGroups(items: readonly string[]): { ok: true; value: string[] } | 
 // AUTH_MODE=header (oauth2-proxy style)
 
 function createHeaderResolver(auth: Extract<Config['auth'], { mode: 'header' }>): IdentityResolver {
-  const trusted = new BlockList();
-  for (const text of auth.trustedProxyCidrs) {
-    const cidr = parseCidr(text);
-    // config.ts validated every entry; a bad one here is a programming error, and trusting less is the safe side.
-    if (cidr !== undefined) trusted.addSubnet(cidr.address, cidr.prefix, cidr.family);
-  }
-
-  const isTrustedPeer = (peer: string): boolean => {
-    const ip = normalizeAddress(peer);
-    return ip !== undefined && trusted.check(ip.address, ip.family);
-  };
+  const trusted = addressSet(auth.trustedProxyCidrs);
+  const isTrustedPeer = (peer: string): boolean => trusted.has(peer);
 
   function resolve(headers: HeaderMap, peer: string): IdentityResult {
     // From anyone else these headers are the caller's own claims: never believed, whatever they say.
