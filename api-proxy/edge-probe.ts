@@ -59,6 +59,8 @@ export function parseHttpAnswer(data: Buffer, { complete = false } = {}): RawAns
   const [statusLine = '', ...lines] = text.slice(0, end).split('\r\n');
   const match = /^HTTP\/1\.[01] (\d{3})/.exec(statusLine);
   if (!match?.[1]) return undefined;
+  // An interim answer (100 Continue) is followed by the real one.
+  if (match[1].startsWith('1')) return parseHttpAnswer(data.subarray(Buffer.byteLength(text.slice(0, end + 4), 'latin1')), { complete });
   const headers: Record<string, string> = {};
   for (const line of lines) {
     const colon = line.indexOf(':');
