@@ -544,7 +544,6 @@ describe('input', () => {
       { regionId: 'evil.example.com' },
       { instanceIds: ['not-an-instance'] },
       { keyPairName: 'https://x' },
-      { keyPairName: undefined },
       { action: 'DeleteInstance' as ActionName },
       { at: -1 },
       { at: Number.NaN },
@@ -557,6 +556,12 @@ describe('input', () => {
       await expect(store.recordDenied(intent(overrides), 'no')).rejects.toThrow(TypeError);
     }
     expect(await all(store)).toEqual([]);
+    // An attach is not begun without its key pair (pending activation names it); a refusal may lack one.
+    await expect(store.begin(intent({ keyPairName: undefined }))).rejects.toThrow(TypeError);
+    expect(await all(store)).toEqual([]);
+    await store.recordDenied(intent({ keyPairName: undefined }), 'refused: invalid parameters: KeyPairName');
+    expect(await all(store)).toEqual([expect.objectContaining({ status: 'denied', action: 'AttachKeyPair', errorMessage: 'refused: invalid parameters: KeyPairName' })]);
+    expect(await store.pending('cn-hangzhou')).toEqual([]);
 
     const id = await store.begin(intent({ instanceIds: Array.from({ length: AUDIT_LIMITS.instances }, (_, i) => `i-x${i}`) }));
     await expect(store.complete(id, outcome([ok('i-x0')], { status: 'pending' as AuditOutcome['status'] }))).rejects.toThrow(TypeError);

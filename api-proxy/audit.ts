@@ -354,15 +354,16 @@ interface CleanIntent {
   optionsJson: string | undefined;
 }
 
-function validateIntent(intent: AuditIntent): CleanIntent {
+function validateIntent(intent: AuditIntent, kind: 'intent' | 'denial' = 'intent'): CleanIntent {
   if (typeof intent !== 'object' || intent === null) throw new TypeError('audit: the intent must be an object');
   const action: unknown = intent.action;
   if (typeof action !== 'string' || !isActionName(action)) {
     throw new TypeError(`audit: action "${String(action).slice(0, 80)}" is not an action of the ECS contract`);
   }
   const groups = clippedList(intent.groups).map((g, i) => clippedText(`groups[${i}]`, g, { allowEmpty: true }));
-  if (action === 'AttachKeyPair' && intent.keyPairName === undefined) {
+  if (action === 'AttachKeyPair' && intent.keyPairName === undefined && kind === 'intent') {
     // Pending activation names the key pair that awaits a reboot; an attach without one is not a record.
+    // A refusal never becomes pending, and one refused for a bad key pair name has no valid name to keep.
     throw new TypeError('audit: an AttachKeyPair intent needs its keyPairName');
   }
   const instanceIds = requireList('instanceIds', intent.instanceIds, AUDIT_LIMITS.instances).map((id, i) =>
@@ -978,7 +979,7 @@ class SqliteAuditStore implements AuditStore {
   }
 
   async recordDenied(intent: AuditIntent, reason: string): Promise<void> {
-    const clean = validateIntent(intent);
+    const clean = validateIntent(intent, 'denial');
     const why = clippedText('reason', reason);
     await this.withLockRetry('denial write', this.settings.lockWaitMs, () => {
       this.assertFileIntact();

@@ -18,10 +18,11 @@ function errorsOf(result: LoadConfigResult): string[] {
 /** The folder with package.json, one up from this file. */
 const PROJECT_ROOT = path.resolve(import.meta.dirname, '..');
 
-const HEADER_ENV = { AUTH_MODE: 'header', TRUSTED_PROXY_CIDRS: '10.0.0.0/8', HOST: '0.0.0.0' };
+const HEADER_ENV = { AUTH_MODE: 'header', TRUSTED_PROXY_CIDRS: '10.0.0.0/8', HOST: '0.0.0.0', PUBLIC_ORIGIN: 'https://keys.example.com' };
 const JWT_ENV = {
   AUTH_MODE: 'jwt',
   HOST: '0.0.0.0',
+  PUBLIC_ORIGIN: 'https://keys.example.com',
   JWT_PRESET: 'cloudflare',
   JWT_JWKS_URL: 'https://team.cloudflareaccess.com/cdn-cgi/access/certs',
   JWT_ISSUER: 'https://team.cloudflareaccess.com',
@@ -37,6 +38,8 @@ describe('loadConfig: defaults', () => {
       logLevel: 'info',
       webDist: 'dist/web',
       publicOrigins: undefined,
+      trustedProxyCidrs: [],
+      rateLimitPerMinute: 1200,
       ecs: { mode: 'sim', network: 'public', endpoint: undefined, bootstrapRegion: 'cn-hangzhou' },
       upstream: { connectTimeoutMs: 3000, timeoutMs: 15_000, concurrency: 8, maxRetries: 4 },
       sim: {
@@ -204,8 +207,12 @@ describe('loadConfig: AUTH_MODE=none', () => {
 
 describe('loadConfig: AUTH_MODE=header', () => {
   it('needs TRUSTED_PROXY_CIDRS', () => {
-    expect(errorsOf(loadConfig({ AUTH_MODE: 'header' }))).toEqual([expect.stringMatching(/^TRUSTED_PROXY_CIDRS: required with AUTH_MODE=header/)]);
-    expect(errorsOf(loadConfig({ AUTH_MODE: 'header', TRUSTED_PROXY_CIDRS: ' , ' }))).toEqual(['TRUSTED_PROXY_CIDRS: lists no address']);
+    expect(errorsOf(loadConfig({ AUTH_MODE: 'header', PUBLIC_ORIGIN: 'https://keys.example.com' }))).toEqual([
+      expect.stringMatching(/^TRUSTED_PROXY_CIDRS: required with AUTH_MODE=header/),
+    ]);
+    expect(errorsOf(loadConfig({ AUTH_MODE: 'header', PUBLIC_ORIGIN: 'https://keys.example.com', TRUSTED_PROXY_CIDRS: ' , ' }))).toEqual([
+      'TRUSTED_PROXY_CIDRS: lists no address',
+    ]);
   });
 
   it('reads IPv4/IPv6 CIDRs and single addresses, lowercase header names, and needs no loopback HOST', () => {
@@ -338,9 +345,20 @@ describe('loadConfig: AUTH_MODE=jwt', () => {
     expect(errorsOf(loadConfig({ ...JWT_ENV, JWT_PRESET: 'okta' }))).toEqual([expect.stringMatching(/^JWT_PRESET: must be one of cloudflare, pomerium, iap/)]);
   });
 
-  it('says header-mode variables are ignored', () => {
-    const { warnings } = ok(loadConfig({ ...JWT_ENV, TRUSTED_PROXY_CIDRS: '10.0.0.0/8', ROLE_ATTACH_GROUPS: 'a', ROLE_POWER_GROUPS: 'a' }));
-    expect(warnings).toEqual(['TRUSTED_PROXY_CIDRS: ignored with AUTH_MODE=jwt']);
+  it('says identity-header variables are ignored, but keeps TRUSTED_PROXY_CIDRS for forwarded headers', () => {
+    const { config, warnings } = ok(
+      loadConfig({ ...JWT_ENV, TRUSTED_PROXY_CIDRS: '10.0.0.0/8', AUTH_HEADER_USER: 'x-user', ROLE_ATTACH_GROUPS: 'a', ROLE_POWER_GROUPS: 'a' }),
+    );
+    expect(warnings).toEqual(['AUTH_HEADER_USER: ignored with AUTH_MODE=jwt']);
+    expect(config.trustedProxyCidrs).toEqual(['10.0.0.0/8']);
+  });
+
+  it('reads JWT_MAX_AGE in seconds, and refuses what is not one', () => {
+    expect(ok(loadConfig(JWT_ENV)).config.auth).not.toHaveProperty('maxAgeSeconds');
+    expect(ok(loadConfig({ ...JWT_ENV, JWT_MAX_AGE: '3600' })).config.auth).toMatchObject({ maxAgeSeconds: 3600 });
+    for (const bad of ['0', '-5', '1h', '1.5', String(366 * 24 * 3600)]) {
+      expect(errorsOf(loadConfig({ ...JWT_ENV, JWT_MAX_AGE: bad })), bad).toEqual([expect.stringMatching(/^JWT_MAX_AGE: /)]);
+    }
   });
 });
 
@@ -389,6 +407,32 @@ describe('loadConfig: ECS', () => {
   it('validates the bootstrap region with the contract rule', () => {
     expect(ok(loadConfig({ ECS_BOOTSTRAP_REGION: 'ap-southeast-1' })).config.ecs.bootstrapRegion).toBe('ap-southeast-1');
     expect(errorsOf(loadConfig({ ECS_BOOTSTRAP_REGION: 'cn-hangzhou.evil.com' }))).toEqual([expect.stringMatching(/^ECS_BOOTSTRAP_REGION: /)]);
+  });
+});
+
+describe('loadConfig: PUBLIC_ORIGIN, TRUSTED_PROXY_CIDRS and RATE_LIMIT_PER_MINUTE', () => {
+  it.each([
+    ['header', HEADER_ENV],
+    ['jwt', JWT_ENV],
+  ])('requires PUBLIC_ORIGIN with AUTH_MODE=%s, listed with every other problem', (mode, env) => {
+    const errors = errorsOf(loadConfig({ ...env, PUBLIC_ORIGIN: '', PORT: 'x' }));
+    expect(errors).toEqual([expect.stringMatching(/^PORT: /), `PUBLIC_ORIGIN: required with AUTH_MODE=${mode} (the origin operators open the console at, e.g. https://keys.example.com)`]);
+    expect(errorsOf(loadConfig({ ...env, PUBLIC_ORIGIN: ' , ' }))).toEqual(['PUBLIC_ORIGIN: lists no origin']);
+  });
+
+  it('leaves PUBLIC_ORIGIN optional without SSO, and reads TRUSTED_PROXY_CIDRS for forwarded headers there too', () => {
+    const { config, warnings } = ok(loadConfig({ TRUSTED_PROXY_CIDRS: '127.0.0.1, ::ffff:127.0.0.2' }));
+    expect(config.publicOrigins).toBeUndefined();
+    expect(config.trustedProxyCidrs).toEqual(['127.0.0.1/32', '127.0.0.2/32']);
+    expect(warnings.filter((w) => w.includes('TRUSTED_PROXY_CIDRS'))).toEqual([]);
+    expect(ok(loadConfig({ TRUSTED_PROXY_CIDRS: '0.0.0.0/0' })).warnings).toContainEqual(expect.stringMatching(/^TRUSTED_PROXY_CIDRS: 0\.0\.0\.0\/0 believes X-Forwarded/));
+  });
+
+  it('reads RATE_LIMIT_PER_MINUTE (0 = off) and refuses what is not a whole number', () => {
+    expect(ok(loadConfig({})).config.rateLimitPerMinute).toBe(1200);
+    expect(ok(loadConfig({ RATE_LIMIT_PER_MINUTE: '0' })).config.rateLimitPerMinute).toBe(0);
+    expect(ok(loadConfig({ RATE_LIMIT_PER_MINUTE: '60' })).config.rateLimitPerMinute).toBe(60);
+    expect(errorsOf(loadConfig({ RATE_LIMIT_PER_MINUTE: 'lots' }))).toEqual([expect.stringMatching(/^RATE_LIMIT_PER_MINUTE: /)]);
   });
 });
 

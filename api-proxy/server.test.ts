@@ -145,6 +145,8 @@ describe('the proxy process', () => {
     expect(out).toContain('PORT');
     expect(out).toContain('ECS_MODE');
     expect(out).toContain('TRUSTED_PROXY_CIDRS');
+    // Behind SSO the console must be told its own origin: the Host header may be the SSO proxy's rewrite.
+    expect(out).toContain('PUBLIC_ORIGIN: required with AUTH_MODE=header');
   });
 });
 

@@ -92,6 +92,8 @@ export async function startServer(config: Config, options: { destination?: pino.
       auth: config.auth,
       roles: config.roles,
       publicOrigins: config.publicOrigins ?? [],
+      trustedProxyCidrs: config.trustedProxyCidrs,
+      rateLimitPerMinute: config.rateLimitPerMinute,
       bootstrapRegion: config.ecs.bootstrapRegion,
       webDist: config.webDist,
     },

@@ -127,6 +127,8 @@ export async function createTestProxy(options: TestProxyOptions = {}): Promise<T
       auth: config.auth,
       roles: config.roles,
       publicOrigins: config.publicOrigins ?? [],
+      trustedProxyCidrs: config.trustedProxyCidrs,
+      rateLimitPerMinute: config.rateLimitPerMinute,
       bootstrapRegion: config.ecs.bootstrapRegion,
       ...(options.webDist === undefined ? {} : { webDist: options.webDist }),
       ...(options.readiness === undefined ? {} : { readiness: options.readiness }),
