@@ -4,8 +4,9 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { exportJWK, exportSPKI, generateKeyPair, SignJWT } from 'jose';
+import Database from 'better-sqlite3';
 import type { AuditStore } from './audit';
-import { AuditUnavailableError } from './audit';
+import { AUDIT_LIMITS, AuditUnavailableError } from './audit';
 import { ActivityPage, PendingList, Session } from '../ecs/console-api';
 import { instanceVerdict, readEcsAnswer } from '../ecs/outcomes';
 import { createTestProxy, jsonFromConsole, SIM_SECRET, TEST_ORIGIN, type TestProxy } from './test-support';
@@ -70,12 +71,29 @@ describe('the ECS door', () => {
   });
 
   it('routes RebootInstance by the RegionId the console names but does not send it to ECS', async () => {
-    const [id] = linux(proxy, 'Running', 1);
-    const res = await proxy.app.inject({ method: 'POST', url: '/api/ecs/RebootInstance', headers: jsonFromConsole, payload: { RegionId: 'cn-hangzhou', InstanceId: id } });
-    expect(res.statusCode).toBe(200);
-    const sent = proxy.upstreamCalls.filter((c) => c.action !== 'DescribeRegions');
-    expect(sent[0]).toMatchObject({ action: 'RebootInstance', regionId: 'cn-hangzhou', wire: { InstanceId: id } });
-    expect(sent[0]?.wire).not.toHaveProperty('RegionId');
+    // The simulated ECS serves every region on one host, so the route is read where the client is asked.
+    const routes: { action: string; regionId: string }[] = [];
+    const routed = await createTestProxy({
+      ecs: (real) => ({
+        call: (action, wire, route) => {
+          routes.push({ action, regionId: route.regionId });
+          return real.call(action, wire, route);
+        },
+        close: () => real.close(),
+      }),
+    });
+    try {
+      const [id] = linux(routed, 'Running', 1);
+      const res = await routed.app.inject({ method: 'POST', url: '/api/ecs/RebootInstance', headers: jsonFromConsole, payload: { RegionId: 'cn-hangzhou', InstanceId: id } });
+      expect(res.statusCode).toBe(200);
+      expect(routes.filter((r) => r.action === 'RebootInstance')).toEqual([{ action: 'RebootInstance', regionId: 'cn-hangzhou' }]);
+      const sent = routed.upstreamCalls.filter((c) => c.action !== 'DescribeRegions');
+      expect(sent).toHaveLength(1);
+      expect(sent[0]).toMatchObject({ action: 'RebootInstance', wire: { InstanceId: id }, status: 200 });
+      expect(sent[0]?.wire).not.toHaveProperty('RegionId');
+    } finally {
+      await routed.close();
+    }
   });
 
   it.each(['DeleteInstance', 'RunInstances', 'CreateKeyPair', 'ImportKeyPair', 'DetachKeyPair', 'constructor', '__proto__', 'toString'])(
@@ -712,6 +730,131 @@ describe('signed assertions (AUTH_MODE=jwt) through the whole app', () => {
     const mutation = await proxy.app.inject({ method: 'POST', url: '/api/ecs/DescribeRegions', headers: { ...jsonFromConsole, 'cf-access-jwt-assertion': 'not.a.jwt' }, payload: {} });
     expect(mutation.statusCode).toBe(401);
     expect(proxy.upstreamCalls).toHaveLength(0);
+  });
+});
+
+describe('the audit store and readiness under faults', () => {
+  const attachTo = (proxy: TestProxy, key: string, id: string | undefined, headers: Record<string, string> = {}) =>
+    proxy.app.inject({ method: 'POST', url: '/api/ecs/AttachKeyPair', headers: { ...jsonFromConsole, ...headers }, payload: { RegionId: 'cn-hangzhou', KeyPairName: key, InstanceIds: [id] } });
+
+  it('keeps answering while another connection holds the audit write lock, and refuses the attach with nothing sent', async () => {
+    const proxy = await createTestProxy({ auditOptions: { lockWaitMs: 1_500 } });
+    const other = new Database(proxy.config.auditDb);
+    try {
+      const key = await keyPairName(proxy);
+      const id = linux(proxy, 'Running', 20).find((i) => proxy.simulator.instance(i)?.KeyPairName !== key);
+      const before = proxy.simulator.instance(id ?? '');
+      expect(before).toBeDefined();
+      await proxy.app.inject({ method: 'GET', url: '/api/activity' });
+
+      other.exec('BEGIN IMMEDIATE');
+      let settled = false;
+      const attach = attachTo(proxy, key, id).finally(() => (settled = true));
+      // Long enough for the attach to reach its audit write and start waiting for the lock.
+      const waitStarted = performance.now();
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(performance.now() - waitStarted).toBeLessThan(300);
+      for (const url of ['/healthz', '/api/session', '/api/activity', '/api/pending?RegionId=cn-hangzhou']) {
+        const started = performance.now();
+        const res = await proxy.app.inject({ method: 'GET', url });
+        expect(performance.now() - started, url).toBeLessThan(100);
+        expect(res.statusCode, url).toBe(200);
+      }
+      expect(settled).toBe(false);
+
+      const refused = await attach;
+      expect(refused.statusCode).toBe(503);
+      expect(refused.json()).toMatchObject({ Code: 'Proxy.AuditUnavailable' });
+      // Nothing reached the simulated ECS: the instance is exactly as it was.
+      expect(proxy.simulator.instance(id ?? '')).toEqual(before);
+
+      other.exec('ROLLBACK');
+      const accepted = await attachTo(proxy, key, id);
+      expect(accepted.statusCode).toBe(200);
+      expect(proxy.simulator.instance(id ?? '')?.KeyPairName).toBe(key);
+    } finally {
+      other.close();
+      await proxy.close();
+    }
+  });
+
+  it('stores an over-long client address clipped, and the attach goes through', async () => {
+    const proxy = await createTestProxy({ env: { AUTH_MODE: 'header', TRUSTED_PROXY_CIDRS: '127.0.0.1/32', ROLE_ATTACH_GROUPS: 'sre' } });
+    try {
+      const who = { 'x-forwarded-user': 'carol', 'x-forwarded-groups': 'sre' };
+      const [id] = linux(proxy, 'Running', 1);
+      const keys = await proxy.app.inject({ method: 'POST', url: '/api/ecs/DescribeKeyPairs', remoteAddress: '127.0.0.1', headers: { ...jsonFromConsole, ...who }, payload: { RegionId: 'cn-hangzhou' } });
+      const key = keys.json<{ KeyPairs: { KeyPair: { KeyPairName: string }[] } }>().KeyPairs.KeyPair[0]?.KeyPairName ?? '';
+      const res = await proxy.app.inject({
+        method: 'POST',
+        url: '/api/ecs/AttachKeyPair',
+        remoteAddress: '127.0.0.1',
+        headers: { ...jsonFromConsole, ...who, 'x-forwarded-for': 'not-an-ip-'.repeat(110) },
+        payload: { RegionId: 'cn-hangzhou', KeyPairName: key, InstanceIds: [id] },
+      });
+      expect(res.statusCode).toBe(200);
+      expect(proxy.simulator.instance(id ?? '')?.KeyPairName).toBe(key);
+      const trail = await proxy.app.inject({ method: 'GET', url: '/api/activity?action=AttachKeyPair', remoteAddress: '127.0.0.1', headers: who });
+      const [record] = trail.json<{ items: { status: string; clientAddress: string }[] }>().items;
+      expect(record?.status).toBe('succeeded');
+      expect(Buffer.byteLength(record?.clientAddress ?? '')).toBeLessThanOrEqual(AUDIT_LIMITS.textBytes);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('is not ready once ECS is down, asking ECS itself at most every 10 s', async () => {
+    let now = Date.now();
+    const proxy = await createTestProxy({ clock: () => now });
+    try {
+      const readyz = () => proxy.app.inject({ method: 'GET', url: '/readyz' });
+      expect((await readyz()).statusCode).toBe(200);
+      await proxy.simServer.close();
+      // Within the window the last answer stands; after it, ECS is asked again and does not answer.
+      now += 5_000;
+      expect((await readyz()).statusCode).toBe(200);
+      now += 5_001;
+      const started = performance.now();
+      const down = await readyz();
+      expect(performance.now() - started).toBeLessThan(2_000);
+      expect(down.statusCode).toBe(503);
+      expect(down.json()).toEqual({
+        status: 'not ready',
+        checks: { credentials: 'ok', upstream: 'ECS did not answer DescribeRegions', audit: 'ok' },
+      });
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('is not ready when ECS hangs, and says so within its 2 s timeout', async () => {
+    let now = Date.now();
+    const proxy = await createTestProxy({ upstream: { timeoutMs: 10_000 }, clock: () => now });
+    try {
+      await warmRegions(proxy);
+      now += 10_001;
+      proxy.simulator.setControl({ faults: { errorRate: 0, dropRate: 0, slowRate: 1, slowMs: 8_000, malformedRate: 0 } });
+      const started = performance.now();
+      const res = await proxy.app.inject({ method: 'GET', url: '/readyz' });
+      const elapsed = performance.now() - started;
+      expect(res.statusCode).toBe(503);
+      expect(res.json<{ checks: Record<string, string> }>().checks['upstream']).toBe('ECS did not answer DescribeRegions within 2000 ms');
+      expect(elapsed).toBeGreaterThanOrEqual(1_900);
+      expect(elapsed).toBeLessThan(2_600);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('is not ready when the audit disk is short of space', async () => {
+    const proxy = await createTestProxy({ auditOptions: { minFreeBytes: Number.MAX_SAFE_INTEGER } });
+    try {
+      const res = await proxy.app.inject({ method: 'GET', url: '/readyz' });
+      expect(res.statusCode).toBe(503);
+      expect(res.json()).toMatchObject({ status: 'not ready', checks: { upstream: 'ok', audit: expect.stringMatching(/^the audit disk has less than \d+ MiB free$/) as unknown } });
+    } finally {
+      await proxy.close();
+    }
   });
 });
 

@@ -1,17 +1,22 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import path from 'node:path';
+import fastifyRateLimit from '@fastify/rate-limit';
 import fastifyStatic from '@fastify/static';
 import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import { z } from 'zod';
-import { actions, isActionName, RegionId, toWire, type ActionName } from '../ecs/contract';
+import { actions, InstanceId, isActionName, KeyPairName, RegionId, toWire, type ActionName } from '../ecs/contract';
 import type { EcsErrorBody } from '../ecs/errors';
 import { instanceVerdict, readKeyPairReadings, type ReadOutcome } from '../ecs/outcomes';
 import { AuditUnavailableError, type AuditIntent, type AuditStore } from './audit';
-import type { Identity, IdentityResolver } from './identity';
+import { createDenialLedger } from './denials';
+import type { Identity, IdentityResolver, IdentityResult } from './identity';
+import { addressSet, clientAddress } from './net';
 import { NO_ANSWER_REPLIES, readOutcome } from './outcomes';
 import { allowedActions, isAllowed, rolesOf } from './policy';
-import type { Config } from './config';
+import { DEFAULT_RATE_LIMIT_PER_MINUTE, type Config } from './config';
 import type { CredentialSource } from './upstream/credentials';
 import type { EcsClient, UpstreamOutcome } from './upstream/ecs-client';
 import type { RegionDirectory } from './upstream/regions';
@@ -32,14 +37,23 @@ export interface AppSettings {
   mode: 'sim' | 'live';
   auth: Config['auth'];
   roles: Config['roles'];
-  /** Allowed browser origins for mutating calls; empty means "the request's own Host" only. */
+  /** Allowed browser origins for mutating calls; empty means only the origin the request was made to. */
   publicOrigins: readonly string[];
+  /**
+   * Proxies whose X-Forwarded-For/-Proto/-Host are believed (canonical CIDRs, config.ts); by default the
+   * `header` mode's TRUSTED_PROXY_CIDRS, otherwise none.
+   */
+  trustedProxyCidrs?: readonly string[];
+  /** Calls to /api/ecs per user per minute; 0 = no limit. Default DEFAULT_RATE_LIMIT_PER_MINUTE. */
+  rateLimitPerMinute?: number;
   /** Where DescribeRegions goes (it takes no RegionId; ecs-api.md §3.1). */
   bootstrapRegion: string;
   /** Built web app to serve; absent or missing on disk means API only. */
   webDist?: string;
   /** Request body limit in bytes: ECS parameters for 100 instances fit in a few KiB. */
   bodyLimit?: number;
+  /** `/readyz` tuning (tests shorten it); see READY_UPSTREAM_CACHE_MS and READY_TIMEOUT_MS. */
+  readiness?: { upstreamCacheMs?: number; timeoutMs?: number };
 }
 
 export interface AppDeps {
@@ -58,6 +72,8 @@ export interface AppDeps {
 declare module 'fastify' {
   interface FastifyRequest {
     identity?: Identity;
+    /** /api/ecs only: who is calling, resolved before anything is refused (so a refusal can name them). */
+    identityResult?: IdentityResult;
     ecsAction?: string;
   }
 }
@@ -114,6 +130,93 @@ function hostnameOf(host: string | undefined): string | undefined {
 }
 
 /**
+ * `scheme://host[:port]` as a browser serializes it (default port dropped, host lowercased), or `undefined`
+ * for anything else: `null`, other schemes, paths, credentials.
+ */
+function originOf(text: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return undefined;
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return undefined;
+  if (url.username !== '' || url.password !== '' || url.pathname !== '/' || url.search !== '' || url.hash !== '' || url.host === '') return undefined;
+  return url.origin;
+}
+
+/** One value of a forwarded header; a list (several proxies, or a client's copy plus the proxy's) is not believed. */
+function singleForwarded(value: string | string[] | undefined): string | undefined {
+  if (typeof value !== 'string') return undefined;
+  const trimmed = value.trim();
+  return trimmed === '' || trimmed.includes(',') ? undefined : trimmed;
+}
+
+/** Text from a request, made fit for an audit reason: no control characters, bounded. */
+function clip(text: string, max: number): string {
+  const clean = text.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
+  return clean.length > max ? `${clean.slice(0, max)}…` : clean;
+}
+
+/** The refusal of a call over the per-user limit; `@fastify/rate-limit` throws it and the error handler answers. */
+class RateLimitedError extends Error {
+  readonly statusCode = 429;
+  constructor(readonly retryAfterSeconds: number) {
+    super('rate limited');
+    this.name = 'RateLimitedError';
+  }
+}
+
+/** What the parser refused, as our envelope (status, code, message). */
+function parserRefusal(code: string | undefined): [number, string, string] {
+  switch (code) {
+    case 'HPE_HEADER_OVERFLOW':
+      return [431, 'Proxy.HeadersTooLarge', 'The request line and headers are too large.'];
+    case 'ERR_HTTP_REQUEST_TIMEOUT':
+      return [408, 'Proxy.RequestTimeout', 'The request did not arrive in time.'];
+    case 'HPE_INVALID_METHOD':
+      return [400, 'Proxy.BadRequest', 'The HTTP method is not supported.'];
+    case 'HPE_UNEXPECTED_CONTENT_LENGTH':
+    case 'HPE_INVALID_TRANSFER_ENCODING':
+    case 'HPE_INVALID_CONTENT_LENGTH':
+    case 'HPE_INVALID_CHUNK_SIZE':
+      return [400, 'Proxy.BadRequest', 'The request body is not framed correctly (Content-Length, Transfer-Encoding).'];
+    default:
+      return [400, 'Proxy.BadRequest', 'The request is not valid HTTP/1.1.'];
+  }
+}
+
+/** A complete HTTP/1.1 answer in our envelope, for places that only have the socket. */
+function rawEnvelope(status: number, code: string, message: string): string {
+  const requestId = randomUUID();
+  const body = JSON.stringify({ RequestId: requestId, Code: code, Message: message } satisfies EcsErrorBody);
+  const headers = {
+    ...SECURITY_HEADERS,
+    'x-request-id': requestId,
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': String(Buffer.byteLength(body)),
+    connection: 'close',
+  };
+  const lines = Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`);
+  return `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\n${lines.join('')}\r\n${body}`;
+}
+
+/**
+ * Answers on a socket the parser gave up on, then closes it. Node's own rule: only when no answer to an
+ * earlier request on this connection has started, since bytes in the middle of one would corrupt it.
+ */
+function answerOnSocket(socket: Duplex, status: number, code: string, message: string): void {
+  const inFlight = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+  if (socket.writable && inFlight?.headersSent !== true) {
+    socket.end(rawEnvelope(status, code, message));
+    // The client may keep sending (an oversized header, a body): do not wait for it to finish.
+    setTimeout(() => socket.destroy(), 1000).unref();
+  } else {
+    socket.destroy();
+  }
+}
+
+/**
  * Everything one API call may take, below the 120 s socket timeout: past it the call is abandoned (an unsent
  * call is not sent; a sent mutating one is reported as unknown), so the browser always gets an answer.
  */
@@ -129,6 +232,15 @@ const RECONCILE_TIMEOUT_MS = 3_000;
 /** Denials audited per user per window, and the window for exact repeats (see the denial branch below). */
 const DENIAL_AUDIT_WINDOW_MS = 10_000;
 const DENIAL_AUDIT_BUDGET = 30;
+
+/**
+ * `/readyz` asks ECS with one cheap live call (DescribeRegions) rather than reading the region list, which is
+ * cached for an hour and would say "ready" all through an outage. The answer is reused for this long, so a
+ * probe every second (or a flood of them: the route needs no identity) adds at most one call per window.
+ */
+const READY_UPSTREAM_CACHE_MS = 10_000;
+/** Every readiness check is bounded by this: a probe that hangs is as bad as one that fails. */
+const READY_TIMEOUT_MS = 2_000;
 
 const SECURITY_HEADERS: Record<string, string> = {
   // Hand-written rather than @fastify/helmet: seven fixed headers are easier to audit than a plugin's defaults.
@@ -146,13 +258,25 @@ const SECURITY_HEADERS: Record<string, string> = {
 export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
   const { settings, identity, ecs, regions, audit, credentials } = deps;
   const clock = deps.clock ?? Date.now;
-  const trusted = settings.auth.mode === 'header' ? [...settings.auth.trustedProxyCidrs] : false;
+  // X-Forwarded-* are believed only from these peers (oauth2-proxy's rule); identity itself is checked
+  // against the TCP peer by identity.ts, and client addresses are read by net.ts, not by Fastify's trustProxy.
+  const forwardTrust = addressSet(settings.trustedProxyCidrs ?? (settings.auth.mode === 'header' ? settings.auth.trustedProxyCidrs : []));
+  const perMinute = settings.rateLimitPerMinute ?? DEFAULT_RATE_LIMIT_PER_MINUTE;
 
   const app = Fastify({
     ...(deps.loggerInstance ? { loggerInstance: deps.loggerInstance } : { logger: deps.logger ?? false }),
-    // request.ip follows X-Forwarded-For only from the configured proxies (oauth2-proxy's rule); identity
-    // itself is checked against the TCP peer, never against request.ip.
-    trustProxy: trusted,
+    trustProxy: false,
+    // Node answers a request without Host with a bare 400 before any hook runs; the Host check below refuses it
+    // in our envelope instead.
+    http: { requireHostHeader: false },
+    // Requests the HTTP parser refuses (oversized headers, bad request lines, bare LF, NUL, CL+TE, unknown
+    // methods) never become requests: answer them on the socket, in our envelope, with our headers.
+    clientErrorHandler: (error: NodeJS.ErrnoException, socket) => {
+      if (error.code === 'ECONNRESET' || socket.destroyed) return;
+      const [status, code, message] = parserRefusal(error.code);
+      app.log.debug({ err: { code: error.code } }, 'client error');
+      answerOnSocket(socket, status, code, message);
+    },
     bodyLimit: settings.bodyLimit ?? 64 * 1024,
     connectionTimeout: 120_000,
     requestTimeout: 120_000,
@@ -164,27 +288,123 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
     // Malformed URLs and the like fail before any hook runs: answer them in our envelope with our headers.
     frameworkErrors: (error, _request, reply) => {
       const plain = reply as unknown as FastifyReply;
+      void plain.header('x-request-id', plain.request.id);
       for (const [name, value] of Object.entries(SECURITY_HEADERS)) void plain.header(name, value);
+      if (error.code === 'FST_ERR_MAX_PARAM_LENGTH') {
+        void sendError(plain, 414, 'Proxy.UriTooLong', 'The URL is too long.');
+        return;
+      }
       void sendError(plain, 400, 'Proxy.BadRequest', error.code === 'FST_ERR_BAD_URL' ? 'The URL is not valid.' : 'The request is not valid.');
     },
   });
 
+  // `Expect: <anything but 100-continue>`: Node would answer 417 with an empty body and none of our headers.
+  app.server.on('checkExpectation', (_request: IncomingMessage, response: ServerResponse) => {
+    const requestId = randomUUID();
+    const body = JSON.stringify({ RequestId: requestId, Code: 'Proxy.ExpectationFailed', Message: 'Only "Expect: 100-continue" is supported.' } satisfies EcsErrorBody);
+    response.writeHead(417, {
+      ...SECURITY_HEADERS,
+      'x-request-id': requestId,
+      'content-type': 'application/json; charset=utf-8',
+      'content-length': Buffer.byteLength(body),
+      connection: 'close',
+    });
+    response.end(body);
+  });
+  // CONNECT is a tunnel request, not a request for a resource; without a listener Node drops the connection.
+  app.server.on('connect', (_request: IncomingMessage, socket: Duplex) => {
+    answerOnSocket(socket, 405, 'Proxy.MethodNotAllowed', 'CONNECT is not supported.');
+  });
+
   const hostnames = allowedHostnames(settings);
-  const deniedAt = new Map<string, number>();
-  const deniedBudget = new Map<string, { windowStart: number; count: number }>();
   const serveWeb = hasWebApp(settings);
+  const denials = createDenialLedger({
+    windowMs: DENIAL_AUDIT_WINDOW_MS,
+    budget: DENIAL_AUDIT_BUDGET,
+    clock,
+    write: (intent, reason) => audit.recordDenied(intent, reason),
+    onError: (error, what) => app.log.error({ err: (error as Error).message, what }, 'audit of a refusal failed'),
+    onSuppressed: (user, action) => app.log.warn({ user, action }, 'refusal counted, not audited one by one (denial budget)'),
+  });
+  // Summaries of refusals that were only counted are written before the store closes.
+  app.addHook('onClose', () => denials.flush());
+
+  /** Whether the TCP peer is a proxy whose X-Forwarded-* headers are believed. */
+  const fromTrustedProxy = (request: FastifyRequest): boolean => forwardTrust.has(request.socket.remoteAddress ?? '');
+
+  /** The host the browser addressed: X-Forwarded-Host from a trusted proxy, else Host. */
+  function requestHost(request: FastifyRequest): string | undefined {
+    const forwarded = fromTrustedProxy(request) ? singleForwarded(request.headers['x-forwarded-host']) : undefined;
+    if (forwarded !== undefined) return forwarded;
+    return typeof request.headers.host === 'string' && request.headers.host !== '' ? request.headers.host : undefined;
+  }
+
+  /**
+   * The origin the request was made to: the scheme of this connection (TLS or not), or X-Forwarded-Proto from
+   * a trusted proxy that terminated TLS, with the host the browser addressed.
+   */
+  function requestOrigin(request: FastifyRequest): string | undefined {
+    const host = requestHost(request);
+    if (host === undefined) return undefined;
+    const forwarded = fromTrustedProxy(request) ? singleForwarded(request.headers['x-forwarded-proto'])?.toLowerCase() : undefined;
+    const encrypted = (request.socket as { encrypted?: boolean }).encrypted === true;
+    const scheme = forwarded === 'http' || forwarded === 'https' ? forwarded : encrypted ? 'https' : 'http';
+    return originOf(`${scheme}://${host}`);
+  }
+
+  const isEcsRoute = (request: FastifyRequest): boolean => request.routeOptions.url === '/api/ecs/:action';
+
+  /** The mutating ECS action this request asks for, if any (refusals of these are audited). */
+  function mutatingActionOf(request: FastifyRequest): ActionName | undefined {
+    if (!isEcsRoute(request)) return undefined;
+    const name = (request.params as { action?: unknown }).action;
+    return typeof name === 'string' && isActionName(name) && actions[name].mutating ? name : undefined;
+  }
+
+  /**
+   * Refuses the request in our envelope; a refused mutating call whose caller is known is audited as denied
+   * first (at most DENIAL_AUDIT_BUDGET one by one per user and window, the rest in one summary record).
+   */
+  async function refuse(request: FastifyRequest, reply: FastifyReply, status: number, code: string, message: string, reason: string, params?: unknown): Promise<FastifyReply> {
+    const action = mutatingActionOf(request);
+    const who = request.identityResult;
+    if (action !== undefined && who?.ok === true) {
+      const intent = intentOf(request, who.identity, action, params);
+      const key = `${who.identity.user}\u0000${action}\u0000${intent.instanceIds.join(',')}\u0000${reason}`;
+      await denials.record(intent, `refused: ${reason}`, key);
+    }
+    return sendError(reply, status, code, message);
+  }
 
   app.addHook('onRequest', async (request, reply) => {
     void reply.header('x-request-id', request.id);
     for (const [name, value] of Object.entries(SECURITY_HEADERS)) void reply.header(name, value);
+    // Who is calling is settled before any check, so every refusal below can be audited under their name;
+    // what is refused, and in which order, does not depend on it.
+    if (isEcsRoute(request)) request.identityResult = await resolveIdentity(request);
     if (hostnames) {
-      const hostname = hostnameOf(request.headers.host);
+      const host = requestHost(request);
+      const hostname = hostnameOf(host);
       if (hostname === undefined || !hostnames.has(hostname)) {
-        return sendError(reply, 421, 'Proxy.HostNotAllowed', 'This console does not answer to that host name.');
+        return refuse(request, reply, 421, 'Proxy.HostNotAllowed', 'This console does not answer to that host name.', `host name not allowed (${clip(host ?? 'no Host header', 100)})`);
       }
     }
     return undefined;
   });
+
+  if (perMinute > 0) {
+    await app.register(fastifyRateLimit, {
+      // Only the routes that say so (/api/ecs): the console's own reads spend no ECS quota.
+      global: false,
+      max: perMinute,
+      timeWindow: 60_000,
+      // Per user: behind an SSO proxy every user arrives from the proxy's address.
+      keyGenerator: (request) => (request.identityResult?.ok === true ? `user:${request.identityResult.identity.user}` : 'anonymous'),
+      // A caller without an identity is refused (401) before anything is sent; there is no one to count.
+      allowList: (request) => request.identityResult?.ok !== true,
+      errorResponseBuilder: (_request, context) => new RateLimitedError(Math.max(1, Math.ceil(context.ttl / 1000))),
+    });
+  }
 
   app.addHook('onResponse', async (request, reply) => {
     // One structured line per request; headers are never logged, so tokens and identity assertions stay out.
@@ -201,18 +421,30 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
     );
   });
 
-  app.setErrorHandler((error: Error & { statusCode?: number; code?: string }, request, reply) => {
+  app.setErrorHandler(async (error: Error & { statusCode?: number; code?: string }, request, reply) => {
+    if (error instanceof RateLimitedError) {
+      // @fastify/rate-limit has set Retry-After (seconds) already.
+      return refuse(
+        request,
+        reply,
+        429,
+        'Proxy.RateLimited',
+        `Too many calls: at most ${perMinute} a minute per user. Nothing was sent to ECS. Try again in ${error.retryAfterSeconds} s.`,
+        `rate limited (more than ${perMinute} calls a minute)`,
+      );
+    }
     const status = error.statusCode ?? 500;
     if (status >= 500) {
       request.log.error({ reqId: request.id, err: { message: error.message, code: error.code } }, 'unhandled error');
       return sendError(reply, 500, 'Proxy.InternalError', 'The proxy failed to handle the request. Quote the RequestId when reporting it.');
     }
-    if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return sendError(reply, 413, 'Proxy.BodyTooLarge', 'The request body is too large.');
+    // The body could not be read: the route's handler never ran, so refusals of mutating calls are audited here.
+    if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return refuse(request, reply, 413, 'Proxy.BodyTooLarge', 'The request body is too large.', 'the request body is too large');
     if (error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE')
-      return sendError(reply, 415, 'Proxy.UnsupportedMediaType', 'Send the parameters as Content-Type: application/json.');
+      return refuse(request, reply, 415, 'Proxy.UnsupportedMediaType', 'Send the parameters as Content-Type: application/json.', 'not sent as Content-Type: application/json');
     if (error.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || error.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || error instanceof SyntaxError)
-      return sendError(reply, 400, 'Proxy.MalformedBody', 'The request body is not valid JSON.');
-    return sendError(reply, status, 'Proxy.BadRequest', error.message.slice(0, 200));
+      return refuse(request, reply, 400, 'Proxy.MalformedBody', 'The request body is not valid JSON.', 'the request body is not valid JSON');
+    return refuse(request, reply, status, 'Proxy.BadRequest', error.message.slice(0, 200), `bad request (${clip(error.code ?? String(status), 64)})`);
   });
 
   app.setNotFoundHandler(async (request, reply) => {
@@ -226,10 +458,14 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
 
   // -------------------------------------------------------------------------------------------------------
   // Identity: every /api route needs one (PRODUCT.md safety rules).
-  async function authenticate(request: FastifyRequest, reply: FastifyReply): Promise<Identity | undefined> {
+  function resolveIdentity(request: FastifyRequest): Promise<IdentityResult> {
     // Repeated headers are kept apart (Node would join them with ", "), so a duplicated identity header is
     // seen as ambiguous rather than silently merged.
-    const result = await identity.resolve(distinctHeaders(request.raw.rawHeaders), request.socket.remoteAddress ?? '');
+    return identity.resolve(distinctHeaders(request.raw.rawHeaders), request.socket.remoteAddress ?? '');
+  }
+
+  async function authenticate(request: FastifyRequest, reply: FastifyReply): Promise<Identity | undefined> {
+    const result = request.identityResult ?? (await resolveIdentity(request));
     if (!result.ok) {
       sendError(reply, 401, result.code, result.message);
       return undefined;
@@ -249,45 +485,52 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
     return who;
   }
 
-  function intentOf(request: FastifyRequest, who: Identity, action: ActionName, params: Record<string, unknown>): AuditIntent {
-    const ids = instanceIdsOf(params);
+  /**
+   * The audit intent of a call. `raw` is validated parameters, or (for a refusal) whatever the caller sent:
+   * only values that are valid by the contract are kept, so a refusal is recorded whatever its parameters.
+   */
+  function intentOf(request: FastifyRequest, who: Identity, action: ActionName, raw: unknown): AuditIntent {
+    const params: Record<string, unknown> = typeof raw === 'object' && raw !== null && !Array.isArray(raw) ? (raw as Record<string, unknown>) : {};
+    const ids = instanceIdsOf(params).filter((id) => InstanceId.safeParse(id).success).slice(0, 1000);
     const options: Record<string, string | number | boolean> = {};
     for (const key of ['ForceStop', 'ForceReboot', 'BatchOptimization', 'DryRun'] as const) {
       const value = params[key];
-      if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') options[key] = value;
+      if (typeof value === 'boolean' || (typeof value === 'number' && Number.isFinite(value))) options[key] = value;
+      else if (typeof value === 'string' && /^[A-Za-z0-9_.:-]{1,64}$/.test(value)) options[key] = value;
     }
+    const region = RegionId.safeParse(params['RegionId']);
+    const keyPair = KeyPairName.safeParse(params['KeyPairName']);
     return {
       at: clock(),
       user: who.user,
       ...(who.email === undefined ? {} : { email: who.email }),
       groups: who.groups,
-      clientAddress: request.ip,
+      clientAddress: clientAddress(request.socket.remoteAddress, request.headers['x-forwarded-for'], forwardTrust),
       action,
-      regionId: typeof params['RegionId'] === 'string' ? params['RegionId'] : settings.bootstrapRegion,
-      ...(typeof params['KeyPairName'] === 'string' ? { keyPairName: params['KeyPairName'] } : {}),
+      regionId: region.success ? region.data : settings.bootstrapRegion,
+      ...(keyPair.success ? { keyPairName: keyPair.data } : {}),
       instanceIds: ids,
       ...(Object.keys(options).length > 0 ? { options } : {}),
     };
   }
 
-  /** CSRF (issue 3 §6): a mutating call must be JSON and come from our own origin. */
+  /**
+   * CSRF (issue 3 §6): a mutating call must be JSON and come from our own origin, compared in full (scheme,
+   * host, port): with PUBLIC_ORIGIN's entries, or without it with the origin the request was made to.
+   */
   function sameOrigin(request: FastifyRequest): boolean {
     const origin = request.headers.origin;
     if (typeof origin !== 'string') return false;
-    if (settings.publicOrigins.length > 0) return settings.publicOrigins.includes(origin);
-    const host = request.headers.host;
-    if (typeof host !== 'string') return false;
-    try {
-      const url = new URL(origin);
-      return url.host === host && (url.protocol === 'http:' || url.protocol === 'https:') && url.pathname === '/';
-    } catch {
-      return false;
-    }
+    const claimed = originOf(origin);
+    if (claimed === undefined) return false;
+    if (settings.publicOrigins.length > 0) return settings.publicOrigins.includes(claimed);
+    return claimed === requestOrigin(request);
   }
 
-  app.post<{ Params: { action: string } }>('/api/ecs/:action', async (request, reply) => {
+  app.post<{ Params: { action: string } }>('/api/ecs/:action', { config: { rateLimit: perMinute > 0 ? {} : false } }, async (request, reply) => {
     const name = request.params.action;
-    // Deny by default (STYLE.md habit 4): nothing off the list is ever signed or sent.
+    // Deny by default (STYLE.md habit 4): nothing off the list is ever signed or sent. Not audited: the trail
+    // records actions of the contract, and this is none.
     if (!isActionName(name)) {
       return sendError(reply, 403, 'Proxy.ActionNotAllowed', `The action "${name.slice(0, 64)}" is not allowed through this console.`);
     }
@@ -295,10 +538,19 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
     const spec = actions[name];
     const contentType = request.headers['content-type'] ?? '';
     if (!/^application\/json\b/i.test(contentType)) {
-      return sendError(reply, 415, 'Proxy.UnsupportedMediaType', 'Send the parameters as Content-Type: application/json.');
+      return refuse(request, reply, 415, 'Proxy.UnsupportedMediaType', 'Send the parameters as Content-Type: application/json.', 'not sent as Content-Type: application/json', request.body);
     }
     if (spec.mutating && !sameOrigin(request)) {
-      return sendError(reply, 403, 'Proxy.CrossOrigin', 'Mutating calls must come from the console itself (same-origin Origin header).');
+      const origin = typeof request.headers.origin === 'string' ? `Origin ${clip(request.headers.origin, 100)}` : 'no Origin header';
+      return refuse(
+        request,
+        reply,
+        403,
+        'Proxy.CrossOrigin',
+        'Mutating calls must come from the console itself (same-origin Origin header).',
+        `not from the console's origin (${origin})`,
+        request.body,
+      );
     }
     const who = await authenticate(request, reply);
     if (!who) return reply;
@@ -308,34 +560,13 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
       const problems = parsed.error.issues
         .slice(0, 5)
         .map((issue) => (issue.code === 'unrecognized_keys' ? `unknown parameter(s) ${issue.keys.join(', ')}` : `${issue.path.join('.') || 'body'}: ${issue.message}`));
-      return sendError(reply, 400, 'Proxy.InvalidParameter', `Invalid parameters for ${name}: ${problems.join('; ')}.`);
+      const message = `Invalid parameters for ${name}: ${problems.join('; ')}.`;
+      return refuse(request, reply, 400, 'Proxy.InvalidParameter', message, `invalid parameters: ${clip(problems.join('; '), 300)}`, request.body);
     }
     const params: Record<string, unknown> = parsed.data;
 
     if (!isAllowed(who, name, settings.roles, settings.auth.mode)) {
-      // Each denial is audited, but an exact repeat within the window, or more than DENIAL_AUDIT_BUDGET
-      // denials of one user per window, are only logged: nobody can fill the disk with fsynced records.
-      const intent = intentOf(request, who, name, params);
-      const key = `${who.user}\u0000${name}\u0000${intent.instanceIds.join(',')}`;
-      const now = clock();
-      const windowStart = now - (now % DENIAL_AUDIT_WINDOW_MS);
-      const budget = deniedBudget.get(who.user);
-      const used = budget?.windowStart === windowStart ? budget.count : 0;
-      const last = deniedAt.get(key);
-      if ((last === undefined || now - last >= DENIAL_AUDIT_WINDOW_MS) && used < DENIAL_AUDIT_BUDGET) {
-        if (deniedAt.size > 10_000) deniedAt.clear();
-        if (deniedBudget.size > 10_000) deniedBudget.clear();
-        deniedAt.set(key, now);
-        deniedBudget.set(who.user, { windowStart, count: used + 1 });
-        try {
-          audit.recordDenied(intent, 'not permitted for the caller’s groups');
-        } catch (error) {
-          request.log.error({ reqId: request.id, err: (error as Error).message }, 'audit of a denial failed');
-        }
-      } else {
-        request.log.warn({ reqId: request.id, user: who.user, action: name }, 'repeated denial not audited again within the window');
-      }
-      return sendError(reply, 403, 'Proxy.Forbidden', `Your groups do not allow ${name}. Ask for the role that grants it.`);
+      return refuse(request, reply, 403, 'Proxy.Forbidden', `Your groups do not allow ${name}. Ask for the role that grants it.`, 'not permitted for the caller’s groups', params);
     }
 
     const regionId = typeof params['RegionId'] === 'string' ? params['RegionId'] : settings.bootstrapRegion;
@@ -355,7 +586,9 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
         request.log.warn({ err: (error as Error).message }, 'region list unavailable');
         return sendError(reply, 502, 'Proxy.UpstreamUnreachable', 'The list of ECS regions could not be loaded, so nothing was sent. Try again.');
       }
-      if (!known) return sendError(reply, 400, 'Proxy.UnknownRegion', `The region "${regionId}" is not one of this account's ECS regions.`);
+      if (!known) {
+        return refuse(request, reply, 400, 'Proxy.UnknownRegion', `The region "${regionId}" is not one of this account's ECS regions.`, `region ${regionId} is not one of the account's ECS regions`, params);
+      }
     }
     const wireParams = { ...params };
     if (!spec.regional && name !== 'DescribeRegions') delete wireParams['RegionId'];
@@ -368,7 +601,7 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
     const intent = spec.mutating ? intentOf(request, who, name, params) : undefined;
     if (intent) {
       try {
-        operationId = audit.begin(intent);
+        operationId = await audit.begin(intent);
       } catch (error) {
         request.log.error({ reqId: request.id, err: (error as Error).message }, 'audit intent could not be written');
         if (error instanceof AuditUnavailableError || error instanceof Error) {
@@ -385,7 +618,7 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
     } catch (error) {
       // A bug, not an answer: the record is still completed (as unknown) before the 500 goes out.
       if (intent && operationId !== undefined) {
-        completeAudit(request, operationId, name, intent.instanceIds, { kind: 'unknown', reason: 'the proxy failed while sending', attempts: 0, durationMs: clock() - started }, started);
+        await completeAudit(request, operationId, name, intent.instanceIds, { kind: 'unknown', reason: 'the proxy failed while sending', attempts: 0, durationMs: clock() - started }, started);
       }
       throw error;
     }
@@ -397,8 +630,9 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
         body: { RequestId: request.id, Code: 'Proxy.BadUpstreamResponse', Message: `ECS answered with HTTP status ${outcome.status}.` },
       };
     }
+    noteUpstreamAnswer(outcome);
     if (intent && operationId !== undefined) {
-      const read = completeAudit(request, operationId, name, intent.instanceIds, outcome, started);
+      const read = await completeAudit(request, operationId, name, intent.instanceIds, outcome, started);
       if (name === 'AttachKeyPair' && intent.keyPairName !== undefined) {
         await reconcileAttach(request, operationId, regionId, intent.keyPairName, read);
       }
@@ -414,30 +648,39 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
       );
     }
     if (outcome.kind === 'unreachable') {
-      return sendError(reply, NO_ANSWER_REPLIES.unreachable.status, NO_ANSWER_REPLIES.unreachable.code, 'ECS could not be reached. Nothing was changed. Try again.');
+      const { status, code } = NO_ANSWER_REPLIES.unreachable;
+      if (outcome.circuitOpen === true) {
+        return sendError(reply, status, code, 'ECS could not be reached a moment ago, so nothing was sent. Try again in a few seconds.');
+      }
+      return sendError(reply, status, code, 'ECS could not be reached. Nothing was changed. Try again.');
     }
     // ECS's answer, status and body unchanged (issue 3 §3), also a 5xx after a mutating call: the browser reads
     // it with the same rule as the audit (ecs/outcomes.ts), so a gateway's 502 shows as unknown there too, with
     // ECS's RequestId where there is one. Keep the throttling hint for the browser.
     const retryAfter = outcome.headers['x-acs-retry-after'];
     if (retryAfter !== undefined) void reply.header('x-acs-retry-after', retryAfter);
+    // The proxy has done its retrying; the standard header says how long the browser waits before its one
+    // resend (docs/decisions/retries.md). Whole seconds, rounded up, so it never resends early.
+    if (outcome.retryAfterMs !== undefined) {
+      void reply.header('retry-after', String(Math.max(1, Math.ceil(outcome.retryAfterMs / 1000))));
+    }
     return reply.code(outcome.status).type('application/json; charset=utf-8').send(outcome.body);
   });
 
-  function completeAudit(
+  async function completeAudit(
     request: FastifyRequest,
     operationId: string,
     name: ActionName,
     instanceIds: readonly string[],
     outcome: UpstreamOutcome,
     started: number,
-  ): ReadOutcome {
+  ): Promise<ReadOutcome> {
     const read = readOutcome(name, instanceIds, outcome);
     // Identifiers from ECS are clipped rather than refused: the action has happened and must be recorded.
     const requestId = read.requestId?.slice(0, 256);
     const errorCode = read.errorCode?.slice(0, 256);
     try {
-      audit.complete(operationId, {
+      await audit.complete(operationId, {
         at: clock(),
         status: read.status,
         ...(outcome.kind === 'response' ? { httpStatus: outcome.status } : {}),
@@ -519,7 +762,7 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
     }
     const { action, ...rest } = parsed.data;
     try {
-      return audit.list({ ...rest, ...(action === undefined ? {} : { action }) });
+      return await audit.list({ ...rest, ...(action === undefined ? {} : { action }) });
     } catch (error) {
       if (error instanceof AuditUnavailableError) return sendError(reply, 503, 'Proxy.AuditUnavailable', 'The audit trail cannot be read right now. Try again later.');
       // The store refuses a forged cursor or an impossible range with a TypeError: that is bad input, not a 5xx.
@@ -534,7 +777,7 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
     const parsed = z.strictObject({ RegionId }).safeParse(request.query);
     if (!parsed.success) return sendError(reply, 400, 'Proxy.InvalidParameter', 'RegionId is required and must be a region ID.');
     try {
-      return { RegionId: parsed.data.RegionId, Pending: audit.pending(parsed.data.RegionId) };
+      return { RegionId: parsed.data.RegionId, Pending: await audit.pending(parsed.data.RegionId) };
     } catch (error) {
       if (error instanceof AuditUnavailableError) return sendError(reply, 503, 'Proxy.AuditUnavailable', 'The audit trail cannot be read right now. Try again later.');
       throw error;
@@ -543,20 +786,58 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
 
   app.get('/healthz', () => ({ status: 'ok' }));
 
+  // Readiness of ECS: the verdict of the last live probe, or any 2xx answer a real call got since, reused for
+  // a short while; one probe in flight at a time.
+  const upstreamCacheMs = settings.readiness?.upstreamCacheMs ?? READY_UPSTREAM_CACHE_MS;
+  const readyTimeoutMs = settings.readiness?.timeoutMs ?? READY_TIMEOUT_MS;
+  let upstreamVerdict: { at: number; problem: string | undefined } | undefined;
+  let upstreamProbe: Promise<string | undefined> | undefined;
+
+  function noteUpstreamAnswer(outcome: UpstreamOutcome): void {
+    // Only a success proves a call can succeed now; an error answer might be ECS or a gateway in front of it.
+    if (outcome.kind === 'response' && outcome.status >= 200 && outcome.status < 300) upstreamVerdict = { at: clock(), problem: undefined };
+  }
+
+  function upstreamProblem(signal: AbortSignal): Promise<string | undefined> {
+    if (upstreamVerdict !== undefined && clock() - upstreamVerdict.at < upstreamCacheMs) return Promise.resolve(upstreamVerdict.problem);
+    upstreamProbe ??= (async () => {
+      let problem: string | undefined;
+      try {
+        const outcome = await untilAborted(ecs.call('DescribeRegions', {}, { regionId: settings.bootstrapRegion, mutating: false, signal }), signal);
+        const code = outcome.kind === 'response' ? outcome.body['Code'] : undefined;
+        if (outcome.kind !== 'response') problem = 'ECS did not answer DescribeRegions';
+        // Throttling is ECS answering: the account's quota is shared, and calling ourselves unready would only
+        // move the load to the other replicas.
+        else if (outcome.status !== 200 && !(typeof code === 'string' && /(^|\.)Throttling(\.|$)/.test(code))) {
+          problem = `ECS answered DescribeRegions with HTTP ${outcome.status}${typeof code === 'string' ? ` ${code.slice(0, 64)}` : ''}`;
+        }
+      } catch {
+        problem = `ECS did not answer DescribeRegions within ${readyTimeoutMs} ms`;
+      }
+      upstreamVerdict = { at: clock(), problem };
+      return problem;
+    })().finally(() => {
+      upstreamProbe = undefined;
+    });
+    return upstreamProbe;
+  }
+
   app.get('/readyz', async (_request, reply) => {
-    // Ready means a call could succeed now: credentials resolve, ECS answers, the audit trail is writable.
-    const checks: Record<string, string> = {};
-    await Promise.all([
-      credentials.get().then(
-        () => (checks['credentials'] = 'ok'),
-        () => (checks['credentials'] = 'credentials could not be resolved'),
+    // Ready means a call could succeed now: credentials resolve, ECS answers, the audit trail takes a write
+    // that needs space. The three run in parallel, each bounded by the same short timeout.
+    const signal = AbortSignal.timeout(readyTimeoutMs);
+    const [credentialsCheck, upstreamCheck, auditCheck] = await Promise.all([
+      untilAborted(credentials.get(), signal).then(
+        () => 'ok',
+        () => 'credentials could not be resolved',
       ),
-      regions.list().then(
-        (list) => (checks['upstream'] = list.length > 0 ? 'ok' : 'ECS listed no regions'),
-        () => (checks['upstream'] = 'ECS did not answer DescribeRegions'),
+      upstreamProblem(signal).then((problem) => problem ?? 'ok'),
+      untilAborted(audit.check(), signal).then(
+        (result) => (result.ok ? 'ok' : result.problem),
+        () => `the audit store did not answer within ${readyTimeoutMs} ms`,
       ),
     ]);
-    checks['audit'] = audit.check() ? 'ok' : 'the audit store is not writable';
+    const checks: Record<string, string> = { credentials: credentialsCheck, upstream: upstreamCheck, audit: auditCheck };
     const ready = Object.values(checks).every((v) => v === 'ok');
     return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', checks });
   });

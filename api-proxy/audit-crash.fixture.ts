@@ -30,8 +30,8 @@ const intent = (at: number, action: AuditIntent['action']): AuditIntent => ({
 });
 
 const store = openAuditStore(dbPath);
-const finished = store.begin(intent(1_000, 'AttachKeyPair'));
-store.complete(finished, {
+const finished = await store.begin(intent(1_000, 'AttachKeyPair'));
+await store.complete(finished, {
   at: 1_001,
   status: 'succeeded',
   durationMs: 1,
@@ -40,6 +40,6 @@ store.complete(finished, {
     { InstanceId: 'i-crash2', ok: true, Code: '200' },
   ],
 });
-const inFlight = store.begin(intent(2_000, 'RebootInstances'));
+const inFlight = await store.begin(intent(2_000, 'RebootInstances'));
 writeSync(1, `${JSON.stringify({ finished, inFlight })}\n`);
 process.kill(process.pid, 'SIGKILL');

@@ -1,7 +1,10 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, statSync } from 'node:fs';
 import type { Stats } from 'node:fs';
+import { open as openFile, statfs, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
 import Database from 'better-sqlite3';
 import { InstanceId, KeyPairName, RegionId, isActionName } from '../ecs/contract';
 import type { ActionName } from '../ecs/contract';
@@ -14,11 +17,19 @@ export type { ActivityPage, ActivityRecord, InstanceOutcome, OperationStatus, Pe
 /**
  * The durable audit trail (PRODUCT.md safety rules: "Every mutating call is audited before and after,
  * durably; if the audit cannot be written, the action is refused") and the pending-activation memory
- * (PRODUCT.md flow steps 8 and 9), in one SQLite file through better-sqlite3's synchronous API.
+ * (PRODUCT.md flow steps 8 and 9), in one SQLite file through better-sqlite3.
  *
- * Why SQLite and synchronous: the proxy runs as one process (PostgreSQL is for the several-replica future,
- * PRODUCT.md "Beyond the first release"), and a synchronous write means `begin()` has returned only once
- * the intent is on disk — there is no window in which ECS is called before the audit exists.
+ * Why SQLite: the proxy runs as one process (PostgreSQL is for the several-replica future, PRODUCT.md "Beyond
+ * the first release"). Each write is one synchronous better-sqlite3 transaction, so `begin()` resolves only
+ * once the intent is committed and fsynced — there is no window in which ECS is called before the audit exists.
+ *
+ * Why the methods are asynchronous all the same: the one thing that can take long is waiting for another
+ * connection's lock (a backup, `sqlite3` in a shell, a second proxy on the same file). SQLite's own
+ * busy_timeout waits by sleeping inside the call, i.e. on the event loop, and froze every request of the
+ * proxy for the whole wait. So the connection never waits (busy_timeout = 0): a write that finds the lock
+ * taken gives it up at once and is tried again after a short asynchronous sleep, until the same deadline as
+ * before (`lockWaitMs`, 5 s). Other requests run in between. The alternatives weighed (a worker thread) are in
+ * docs/decisions/audit-store.md.
  *
  * Shape of the data:
  * - `operations`: one row per audited call — the intent (who, when, what), then its outcome.
@@ -105,13 +116,21 @@ export class AuditUnavailableError extends Error {
   }
 }
 
+/** What `check()` found: writable, or the first problem in words fit for a readiness answer (no paths). */
+export type AuditCheck = { ok: true } | { ok: false; problem: string };
+
+/**
+ * Every method that touches the database returns a promise: a lock held elsewhere is waited out without
+ * blocking the event loop (see above). Bad input rejects with a TypeError whose message starts "audit:";
+ * a database that cannot be used rejects with AuditUnavailableError.
+ */
 export interface AuditStore {
-  /** Writes the intent durably and returns the operation id; throws AuditUnavailableError if it cannot. */
-  begin(intent: AuditIntent): string;
-  /** Records the outcome; throws AuditUnavailableError on failure (the action already happened: log it). */
-  complete(id: string, outcome: AuditOutcome): void;
+  /** Resolves with the operation id once the intent is durably written; rejects with AuditUnavailableError if it cannot be by the deadline. */
+  begin(intent: AuditIntent): Promise<string>;
+  /** Records the outcome; rejects with AuditUnavailableError on failure (the action already happened: log it). */
+  complete(id: string, outcome: AuditOutcome): Promise<void>;
   /** A refused action is audited too. */
-  recordDenied(intent: AuditIntent, reason: string): void;
+  recordDenied(intent: AuditIntent, reason: string): Promise<void>;
   /**
    * Records what reading the instances back found after a completed AttachKeyPair, for instances whose outcome
    * was unknown; each instance is reconciled at most once. An attached one becomes pending activation, one that
@@ -119,20 +138,32 @@ export interface AuditStore {
    */
   reconcile(id: string, readings: readonly AuditReconciliation[]): Promise<void>;
   /** Newest first, keyset pagination on (at, begin order): stable while new operations are written. */
-  list(query: ActivityQuery): ActivityPage;
+  list(query: ActivityQuery): Promise<ActivityPage>;
   /** Instances of the region whose attached key pair awaits a reboot or start (PRODUCT.md step 8). */
-  pending(regionId: string): PendingActivation[];
-  /** Readiness: the file is still where it was opened, answers a query and accepts a write. */
-  check(): boolean;
+  pending(regionId: string): Promise<PendingActivation[]>;
+  /**
+   * Readiness: the file is still where it was opened, the write lock can be taken, the disk has at least
+   * `minFreeBytes` free, and a write that needs new space (a probe file beside the database, fsynced and
+   * removed) succeeds.
+   */
+  check(): Promise<AuditCheck>;
   close(): void;
 }
 
 export interface AuditStoreOptions {
   /** Clock for the crash-recovery cutoff; defaults to Date.now. */
   now?: () => number;
-  /** How long a write waits for a lock held by another connection before failing; default 5000 ms. */
-  busyTimeoutMs?: number;
+  /** How long a call waits for a lock held by another connection before failing; default 5000 ms. */
+  lockWaitMs?: number;
+  /** How long `check()` waits for the lock; default 1000 ms (a readiness probe must answer quickly). */
+  checkLockWaitMs?: number;
+  /** `check()` fails below this much free space on the database's file system; default 64 MiB. */
+  minFreeBytes?: number;
 }
+
+export const DEFAULT_LOCK_WAIT_MS = 5000;
+export const DEFAULT_CHECK_LOCK_WAIT_MS = 1000;
+export const DEFAULT_MIN_FREE_BYTES = 64 * 1024 * 1024;
 
 // ---------------------------------------------------------------------------------------------------------
 // Limits and fixed texts
@@ -287,16 +318,18 @@ function optionalText(field: string, value: unknown): string | undefined {
 }
 
 /**
- * Free text that ECS wrote (error and per-instance messages) is cut to the size limit instead of refused:
- * complete() runs after the action happened, and losing its record over a long message (SignatureDoesNotMatch
- * quotes the whole string-to-sign, ecs-api.md §8.1) would be worse than keeping the first KiB.
+ * Free text is cut to the size limit instead of refused. What ECS wrote (error and per-instance messages;
+ * SignatureDoesNotMatch quotes the whole string-to-sign) arrives after the action happened, and losing its
+ * record would be worse than keeping the first KiB. What the caller brought (user, e-mail, groups, client
+ * address, option values, a denial's reason) must not turn a valid call into a refusal either: one odd header
+ * would otherwise make the audit "unavailable" for that user, and a refused call would leave no record at all.
+ * A clipped value ends in "…" so a reader can tell.
  */
-function clippedText(field: string, value: unknown): string | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'string') throw new TypeError(`audit: ${field} must be a string`);
+const CLIP_MARK = '…';
+
+function clip(value: string): string {
   if (byteLength(value) <= AUDIT_LIMITS.textBytes) return value;
-  const ellipsis = '…';
-  const budget = AUDIT_LIMITS.textBytes - byteLength(ellipsis);
+  const budget = AUDIT_LIMITS.textBytes - byteLength(CLIP_MARK);
   let used = 0;
   let out = '';
   for (const char of value) {
@@ -305,7 +338,18 @@ function clippedText(field: string, value: unknown): string | undefined {
     used += size;
     out += char;
   }
-  return out + ellipsis;
+  return out + CLIP_MARK;
+}
+
+/** A string, clipped to the limit; still refused when it is not a string or (unless allowed) empty. */
+function clippedText(field: string, value: unknown, { allowEmpty = false } = {}): string {
+  if (typeof value !== 'string') throw new TypeError(`audit: ${field} must be a string`);
+  if (!allowEmpty && value.length === 0) throw new TypeError(`audit: ${field} must not be empty`);
+  return clip(value);
+}
+
+function optionalClippedText(field: string, value: unknown): string | undefined {
+  return value === undefined ? undefined : clippedText(field, value, { allowEmpty: true });
 }
 
 function requireTime(field: string, value: unknown): number {
@@ -319,6 +363,18 @@ function requireList(field: string, value: unknown, max: number): unknown[] {
   if (!Array.isArray(value)) throw new TypeError(`audit: ${field} must be an array`);
   if (value.length > max) throw new TypeError(`audit: ${field} has more than ${max} entries`);
   return value;
+}
+
+/**
+ * The caller's groups, at most the limit: past it, the last kept entry says how many were left out, so the
+ * record stays honest about being incomplete instead of refusing the call.
+ */
+function clippedList(value: unknown): unknown[] {
+  if (!Array.isArray(value)) throw new TypeError('audit: groups must be an array');
+  if (value.length <= AUDIT_LIMITS.groups) return value;
+  const kept: unknown[] = value.slice(0, AUDIT_LIMITS.groups - 1);
+  kept.push(`${CLIP_MARK} ${value.length - kept.length} more`);
+  return kept;
 }
 
 function contractField(field: string, schema: { safeParse(v: unknown): { success: boolean } }, value: unknown): string {
@@ -340,17 +396,16 @@ interface CleanIntent {
   optionsJson: string | undefined;
 }
 
-function validateIntent(intent: AuditIntent): CleanIntent {
+function validateIntent(intent: AuditIntent, kind: 'intent' | 'denial' = 'intent'): CleanIntent {
   if (typeof intent !== 'object' || intent === null) throw new TypeError('audit: the intent must be an object');
   const action: unknown = intent.action;
   if (typeof action !== 'string' || !isActionName(action)) {
     throw new TypeError(`audit: action "${String(action).slice(0, 80)}" is not an action of the ECS contract`);
   }
-  const groups = requireList('groups', intent.groups, AUDIT_LIMITS.groups).map((g, i) =>
-    requireText(`groups[${i}]`, g, { allowEmpty: true }),
-  );
-  if (action === 'AttachKeyPair' && intent.keyPairName === undefined) {
+  const groups = clippedList(intent.groups).map((g, i) => clippedText(`groups[${i}]`, g, { allowEmpty: true }));
+  if (action === 'AttachKeyPair' && intent.keyPairName === undefined && kind === 'intent') {
     // Pending activation names the key pair that awaits a reboot; an attach without one is not a record.
+    // A refusal never becomes pending, and one refused for a bad key pair name has no valid name to keep.
     throw new TypeError('audit: an AttachKeyPair intent needs its keyPairName');
   }
   const instanceIds = requireList('instanceIds', intent.instanceIds, AUDIT_LIMITS.instances).map((id, i) =>
@@ -358,10 +413,11 @@ function validateIntent(intent: AuditIntent): CleanIntent {
   );
   return {
     at: requireTime('at', intent.at),
-    user: requireText('user', intent.user),
-    email: optionalText('email', intent.email),
+    user: clippedText('user', intent.user),
+    email: optionalClippedText('email', intent.email),
     groupsJson: JSON.stringify(groups),
-    clientAddress: requireText('clientAddress', intent.clientAddress),
+    // Empty is kept too: a caller whose address is unknown (a socket already gone) is still audited.
+    clientAddress: clippedText('clientAddress', intent.clientAddress, { allowEmpty: true }),
     action,
     regionId: contractField('regionId', RegionId, intent.regionId),
     keyPairName: intent.keyPairName === undefined ? undefined : contractField('keyPairName', KeyPairName, intent.keyPairName),
@@ -377,15 +433,18 @@ function validateOptions(options: unknown): string | undefined {
   }
   const entries = Object.entries(options);
   if (entries.length > AUDIT_LIMITS.options) throw new TypeError(`audit: more than ${AUDIT_LIMITS.options} options`);
+  const clean: Record<string, string | number | boolean> = {};
   for (const [name, value] of entries) {
     if (!/^[A-Za-z][A-Za-z0-9_]{0,63}$/.test(name)) throw new TypeError(`audit: option name "${name.slice(0, 80)}" is not valid`);
     if (SECRET_LIKE_NAME.test(name)) throw new TypeError(`audit: option "${name}" looks like a secret and is never stored`);
-    if (typeof value === 'string') requireText(`options.${name}`, value, { allowEmpty: true });
+    if (typeof value === 'string') clean[name] = clippedText(`options.${name}`, value, { allowEmpty: true });
     else if (typeof value === 'number') {
       if (!Number.isFinite(value)) throw new TypeError(`audit: option "${name}" must be a finite number`);
-    } else if (typeof value !== 'boolean') throw new TypeError(`audit: option "${name}" must be a string, number or boolean`);
+      clean[name] = value;
+    } else if (typeof value === 'boolean') clean[name] = value;
+    else throw new TypeError(`audit: option "${name}" must be a string, number or boolean`);
   }
-  return JSON.stringify(options);
+  return JSON.stringify(clean);
 }
 
 const OUTCOME_STATUSES: ReadonlySet<string> = new Set(['succeeded', 'partial', 'failed', 'unknown']);
@@ -419,21 +478,21 @@ function validateOutcome(outcome: AuditOutcome): CleanOutcome {
     return {
       // As ECS reported it (possibly odd, e.g. "i-TestID" in ecs-api.md §6.3): recorded, but only a valid
       // instance ID can become a pending activation.
-      instanceId: requireText(`instances[${i}].InstanceId`, item.InstanceId, { allowEmpty: true }),
+      instanceId: clippedText(`instances[${i}].InstanceId`, item.InstanceId, { allowEmpty: true }),
       ok: item.ok,
       // The one outcome rule (ecs/outcomes.ts) decides; the flag alone would miss codes that mean "unknown".
       unknown: instanceVerdict({ ok: item.ok, Code: String(item.Code), unknown: item.unknown === true }) === 'unknown',
-      code: requireText(`instances[${i}].Code`, item.Code, { allowEmpty: true }),
-      message: clippedText(`instances[${i}].Message`, item.Message),
+      code: clippedText(`instances[${i}].Code`, item.Code, { allowEmpty: true }),
+      message: optionalClippedText(`instances[${i}].Message`, item.Message),
     };
   });
   return {
     at: requireTime('outcome at', outcome.at),
     status: outcome.status,
     httpStatus,
-    requestId: optionalText('requestId', outcome.requestId),
-    errorCode: optionalText('errorCode', outcome.errorCode),
-    errorMessage: clippedText('errorMessage', outcome.errorMessage),
+    requestId: optionalClippedText('requestId', outcome.requestId),
+    errorCode: optionalClippedText('errorCode', outcome.errorCode),
+    errorMessage: optionalClippedText('errorMessage', outcome.errorMessage),
     durationMs: Math.round(durationMs),
     instances,
   };
@@ -660,13 +719,19 @@ function messageOf(error: unknown): string {
 export function openAuditStore(path: string, options: AuditStoreOptions = {}): AuditStore {
   if (typeof path !== 'string' || path.length === 0) throw new TypeError('audit: the database path must be a non-empty string');
   const now = options.now ?? Date.now;
-  const busyTimeoutMs = options.busyTimeoutMs ?? 5000;
+  const settings: StoreSettings = {
+    lockWaitMs: nonNegative('lockWaitMs', options.lockWaitMs ?? DEFAULT_LOCK_WAIT_MS),
+    checkLockWaitMs: nonNegative('checkLockWaitMs', options.checkLockWaitMs ?? DEFAULT_CHECK_LOCK_WAIT_MS),
+    minFreeBytes: nonNegative('minFreeBytes', options.minFreeBytes ?? DEFAULT_MIN_FREE_BYTES),
+  };
   const inMemory = path === ':memory:';
   let db: Database.Database;
   try {
     if (!inMemory) mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
     const isNew = !inMemory && !existsSync(path);
-    db = new Database(path, { timeout: busyTimeoutMs });
+    // Opening (schema migration, crash recovery) happens once, before the server listens: waiting for a lock
+    // there blocks no request, so SQLite's own blocking wait is fine. It is switched off below.
+    db = new Database(path, { timeout: settings.lockWaitMs });
     // The trail names people and their e-mail addresses: owner-only, like the folder. SQLite gives the -wal
     // and -shm files the main file's permissions.
     if (isNew) chmodSync(path, 0o600);
@@ -674,15 +739,24 @@ export function openAuditStore(path: string, options: AuditStoreOptions = {}): A
     throw new AuditUnavailableError(`audit database ${path} cannot be opened: ${messageOf(error)}`, { cause: error });
   }
   try {
-    configure(db, busyTimeoutMs);
+    configure(db, settings.lockWaitMs);
     migrate(db);
     const identity = inMemory ? undefined : statSync(path);
-    return new SqliteAuditStore(db, path, identity && { dev: identity.dev, ino: identity.ino }, now(), currentProcessToken());
+    const store = new SqliteAuditStore(db, path, identity && { dev: identity.dev, ino: identity.ino }, now(), currentProcessToken(), settings);
+    // From now on a step never sleeps inside SQLite: a held lock fails at once and is retried asynchronously
+    // (SqliteAuditStore.withLockRetry), so a lock held elsewhere cannot freeze the event loop.
+    db.pragma('busy_timeout = 0');
+    return store;
   } catch (error) {
     db.close();
     if (error instanceof AuditUnavailableError) throw error;
     throw new AuditUnavailableError(`audit database ${path} cannot be prepared: ${messageOf(error)}`, { cause: error });
   }
+}
+
+function nonNegative(name: string, value: number): number {
+  if (!Number.isFinite(value) || value < 0) throw new TypeError(`audit: ${name} must be a non-negative number`);
+  return value;
 }
 
 function configure(db: Database.Database, busyTimeoutMs: number): void {
@@ -809,6 +883,25 @@ function prepareStatements(db: Database.Database) {
   };
 }
 
+/** Incompressible, so a compressing or deduplicating file system still has to find real blocks for them. */
+let readyProbeBytes: Buffer | undefined;
+
+/** SQLITE_BUSY and its extended codes: another connection holds a lock this step needs. */
+function isLockBusy(error: unknown): boolean {
+  for (let e: unknown = error, depth = 0; e !== undefined && e !== null && depth < 4; depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && code.startsWith('SQLITE_BUSY')) return true;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return false;
+}
+
+interface StoreSettings {
+  lockWaitMs: number;
+  checkLockWaitMs: number;
+  minFreeBytes: number;
+}
+
 class SqliteAuditStore implements AuditStore {
   private readonly statements: ReturnType<typeof prepareStatements>;
   private readonly intentTx: Database.Transaction<(intent: CleanIntent, status: 'pending' | 'denied', reason: string | null) => string>;
@@ -823,6 +916,7 @@ class SqliteAuditStore implements AuditStore {
     private readonly fileIdentity: { dev: number; ino: number } | undefined,
     openedAt: number,
     private readonly writerProcess: string,
+    private readonly settings: StoreSettings,
   ) {
     const s = prepareStatements(db);
     this.statements = s;
@@ -957,6 +1051,31 @@ class SqliteAuditStore implements AuditStore {
   }
 
   /**
+   * Runs one synchronous step (a whole transaction, so nothing is held between tries) and, while another
+   * connection holds the lock, tries again after a short asynchronous sleep until `waitMs` have passed. The
+   * event loop is free during every sleep; the step itself never waits, because busy_timeout is 0.
+   */
+  private async withLockRetry<T>(what: string, waitMs: number, step: () => T): Promise<T> {
+    const deadline = performance.now() + waitMs;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return this.guard(what, step);
+      } catch (error) {
+        const left = deadline - performance.now();
+        if (!isLockBusy(error) || left <= 0) {
+          if (isLockBusy(error)) {
+            throw new AuditUnavailableError(`audit ${what} failed: another connection held the database lock for ${waitMs} ms`, { cause: error });
+          }
+          throw error;
+        }
+        // 1, 2, 4 … ms up to 50 ms, with jitter so two waiting processes do not retry in lockstep.
+        const pause = Math.min(50, 2 ** attempt) * (0.5 + Math.random() / 2);
+        await sleep(Math.max(1, Math.min(pause, left)));
+      }
+    }
+  }
+
+  /**
    * SQLite keeps writing to a file that was deleted or replaced under it (an unlinked inode), so such writes
    * would "succeed" into a file nobody will ever read. Check that the path still names the file we opened.
    */
@@ -973,35 +1092,37 @@ class SqliteAuditStore implements AuditStore {
     }
   }
 
-  begin(intent: AuditIntent): string {
+  async begin(intent: AuditIntent): Promise<string> {
     const clean = validateIntent(intent);
-    return this.guard('intent write', () => {
+    return this.withLockRetry('intent write', this.settings.lockWaitMs, () => {
       this.assertFileIntact();
       return this.intentTx.immediate(clean, 'pending', null);
     });
   }
 
-  complete(id: string, outcome: AuditOutcome): void {
+  async complete(id: string, outcome: AuditOutcome): Promise<void> {
     requireText('operation id', id);
     const clean = validateOutcome(outcome);
-    this.guard('outcome write', () => {
+    await this.withLockRetry('outcome write', this.settings.lockWaitMs, () => {
       this.assertFileIntact();
       this.outcomeTx.immediate(id, clean);
     });
   }
 
-  recordDenied(intent: AuditIntent, reason: string): void {
-    const clean = validateIntent(intent);
-    const why = requireText('reason', reason);
-    this.guard('denial write', () => {
+  async recordDenied(intent: AuditIntent, reason: string): Promise<void> {
+    const clean = validateIntent(intent, 'denial');
+    const why = clippedText('reason', reason);
+    await this.withLockRetry('denial write', this.settings.lockWaitMs, () => {
       this.assertFileIntact();
       this.intentTx.immediate(clean, 'denied', why);
     });
   }
 
-  list(query: ActivityQuery): ActivityPage {
+  async list(query: ActivityQuery): Promise<ActivityPage> {
     const { where, params, limit } = buildListQuery(query);
-    return this.guard('activity read', () => {
+    // Under WAL a read does not need the write lock, so this answers while a writer holds it; only the rare
+    // exclusive locks (recovery of a crashed writer's WAL) are waited out, asynchronously like writes.
+    return this.withLockRetry('activity read', this.settings.lockWaitMs, () => {
       const sql = `SELECT ${SELECT_OPERATION_COLUMNS} FROM operations
         ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
         ORDER BY at DESC, seq DESC LIMIT @limitPlusOne`;
@@ -1031,9 +1152,9 @@ class SqliteAuditStore implements AuditStore {
     });
   }
 
-  pending(regionId: string): PendingActivation[] {
+  async pending(regionId: string): Promise<PendingActivation[]> {
     const region = requireText('regionId', regionId);
-    return this.guard('pending read', () =>
+    return this.withLockRetry('pending read', this.settings.lockWaitMs, () =>
       this.statements.pending.all(region).flatMap((row): PendingActivation[] => {
         // The newer of the confirmed and the "may be" attach tells; the query kept only rows where one of them
         // is newer than the last activation, and if the newer one is not, the older one is not either.
@@ -1057,17 +1178,7 @@ class SqliteAuditStore implements AuditStore {
     );
   }
 
-  // Promise-returning already, so callers await it and a store that writes off the event loop fits unchanged.
-  reconcile(id: string, readings: readonly AuditReconciliation[]): Promise<void> {
-    try {
-      this.reconcileNow(id, readings);
-      return Promise.resolve();
-    } catch (error) {
-      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
-    }
-  }
-
-  private reconcileNow(id: string, readings: readonly AuditReconciliation[]): void {
+  async reconcile(id: string, readings: readonly AuditReconciliation[]): Promise<void> {
     requireText('operation id', id);
     const clean = requireList('readings', readings, AUDIT_LIMITS.instances).map((raw, i): AuditReconciliation => {
       if (typeof raw !== 'object' || raw === null) throw new TypeError(`audit: readings[${i}] must be an object`);
@@ -1076,31 +1187,70 @@ class SqliteAuditStore implements AuditStore {
       return {
         InstanceId: contractField(`readings[${i}].InstanceId`, InstanceId, reading.InstanceId),
         at: requireTime(`readings[${i}].at`, reading.at),
-        KeyPairName: requireText(`readings[${i}].KeyPairName`, reading.KeyPairName, { allowEmpty: true }),
+        KeyPairName: clippedText(`readings[${i}].KeyPairName`, reading.KeyPairName, { allowEmpty: true }),
         attached: reading.attached,
       };
     });
-    this.guard('reconciliation write', () => {
+    await this.withLockRetry('reconciliation write', this.settings.lockWaitMs, () => {
       this.assertFileIntact();
       this.reconcileTx.immediate(id, clean);
     });
   }
 
-  check(): boolean {
+  /** One check at a time: concurrent probes share it (and the probe file, which has a fixed name). */
+  private checking: Promise<AuditCheck> | undefined;
+
+  check(): Promise<AuditCheck> {
+    this.checking ??= this.runCheck().finally(() => {
+      this.checking = undefined;
+    });
+    return this.checking;
+  }
+
+  private async runCheck(): Promise<AuditCheck> {
     try {
-      this.assertFileIntact();
       // A write inside a transaction that is rolled back: proves the write lock can be taken and the file is
-      // not read-only, without changing anything.
-      this.db.exec('BEGIN IMMEDIATE');
-      try {
-        this.statements.probe.run();
-      } finally {
-        this.db.exec('ROLLBACK');
-      }
-      return true;
-    } catch {
-      return false;
+      // not read-only, without changing anything. It needs no new space, hence the two checks after it.
+      await this.withLockRetry('readiness check', this.settings.checkLockWaitMs, () => {
+        this.assertFileIntact();
+        this.db.exec('BEGIN IMMEDIATE');
+        try {
+          this.statements.probe.run();
+        } finally {
+          this.db.exec('ROLLBACK');
+        }
+      });
+    } catch (error) {
+      return { ok: false, problem: isLockBusy(error) ? 'the audit database is locked by another process' : 'the audit store is not writable' };
     }
+    if (this.fileIdentity === undefined) return { ok: true };
+    const folder = dirname(this.path);
+    try {
+      const fs = await statfs(folder);
+      // bavail, not bfree: blocks reserved for root are not ours to count on.
+      if (fs.bavail * fs.bsize < this.settings.minFreeBytes) {
+        return { ok: false, problem: `the audit disk has less than ${Math.round(this.settings.minFreeBytes / (1024 * 1024))} MiB free` };
+      }
+    } catch {
+      return { ok: false, problem: 'the free space of the audit disk cannot be read' };
+    }
+    // Free space as reported is not the whole story (quotas, a file system remounted read-only after an error):
+    // write a few KiB of incompressible bytes beside the database, fsync them, and remove them again.
+    const probe = `${this.path}.readyz-probe`;
+    try {
+      const handle = await openFile(probe, 'w', 0o600);
+      try {
+        await handle.write((readyProbeBytes ??= randomBytes(16 * 1024)));
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      await unlink(probe);
+    } catch {
+      await unlink(probe).catch(() => undefined);
+      return { ok: false, problem: 'the audit disk does not accept new data' };
+    }
+    return { ok: true };
   }
 
   close(): void {

@@ -1,3 +1,6 @@
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { isLoopbackHost, loadConfig, normalizeAddress, parseCidr } from './config';
 import type { Config, LoadConfigResult } from './config';
 import { readSimConfig } from './sim-main';
@@ -12,10 +15,14 @@ function errorsOf(result: LoadConfigResult): string[] {
   return result.errors;
 }
 
-const HEADER_ENV = { AUTH_MODE: 'header', TRUSTED_PROXY_CIDRS: '10.0.0.0/8', HOST: '0.0.0.0' };
+/** The folder with package.json, one up from this file. */
+const PROJECT_ROOT = path.resolve(import.meta.dirname, '..');
+
+const HEADER_ENV = { AUTH_MODE: 'header', TRUSTED_PROXY_CIDRS: '10.0.0.0/8', HOST: '0.0.0.0', PUBLIC_ORIGIN: 'https://keys.example.com' };
 const JWT_ENV = {
   AUTH_MODE: 'jwt',
   HOST: '0.0.0.0',
+  PUBLIC_ORIGIN: 'https://keys.example.com',
   JWT_PRESET: 'cloudflare',
   JWT_JWKS_URL: 'https://team.cloudflareaccess.com/cdn-cgi/access/certs',
   JWT_ISSUER: 'https://team.cloudflareaccess.com',
@@ -31,6 +38,8 @@ describe('loadConfig: defaults', () => {
       logLevel: 'info',
       webDist: 'dist/web',
       publicOrigins: undefined,
+      trustedProxyCidrs: [],
+      rateLimitPerMinute: 1200,
       ecs: { mode: 'sim', network: 'public', endpoint: undefined, bootstrapRegion: 'cn-hangzhou' },
       upstream: { connectTimeoutMs: 3000, timeoutMs: 15_000, concurrency: 8, maxRetries: 4 },
       sim: {
@@ -41,10 +50,11 @@ describe('loadConfig: defaults', () => {
         port: 0,
         accessKeyId: 'sim-access-key-id',
         accessKeySecret: 'sim-access-key-secret',
+        control: false,
       },
       auth: { mode: 'none' },
       roles: { view: ['*'], attach: [], power: [] },
-      auditDb: 'data/audit.sqlite',
+      auditDb: path.join(PROJECT_ROOT, 'data', 'audit.sqlite'),
     } satisfies Config);
     expect(warnings).toEqual([expect.stringContaining("no authentication: every request acts as 'local operator'")]);
   });
@@ -93,6 +103,24 @@ describe('loadConfig: defaults', () => {
       upstream: { connectTimeoutMs: 1000, timeoutMs: 1000, concurrency: 8, maxRetries: 0 },
       auditDb: '/var/lib/console/audit.sqlite',
     });
+  });
+});
+
+describe('loadConfig: the audit database path', () => {
+  it('is absolute, with a relative AUDIT_DB taken from the project folder whatever the working directory', () => {
+    expect(existsSync(path.join(PROJECT_ROOT, 'package.json'))).toBe(true);
+    const cwd = process.cwd();
+    const elsewhere = mkdtempSync(path.join(tmpdir(), 'config-cwd-'));
+    process.chdir(elsewhere);
+    try {
+      expect(ok(loadConfig({})).config.auditDb).toBe(path.join(PROJECT_ROOT, 'data', 'audit.sqlite'));
+      expect(ok(loadConfig({ AUDIT_DB: 'trail/../trails/audit.sqlite' })).config.auditDb).toBe(path.join(PROJECT_ROOT, 'trails', 'audit.sqlite'));
+      expect(ok(loadConfig({ AUDIT_DB: '/var/lib/console/audit.sqlite' })).config.auditDb).toBe('/var/lib/console/audit.sqlite');
+      expect(ok(loadConfig({ AUDIT_DB: ':memory:' })).config.auditDb).toBe(':memory:');
+    } finally {
+      process.chdir(cwd);
+      rmSync(elsewhere, { recursive: true, force: true });
+    }
   });
 });
 
@@ -179,8 +207,12 @@ describe('loadConfig: AUTH_MODE=none', () => {
 
 describe('loadConfig: AUTH_MODE=header', () => {
   it('needs TRUSTED_PROXY_CIDRS', () => {
-    expect(errorsOf(loadConfig({ AUTH_MODE: 'header' }))).toEqual([expect.stringMatching(/^TRUSTED_PROXY_CIDRS: required with AUTH_MODE=header/)]);
-    expect(errorsOf(loadConfig({ AUTH_MODE: 'header', TRUSTED_PROXY_CIDRS: ' , ' }))).toEqual(['TRUSTED_PROXY_CIDRS: lists no address']);
+    expect(errorsOf(loadConfig({ AUTH_MODE: 'header', PUBLIC_ORIGIN: 'https://keys.example.com' }))).toEqual([
+      expect.stringMatching(/^TRUSTED_PROXY_CIDRS: required with AUTH_MODE=header/),
+    ]);
+    expect(errorsOf(loadConfig({ AUTH_MODE: 'header', PUBLIC_ORIGIN: 'https://keys.example.com', TRUSTED_PROXY_CIDRS: ' , ' }))).toEqual([
+      'TRUSTED_PROXY_CIDRS: lists no address',
+    ]);
   });
 
   it('reads IPv4/IPv6 CIDRs and single addresses, lowercase header names, and needs no loopback HOST', () => {
@@ -313,9 +345,20 @@ describe('loadConfig: AUTH_MODE=jwt', () => {
     expect(errorsOf(loadConfig({ ...JWT_ENV, JWT_PRESET: 'okta' }))).toEqual([expect.stringMatching(/^JWT_PRESET: must be one of cloudflare, pomerium, iap/)]);
   });
 
-  it('says header-mode variables are ignored', () => {
-    const { warnings } = ok(loadConfig({ ...JWT_ENV, TRUSTED_PROXY_CIDRS: '10.0.0.0/8', ROLE_ATTACH_GROUPS: 'a', ROLE_POWER_GROUPS: 'a' }));
-    expect(warnings).toEqual(['TRUSTED_PROXY_CIDRS: ignored with AUTH_MODE=jwt']);
+  it('says identity-header variables are ignored, but keeps TRUSTED_PROXY_CIDRS for forwarded headers', () => {
+    const { config, warnings } = ok(
+      loadConfig({ ...JWT_ENV, TRUSTED_PROXY_CIDRS: '10.0.0.0/8', AUTH_HEADER_USER: 'x-user', ROLE_ATTACH_GROUPS: 'a', ROLE_POWER_GROUPS: 'a' }),
+    );
+    expect(warnings).toEqual(['AUTH_HEADER_USER: ignored with AUTH_MODE=jwt']);
+    expect(config.trustedProxyCidrs).toEqual(['10.0.0.0/8']);
+  });
+
+  it('reads JWT_MAX_AGE in seconds, and refuses what is not one', () => {
+    expect(ok(loadConfig(JWT_ENV)).config.auth).not.toHaveProperty('maxAgeSeconds');
+    expect(ok(loadConfig({ ...JWT_ENV, JWT_MAX_AGE: '3600' })).config.auth).toMatchObject({ maxAgeSeconds: 3600 });
+    for (const bad of ['0', '-5', '1h', '1.5', String(366 * 24 * 3600)]) {
+      expect(errorsOf(loadConfig({ ...JWT_ENV, JWT_MAX_AGE: bad })), bad).toEqual([expect.stringMatching(/^JWT_MAX_AGE: /)]);
+    }
   });
 });
 
@@ -367,6 +410,32 @@ describe('loadConfig: ECS', () => {
   });
 });
 
+describe('loadConfig: PUBLIC_ORIGIN, TRUSTED_PROXY_CIDRS and RATE_LIMIT_PER_MINUTE', () => {
+  it.each([
+    ['header', HEADER_ENV],
+    ['jwt', JWT_ENV],
+  ])('requires PUBLIC_ORIGIN with AUTH_MODE=%s, listed with every other problem', (mode, env) => {
+    const errors = errorsOf(loadConfig({ ...env, PUBLIC_ORIGIN: '', PORT: 'x' }));
+    expect(errors).toEqual([expect.stringMatching(/^PORT: /), `PUBLIC_ORIGIN: required with AUTH_MODE=${mode} (the origin operators open the console at, e.g. https://keys.example.com)`]);
+    expect(errorsOf(loadConfig({ ...env, PUBLIC_ORIGIN: ' , ' }))).toEqual(['PUBLIC_ORIGIN: lists no origin']);
+  });
+
+  it('leaves PUBLIC_ORIGIN optional without SSO, and reads TRUSTED_PROXY_CIDRS for forwarded headers there too', () => {
+    const { config, warnings } = ok(loadConfig({ TRUSTED_PROXY_CIDRS: '127.0.0.1, ::ffff:127.0.0.2' }));
+    expect(config.publicOrigins).toBeUndefined();
+    expect(config.trustedProxyCidrs).toEqual(['127.0.0.1/32', '127.0.0.2/32']);
+    expect(warnings.filter((w) => w.includes('TRUSTED_PROXY_CIDRS'))).toEqual([]);
+    expect(ok(loadConfig({ TRUSTED_PROXY_CIDRS: '0.0.0.0/0' })).warnings).toContainEqual(expect.stringMatching(/^TRUSTED_PROXY_CIDRS: 0\.0\.0\.0\/0 believes X-Forwarded/));
+  });
+
+  it('reads RATE_LIMIT_PER_MINUTE (0 = off) and refuses what is not a whole number', () => {
+    expect(ok(loadConfig({})).config.rateLimitPerMinute).toBe(1200);
+    expect(ok(loadConfig({ RATE_LIMIT_PER_MINUTE: '0' })).config.rateLimitPerMinute).toBe(0);
+    expect(ok(loadConfig({ RATE_LIMIT_PER_MINUTE: '60' })).config.rateLimitPerMinute).toBe(60);
+    expect(errorsOf(loadConfig({ RATE_LIMIT_PER_MINUTE: 'lots' }))).toEqual([expect.stringMatching(/^RATE_LIMIT_PER_MINUTE: /)]);
+  });
+});
+
 describe('loadConfig: PUBLIC_ORIGIN and AUDIT_DB', () => {
   it.each(['*', 'https://keys.example.com/app', 'keys.example.com'])('refuses origin %s', (origin) => {
     expect(errorsOf(loadConfig({ PUBLIC_ORIGIN: origin }))).toEqual([expect.stringMatching(/^PUBLIC_ORIGIN: /)]);
@@ -394,7 +463,8 @@ describe('loadConfig: SIM_ variables agree with readSimConfig (sim-main.ts)', ()
     expect(ours.ok).toBe(theirs.ok);
     if (ours.ok && theirs.ok) {
       // SIM_HOST is the standalone simulator's alone (the in-process one is always on loopback).
-      expect({ ...ours.config.sim, port: undefined }).toEqual({ ...theirs.config, port: undefined, host: undefined });
+      // SIM_CONTROL is the in-process simulator's alone: the standalone one is a test tool and keeps its door on.
+      expect({ ...ours.config.sim, port: undefined, control: undefined }).toEqual({ ...theirs.config, port: undefined, host: undefined, control: undefined });
       // Only the default port differs: 0 (ephemeral, in-process) here, 9090 for the standalone simulator.
       expect(ours.config.sim.port).toBe(env.SIM_PORT === undefined ? 0 : theirs.config.port);
     } else if (!ours.ok && !theirs.ok) {

@@ -1,7 +1,12 @@
-import { BlockList, isIP } from 'node:net';
+import { isIP } from 'node:net';
+import path from 'node:path';
 import { z } from 'zod';
 import { text, unsetIfEmpty, wholeNumber } from './env';
+import { formatCidr, isLoopbackHost, parseCidr, type Cidr } from './net';
 import { RegionId } from '../ecs/contract';
+
+// The address helpers live in net.ts; re-exported for the modules and tests that have always imported them here.
+export { formatCidr, isLoopbackHost, normalizeAddress, parseCidr, type Cidr } from './net';
 
 /**
  * The proxy's configuration: one schema over the environment, every problem reported at once, loud warnings
@@ -17,7 +22,7 @@ import { RegionId } from '../ecs/contract';
  * | `PORT` | `8080` | Port to listen on (0 = ephemeral). |
  * | `LOG_LEVEL` | `info` | `fatal`, `error`, `warn`, `info`, `debug`, `trace` or `silent` (pino levels). |
  * | `WEB_DIST` | `dist/web` | Directory of the built web app. |
- * | `PUBLIC_ORIGIN` | (unset) | Allowed browser origins, e.g. `https://keys.example.com`: mutations must come from one, and only their host names are answered. Unset: the request's own Host (and, without SSO, loopback names only). |
+ * | `PUBLIC_ORIGIN` | (required for `header` and `jwt`) | Allowed browser origins, e.g. `https://keys.example.com`: mutations must come from one (scheme, host and port), and only their host names are answered. Unset (`none` only): the origin the request was made to, loopback names only. |
  * | `ECS_MODE` | `sim` | `sim` (in-process simulated ECS) or `live` (real Alibaba Cloud ECS). |
  * | `ECS_NETWORK` | `public` | `public` (`ecs.<region>.aliyuncs.com`) or `vpc` (`ecs-vpc.<region>.aliyuncs.com`), ecs-api.md §3.2. |
  * | `ECS_ENDPOINT` | (unset) | Live mode: one base URL (`https://host[:port]`) used for every region instead (private gateways, tests). Ignored in sim mode. |
@@ -31,8 +36,10 @@ import { RegionId } from '../ecs/contract';
  * | `SIM_LATENCY_MS` / `SIM_JITTER_MS` | `0` / `0` | Sim mode: simulated ECS latency. |
  * | `SIM_PORT` | `0` | Sim mode: loopback port of the in-process simulated ECS (0 = ephemeral). |
  * | `SIM_ACCESS_KEY_ID` / `SIM_ACCESS_KEY_SECRET` | `sim-access-key-id` / `sim-access-key-secret` | Sim mode: the access key the proxy signs with and the simulator accepts. |
+ * | `SIM_CONTROL` | `off` | Sim mode: `on` serves the simulator's unsigned `/__sim/` test door on its loopback port. |
  * | `AUTH_MODE` | `none` | `none` (local use only), `header` (trusted identity headers) or `jwt` (signed assertions). |
- * | `TRUSTED_PROXY_CIDRS` | (required for `header`) | Addresses/CIDRs (IPv4 or IPv6) of the SSO proxy whose identity headers are believed. |
+ * | `TRUSTED_PROXY_CIDRS` | (required for `header`) | Addresses/CIDRs (IPv4 or IPv6) of the proxies whose `X-Forwarded-For/-Proto/-Host` are believed, in every mode; in `header` mode also their identity headers. |
+ * | `RATE_LIMIT_PER_MINUTE` | `1200` | Calls to `/api/ecs` per user per minute (0 = no limit); past it, 429 `Proxy.RateLimited` with `Retry-After`. |
  * | `AUTH_HEADER_USER` | `X-Forwarded-User` | `header` mode: user name header. |
  * | `AUTH_HEADER_EMAIL` | `X-Forwarded-Email` | `header` mode: e-mail header. |
  * | `AUTH_HEADER_GROUPS` | `X-Forwarded-Groups` | `header` mode: comma-separated groups header. |
@@ -44,10 +51,11 @@ import { RegionId } from '../ecs/contract';
  * | `JWT_USER_CLAIM` | `email` | `jwt` mode: claim naming the user (falls back to `sub`). |
  * | `JWT_GROUPS_CLAIM` | `groups` | `jwt` mode: claim with the user's groups (array or comma-separated string). |
  * | `JWT_ALGORITHMS` | `RS256,ES256,PS256,EdDSA` | `jwt` mode: accepted signature algorithms; asymmetric only. |
+ * | `JWT_MAX_AGE` | (unset) | `jwt` mode: refuse tokens whose `iat` is more than this many seconds ago (1–31536000). Tokens issued in the future (beyond 60 s of skew) are always refused. |
  * | `ROLE_VIEW_GROUPS` | `*` | Groups that may look (Describe*). `*` = every authenticated user. |
  * | `ROLE_ATTACH_GROUPS` | (nobody) | Groups that may attach key pairs. |
  * | `ROLE_POWER_GROUPS` | (nobody) | Groups that may reboot and start instances. |
- * | `AUDIT_DB` | `data/audit.sqlite` | SQLite file of the audit trail. |
+ * | `AUDIT_DB` | `data/audit.sqlite` | SQLite file of the audit trail. A relative path is taken from the project folder (the one holding `package.json`), not from the working directory. |
  *
  * With `AUTH_MODE=none` the local operator has every role and the `ROLE_*` variables are ignored.
  */
@@ -69,13 +77,6 @@ export const JWT_PRESETS = {
   iap: 'x-goog-iap-jwt-assertion',
 } as const;
 export type JwtPreset = keyof typeof JWT_PRESETS;
-
-/** One trusted network: a single address is a /32 (IPv4) or /128 (IPv6). IPv4-mapped IPv6 is stored as IPv4. */
-export interface Cidr {
-  address: string;
-  prefix: number;
-  family: 'ipv4' | 'ipv6';
-}
 
 export type AuthConfig =
   | { mode: 'none' }
@@ -102,6 +103,8 @@ export type AuthConfig =
       userClaim: string;
       groupsClaim: string;
       algorithms: readonly JwtAlgorithm[];
+      /** JWT_MAX_AGE: refuse tokens issued longer ago than this (seconds); absent = only `exp` limits age. */
+      maxAgeSeconds?: number;
     };
 
 /** Group names per role; `*` means every authenticated user. An empty list means nobody. */
@@ -116,8 +119,18 @@ export interface Config {
   port: number;
   logLevel: LogLevel;
   webDist: string;
-  /** Allowed browser origins (`scheme://host[:port]`); `undefined` = only the request's own Host. */
+  /**
+   * Allowed browser origins (`scheme://host[:port]`); `undefined` = only the origin the request was made to
+   * (allowed with AUTH_MODE=none only).
+   */
   publicOrigins: readonly string[] | undefined;
+  /**
+   * Canonical `address/prefix` strings of the proxies whose X-Forwarded-For/-Proto/-Host are believed, in
+   * every auth mode (in `header` mode also their identity headers: the same list as `auth.trustedProxyCidrs`).
+   */
+  trustedProxyCidrs: readonly string[];
+  /** Calls to /api/ecs per user per minute; 0 = no limit. */
+  rateLimitPerMinute: number;
   ecs: {
     mode: 'sim' | 'live';
     network: 'public' | 'vpc';
@@ -141,6 +154,8 @@ export interface Config {
     port: number;
     accessKeyId: string;
     accessKeySecret: string;
+    /** Serve the simulator's unsigned /__sim/ control door (tests only). */
+    control: boolean;
   };
   auth: AuthConfig;
   roles: RolesConfig;
@@ -148,66 +163,6 @@ export interface Config {
 }
 
 export type LoadConfigResult = { ok: true; config: Config; warnings: string[] } | { ok: false; errors: string[] };
-
-// ---------------------------------------------------------------------------------------------------------
-// Addresses
-
-/**
- * Parses an IP address the way it is compared against trusted networks: IPv4-mapped IPv6
- * (`::ffff:10.0.0.1`, which is what a dual-stack socket reports for an IPv4 peer) becomes plain IPv4, and an
- * IPv6 zone (`%eth0`) is dropped. `undefined` for anything that is not an IP address.
- */
-export function normalizeAddress(raw: string): { address: string; family: 'ipv4' | 'ipv6'; wasMapped: boolean } | undefined {
-  let text = raw.trim();
-  const zone = text.indexOf('%');
-  if (zone !== -1) text = text.slice(0, zone);
-  const kind = isIP(text);
-  if (kind === 4) return { address: text, family: 'ipv4', wasMapped: false };
-  if (kind !== 6) return undefined;
-  const dotted = /^(?:::|(?:0{1,4}:){5})ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(text);
-  if (dotted?.[1] !== undefined && isIP(dotted[1]) === 4) return { address: dotted[1], family: 'ipv4', wasMapped: true };
-  const hex = /^(?:::|(?:0{1,4}:){5})ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/i.exec(text);
-  if (hex?.[1] !== undefined && hex[2] !== undefined) {
-    const high = parseInt(hex[1], 16);
-    const low = parseInt(hex[2], 16);
-    return { address: [high >> 8, high & 255, low >> 8, low & 255].join('.'), family: 'ipv4', wasMapped: true };
-  }
-  return { address: text.toLowerCase(), family: 'ipv6', wasMapped: false };
-}
-
-/** `a.b.c.d[/n]` or `x:y::z[/n]`; IPv4-mapped IPv6 ranges of /96 or longer are turned into IPv4 ranges. */
-export function parseCidr(text: string): Cidr | undefined {
-  const parts = text.trim().split('/');
-  if (parts.length > 2 || parts[0] === undefined || parts[0].includes('%')) return undefined;
-  const ip = normalizeAddress(parts[0]);
-  if (ip === undefined) return undefined;
-  const prefixText = parts[1];
-  if (prefixText === undefined) return { address: ip.address, prefix: ip.family === 'ipv4' ? 32 : 128, family: ip.family };
-  if (!/^\d{1,3}$/.test(prefixText)) return undefined;
-  let prefix = Number(prefixText);
-  if (ip.wasMapped) {
-    if (prefix < 96 || prefix > 128) return undefined;
-    prefix -= 96;
-  }
-  if (prefix > (ip.family === 'ipv4' ? 32 : 128)) return undefined;
-  return { address: ip.address, prefix, family: ip.family };
-}
-
-export function formatCidr(cidr: Cidr): string {
-  return `${cidr.address}/${cidr.prefix}`;
-}
-
-/** 127.0.0.0/8, ::1 (also IPv4-mapped), or the name `localhost`. */
-export function isLoopbackHost(host: string): boolean {
-  const bare = host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
-  if (/^localhost\.?$/i.test(bare)) return true;
-  const ip = normalizeAddress(bare);
-  if (ip === undefined) return false;
-  const loopback = new BlockList();
-  loopback.addSubnet('127.0.0.0', 8, 'ipv4');
-  loopback.addAddress('::1', 'ipv6');
-  return loopback.check(ip.address, ip.family);
-}
 
 // ---------------------------------------------------------------------------------------------------------
 // Field schemas
@@ -349,6 +304,18 @@ function parseAudience(raw: string): ItemResult<string> {
 
 const DEFAULT_JWT_ALGORITHMS: readonly JwtAlgorithm[] = ['RS256', 'ES256', 'PS256', 'EdDSA'];
 
+/** A year: an SSO session older than that is not a session. */
+const MAX_JWT_MAX_AGE_S = 365 * 24 * 3600;
+
+/**
+ * Per user and minute, counted on /api/ecs. The busiest thing an operator does by hand is watching a large
+ * follow-up: 500 instances rebooting are polled every 2 s in calls of 50 IDs by the results screen and by the
+ * instance list, ~600 calls a minute, on top of a 10,000-instance region load (100 DescribeInstances pages).
+ * 1,200 leaves that ~40% headroom, while a script calling in a loop (hundreds a second through the proxy) is
+ * stopped within seconds, before it spends the account's ECS quota that every other operator shares.
+ */
+export const DEFAULT_RATE_LIMIT_PER_MINUTE = 1200;
+
 /**
  * The one schema: every variable the proxy reads. Each is parsed on its own so that one bad value does not
  * hide the others (every problem at once); rules across variables are checked in `loadConfig`.
@@ -385,9 +352,13 @@ const fields = {
   // The ID travels inside `Authorization: … Credential=<id>,…` (ecs-api.md §10.3), so no commas or spaces.
   SIM_ACCESS_KEY_ID: text(z.string().max(128).regex(/^[A-Za-z0-9._-]+$/, 'may contain only letters, digits, ".", "_" and "-"'), 'sim-access-key-id'),
   SIM_ACCESS_KEY_SECRET: text(z.string().max(256), 'sim-access-key-secret'),
+  // The in-process simulator's /__sim/ door is unsigned (loopback only, but any local process could reset the
+  // fleet or inject faults), so it is off unless a test harness asks for it.
+  SIM_CONTROL: text(choice(['on', 'off']), 'off'),
 
   AUTH_MODE: text(choice(['none', 'header', 'jwt']), 'none'),
   TRUSTED_PROXY_CIDRS: optional(list(parseCidrItem)),
+  RATE_LIMIT_PER_MINUTE: wholeNumber(0, 1_000_000, DEFAULT_RATE_LIMIT_PER_MINUTE),
   AUTH_HEADER_USER: text(headerName, 'x-forwarded-user'),
   AUTH_HEADER_EMAIL: text(headerName, 'x-forwarded-email'),
   AUTH_HEADER_GROUPS: text(headerName, 'x-forwarded-groups'),
@@ -400,6 +371,14 @@ const fields = {
   JWT_USER_CLAIM: text(claimName, 'email'),
   JWT_GROUPS_CLAIM: text(claimName, 'groups'),
   JWT_ALGORITHMS: text(list(parseAlgorithm), DEFAULT_JWT_ALGORITHMS),
+  JWT_MAX_AGE: optional(
+    z
+      .string()
+      .trim()
+      .regex(/^\d+$/, 'must be a whole number of seconds')
+      .transform(Number)
+      .pipe(z.number().int().min(1).max(MAX_JWT_MAX_AGE_S)),
+  ),
 
   ROLE_VIEW_GROUPS: text(list(parseGroup), ['*']),
   ROLE_ATTACH_GROUPS: text(list(parseGroup), []),
@@ -455,8 +434,25 @@ export function loadConfig(env: Record<string, string | undefined>): LoadConfigR
     if (roleVars.length > 0) warnings.push(`${roleVars.join(', ')}: ignored with AUTH_MODE=none (the local operator has every role)`);
   }
   if (mode !== undefined && mode !== 'header') {
-    const ignored = ['TRUSTED_PROXY_CIDRS', ...setAmong('AUTH_HEADER_')].filter(isSet);
+    // TRUSTED_PROXY_CIDRS still names whose X-Forwarded-For/-Proto/-Host are believed; identity headers are not.
+    const ignored = setAmong('AUTH_HEADER_');
     if (ignored.length > 0) warnings.push(`${ignored.join(', ')}: ignored with AUTH_MODE=${mode}`);
+    for (const cidr of v.TRUSTED_PROXY_CIDRS ?? []) {
+      if (cidr.prefix === 0) {
+        warnings.push(
+          `TRUSTED_PROXY_CIDRS: ${cidr.address}/0 believes X-Forwarded-For/-Proto/-Host from every ${cidr.family === 'ipv4' ? 'IPv4' : 'IPv6'} address: any client can choose the address the audit trail records`,
+        );
+      }
+    }
+  }
+  if (mode === 'header' || mode === 'jwt') {
+    // Behind SSO the Host header is whatever the SSO proxy sends (it may rewrite it), so the origin that
+    // mutations must come from has to be named, not inferred.
+    if (!isSet('PUBLIC_ORIGIN')) {
+      errors.push(`PUBLIC_ORIGIN: required with AUTH_MODE=${mode} (the origin operators open the console at, e.g. https://keys.example.com)`);
+    } else if (v.PUBLIC_ORIGIN?.length === 0) {
+      errors.push('PUBLIC_ORIGIN: lists no origin');
+    }
   }
   if (mode !== undefined && mode !== 'jwt') {
     const ignored = setAmong('JWT_');
@@ -547,6 +543,8 @@ function build(e: Env): Config {
     logLevel: e.LOG_LEVEL,
     webDist: e.WEB_DIST,
     publicOrigins: e.PUBLIC_ORIGIN === undefined ? undefined : [...new Set(e.PUBLIC_ORIGIN)],
+    trustedProxyCidrs: [...new Set((e.TRUSTED_PROXY_CIDRS ?? []).map(formatCidr))],
+    rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
     ecs: {
       mode: e.ECS_MODE,
       network: e.ECS_NETWORK,
@@ -567,6 +565,7 @@ function build(e: Env): Config {
       port: e.SIM_PORT,
       accessKeyId: e.SIM_ACCESS_KEY_ID,
       accessKeySecret: e.SIM_ACCESS_KEY_SECRET,
+      control: e.SIM_CONTROL === 'on',
     },
     auth: buildAuth(e),
     roles: {
@@ -574,8 +573,24 @@ function build(e: Env): Config {
       attach: [...new Set(e.ROLE_ATTACH_GROUPS)],
       power: [...new Set(e.ROLE_POWER_GROUPS)],
     },
-    auditDb: e.AUDIT_DB,
+    auditDb: resolveAuditDb(e.AUDIT_DB),
   };
+}
+
+/**
+ * The project folder (where package.json is): this file lives in `<root>/api-proxy/`. Computed from the
+ * module's own location, which no environment or working directory can change.
+ */
+export const PROJECT_ROOT = path.resolve(import.meta.dirname, '..');
+
+/**
+ * AUDIT_DB as an absolute path. A relative one is taken from the project folder, not from the working
+ * directory: the trail is also the memory of which instances still wait for a reboot, and a service started
+ * from another directory (a unit file without WorkingDirectory, a cron job, a shell in $HOME) would otherwise
+ * open a fresh, empty trail and silently forget them.
+ */
+function resolveAuditDb(value: string): string {
+  return value === ':memory:' ? value : path.resolve(PROJECT_ROOT, value);
 }
 
 /** Only called once `loadConfig` found no error, so the mode's required variables are present. */
@@ -601,6 +616,7 @@ function buildAuth(e: Env): AuthConfig {
         userClaim: e.JWT_USER_CLAIM,
         groupsClaim: e.JWT_GROUPS_CLAIM,
         algorithms: [...new Set(e.JWT_ALGORITHMS)],
+        ...(e.JWT_MAX_AGE === undefined ? {} : { maxAgeSeconds: e.JWT_MAX_AGE }),
       };
   }
 }

@@ -8,7 +8,7 @@ import { createIdentityResolver } from './identity';
 import type { IdentityResult } from './identity';
 
 function authFrom(env: Record<string, string>): Config['auth'] {
-  const result = loadConfig({ HOST: '0.0.0.0', ROLE_ATTACH_GROUPS: 'sre', ROLE_POWER_GROUPS: 'sre', ...env });
+  const result = loadConfig({ HOST: '0.0.0.0', PUBLIC_ORIGIN: 'https://keys.example.com', ROLE_ATTACH_GROUPS: 'sre', ROLE_POWER_GROUPS: 'sre', ...env });
   if (!result.ok) throw new Error(result.errors.join('\n'));
   return result.config.auth;
 }
@@ -228,6 +228,24 @@ describe('AUTH_MODE=jwt', () => {
       .setAudience(AUDIENCE)
       .sign(rsa.privateKey);
     await denied(resolver, noExp, /"exp"|expiry/);
+  });
+
+  it('refuses a token issued in the future beyond the skew (jose alone checks iat only with a max age)', async () => {
+    const { resolver } = setup();
+    const tenYears = 10 * 365 * 24 * 3600;
+    await denied(resolver, await sign({ iat: nowS + tenYears, exp: nowS + tenYears + 300 }), /issued in the future/);
+    await denied(resolver, await sign({ iat: nowS + 120 }), /issued in the future/);
+    expect((await resolver.resolve({ 'x-jwt-assertion': await sign({ iat: nowS + 30 }) }, '203.0.113.1')).ok).toBe(true);
+    // A token without iat is still accepted when no maximum age is configured (exp bounds it).
+    expect((await resolver.resolve({ 'x-jwt-assertion': await sign({ iat: undefined }) }, '203.0.113.1')).ok).toBe(true);
+  });
+
+  it('with JWT_MAX_AGE, refuses tokens issued longer ago (with the skew) and tokens without iat', async () => {
+    const { resolver } = setup({ JWT_MAX_AGE: '3600' });
+    expect((await resolver.resolve({ 'x-jwt-assertion': await sign({ iat: nowS - 3600 }) }, '203.0.113.1')).ok).toBe(true);
+    await denied(resolver, await sign({ iat: nowS - 3600 - 120, exp: nowS + 300 }), /older than this console accepts/);
+    await denied(resolver, await sign({ iat: undefined }), /no valid issue time/);
+    await denied(resolver, await sign({ iat: nowS + 10 * 365 * 24 * 3600 }), /issued in the future/);
   });
 
   it('refuses an unsigned alg:none token', async () => {

@@ -1,8 +1,7 @@
-import { BlockList } from 'node:net';
 import { createRemoteJWKSet, customFetch, errors as joseErrors, jwtVerify } from 'jose';
 import type { JWTPayload } from 'jose';
 import type { Config } from './config';
-import { normalizeAddress, parseCidr } from './config';
+import { addressSet } from './net';
 
 /**
  * Who is calling (PRODUCT.md safety rules: "Identity comes from the SSO layer in front: signed assertions
@@ -140,17 +139,8 @@ function cleanGroups(items: readonly string[]): { ok: true; value: string[] } | 
 // AUTH_MODE=header (oauth2-proxy style)
 
 function createHeaderResolver(auth: Extract<Config['auth'], { mode: 'header' }>): IdentityResolver {
-  const trusted = new BlockList();
-  for (const text of auth.trustedProxyCidrs) {
-    const cidr = parseCidr(text);
-    // config.ts validated every entry; a bad one here is a programming error, and trusting less is the safe side.
-    if (cidr !== undefined) trusted.addSubnet(cidr.address, cidr.prefix, cidr.family);
-  }
-
-  const isTrustedPeer = (peer: string): boolean => {
-    const ip = normalizeAddress(peer);
-    return ip !== undefined && trusted.check(ip.address, ip.family);
-  };
+  const trusted = addressSet(auth.trustedProxyCidrs);
+  const isTrustedPeer = (peer: string): boolean => trusted.has(peer);
 
   function resolve(headers: HeaderMap, peer: string): IdentityResult {
     // From anyone else these headers are the caller's own claims: never believed, whatever they say.
@@ -244,9 +234,15 @@ function createJwtResolver(auth: Extract<Config['auth'], { mode: 'jwt' }>, deps:
         clockTolerance: CLOCK_TOLERANCE_S,
         requiredClaims: ['exp'],
         currentDate: new Date(now()),
+        ...(auth.maxAgeSeconds === undefined ? {} : { maxTokenAge: auth.maxAgeSeconds }),
       }));
     } catch (error) {
       return deny(describeJoseError(error));
+    }
+    // jose compares `iat` with the clock only when maxTokenAge is set. A token "issued" in the future was
+    // minted by a clock (or a person) that cannot be trusted, and with a far-future `exp` it would never expire.
+    if (typeof payload.iat === 'number' && payload.iat > now() / 1000 + CLOCK_TOLERANCE_S) {
+      return deny('the identity token was issued in the future');
     }
     return identityFromClaims(payload, auth);
   }
@@ -256,7 +252,9 @@ function createJwtResolver(auth: Extract<Config['auth'], { mode: 'jwt' }>, deps:
 
 /** What went wrong, in words, without the token or any of its content. */
 function describeJoseError(error: unknown): string {
-  if (error instanceof joseErrors.JWTExpired) return 'the identity token has expired';
+  if (error instanceof joseErrors.JWTExpired) {
+    return error.claim === 'iat' ? 'the identity token is older than this console accepts: sign in again' : 'the identity token has expired';
+  }
   if (error instanceof joseErrors.JWTClaimValidationFailed) {
     switch (error.claim) {
       case 'iss':
@@ -267,6 +265,8 @@ function describeJoseError(error: unknown): string {
         return 'the identity token is not valid yet';
       case 'exp':
         return 'the identity token has no valid expiry';
+      case 'iat':
+        return error.reason === 'check_failed' ? 'the identity token was issued in the future' : 'the identity token has no valid issue time';
       default:
         return `the identity token's "${error.claim}" claim is not valid`;
     }

@@ -1,7 +1,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { Writable } from 'node:stream';
+import { loadConfig } from './config';
+import { startServer } from './server';
+import { pathToFileURL } from 'node:url';
 
 /**
  * The real process, over real HTTP: `server.ts` as `npm start` runs it (sim mode, signing every call to the
@@ -18,9 +24,12 @@ interface Proc {
   exited: Promise<number | null>;
 }
 
-function startProcess(env: Record<string, string>): Proc {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'api-proxy', 'server.ts')], {
-    cwd: root,
+/** tsx by its absolute location, so the process can start in any working directory. */
+const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+
+function startProcess(env: Record<string, string>, cwd = root): Proc {
+  const child = spawn(process.execPath, ['--import', TSX, path.join(root, 'api-proxy', 'server.ts')], {
+    cwd,
     env: { PATH: process.env['PATH'] ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -105,6 +114,30 @@ describe('the proxy process', () => {
     expect(everything).not.toContain(Buffer.from(SECRET).toString('base64').slice(0, 24));
   });
 
+  it('opens a relative AUDIT_DB in the project folder even when started elsewhere, and logs the absolute path', async () => {
+    const relative = path.join('data', `server-test-${randomUUID()}`, 'audit.sqlite');
+    const expected = path.join(root, relative);
+    const elsewhere = mkdtempSync(path.join(tmpdir(), 'proxy-cwd-'));
+    const proc = startProcess({ PORT: '0', AUDIT_DB: relative, WEB_DIST: path.join(dir, 'no-web'), SIM_INSTANCES: '10' }, elsewhere);
+    try {
+      await waitForUrl(proc);
+      const opened = proc
+        .output()
+        .split('\n')
+        .filter((line) => line.startsWith('{'))
+        .map((line) => JSON.parse(line) as Record<string, unknown>)
+        .find((line) => line['msg'] === 'audit trail opened');
+      expect(opened).toMatchObject({ component: 'audit', path: expected });
+      expect(existsSync(expected)).toBe(true);
+      expect(existsSync(path.join(elsewhere, relative))).toBe(false);
+    } finally {
+      proc.child.kill('SIGTERM');
+      await proc.exited;
+      rmSync(path.dirname(expected), { recursive: true, force: true });
+      rmSync(elsewhere, { recursive: true, force: true });
+    }
+  });
+
   it('refuses to start on a bad configuration and lists every problem at once', async () => {
     const proc = startProcess({ PORT: 'eighty', AUTH_MODE: 'header', ECS_MODE: 'cloud', AUDIT_DB: path.join(dir, 'x.sqlite') });
     expect(await proc.exited).toBe(1);
@@ -112,5 +145,54 @@ describe('the proxy process', () => {
     expect(out).toContain('PORT');
     expect(out).toContain('ECS_MODE');
     expect(out).toContain('TRUSTED_PROXY_CIDRS');
+    // Behind SSO the console must be told its own origin: the Host header may be the SSO proxy's rewrite.
+    expect(out).toContain('PUBLIC_ORIGIN: required with AUTH_MODE=header');
+  });
+});
+
+describe('the in-process simulator control door', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'proxy-sim-door-'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  async function start(env: Record<string, string>) {
+    const loaded = loadConfig({ PORT: '0', AUDIT_DB: path.join(dir, `${Object.keys(env).join('-') || 'default'}.sqlite`), WEB_DIST: path.join(dir, 'no-web'), SIM_INSTANCES: '20', ...env });
+    if (!loaded.ok) throw new Error(loaded.errors.join('; '));
+    let log = '';
+    const destination = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        log += chunk.toString();
+        done();
+      },
+    });
+    const running = await startServer(loaded.config, { destination });
+    return { running, log: () => log };
+  }
+
+  it('is off by default: nobody on the machine can reset the fleet or inject faults', async () => {
+    const { running, log } = await start({});
+    try {
+      expect(running.simUrl).toBeDefined();
+      const state = await fetch(`${running.simUrl}/__sim/state`);
+      expect(state.status).not.toBe(200);
+      const reset = await fetch(`${running.simUrl}/__sim/control`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"failRate":1}' });
+      expect(reset.status).not.toBe(200);
+      expect(log()).not.toContain('/__sim/');
+    } finally {
+      await running.close();
+    }
+  });
+
+  it('SIM_CONTROL=on serves it and says where', async () => {
+    const { running, log } = await start({ SIM_CONTROL: 'on' });
+    try {
+      const state = await fetch(`${running.simUrl}/__sim/state`);
+      expect(state.status).toBe(200);
+      expect(log()).toContain(`${running.simUrl}/__sim/`);
+    } finally {
+      await running.close();
+    }
   });
 });

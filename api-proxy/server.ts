@@ -53,6 +53,7 @@ export async function startServer(config: Config, options: { destination?: pino.
     const server = createSimServer({
       simulator,
       accessKeys: { [config.sim.accessKeyId]: config.sim.accessKeySecret },
+      controlEndpoint: config.sim.control,
       log: (line) => logger.debug({ component: 'sim' }, line),
     });
     const { url } = await server.listen(config.sim.port, '127.0.0.1');
@@ -82,6 +83,8 @@ export async function startServer(config: Config, options: { destination?: pino.
   });
 
   const audit = openAuditStore(config.auditDb);
+  // Which file holds the trail is the first thing to check when pending activations seem forgotten.
+  logger.info({ component: 'audit', path: config.auditDb }, 'audit trail opened');
   const identity = createIdentityResolver(config.auth);
   const app = await createApp({
     settings: {
@@ -89,6 +92,8 @@ export async function startServer(config: Config, options: { destination?: pino.
       auth: config.auth,
       roles: config.roles,
       publicOrigins: config.publicOrigins ?? [],
+      trustedProxyCidrs: config.trustedProxyCidrs,
+      rateLimitPerMinute: config.rateLimitPerMinute,
       bootstrapRegion: config.ecs.bootstrapRegion,
       webDist: config.webDist,
     },
@@ -102,6 +107,7 @@ export async function startServer(config: Config, options: { destination?: pino.
 
   const address = await app.listen({ host: config.host, port: config.port });
   logger.info({ url: address, mode: config.ecs.mode, auth: config.auth.mode, credentials: credentials.description }, 'proxy listening');
+  if (sim && config.sim.control) logger.warn({ component: 'sim', control: `${sim.url}/__sim/` }, 'simulator control door is on (SIM_CONTROL=on)');
 
   return {
     url: address,
@@ -129,6 +135,7 @@ export async function main(): Promise<void> {
   }
   const running = await startServer(loaded.config);
   console.error(`ecs-keypair-console: open ${running.url} (${loaded.config.ecs.mode === 'sim' ? 'simulated ECS' : 'LIVE ECS'})`);
+  if (running.simUrl && loaded.config.sim.control) console.error(`ecs-keypair-console: simulator control door on ${running.simUrl}/__sim/ (SIM_CONTROL=on)`);
   let closing = false;
   const stop = (signal: string) => {
     if (closing) return;

@@ -469,6 +469,71 @@ describe('transport knobs and throttling', () => {
   });
 });
 
+describe('the request record', () => {
+  type StateWithRequests = { requests: { action?: string; status: number | null; params: Record<string, string> }[] };
+
+  it('records every request at the ECS door: action, parameters, region, host, status, code and time', async () => {
+    const before = Date.now();
+    expect((await send(v3({ action: 'DescribeInstances', query: { RegionId: 'cn-hangzhou', MaxResults: '1' } }))).status).toBe(200);
+    expect((await send(v3({ action: 'DescribeRegions', sk: 'wrong-secret' }))).status).toBe(400);
+    expect((await send(v1({ action: 'DescribeKeyPairs', params: { RegionId: 'cn-beijing' }, format: 'JSON' }))).status).toBe(200);
+    const records = sim.requests();
+    expect(records).toHaveLength(3);
+    expect(records[0]).toMatchObject({ method: 'POST', action: 'DescribeInstances', params: { RegionId: 'cn-hangzhou', MaxResults: '1' }, regionId: 'cn-hangzhou', host, status: 200 });
+    expect(records[0]?.code).toBeUndefined();
+    // A refused request is still a request that reached ECS: it counts, with what could be read of it.
+    expect(records[1]).toMatchObject({ action: 'DescribeRegions', params: {}, status: 400, code: 'SignatureDoesNotMatch' });
+    // V1 common and signature parameters are not business parameters.
+    expect(records[2]).toMatchObject({ method: 'GET', action: 'DescribeKeyPairs', params: { RegionId: 'cn-beijing' }, status: 200 });
+    for (const entry of records) {
+      expect(entry.at).toBeGreaterThanOrEqual(before);
+      expect(entry.at).toBeLessThanOrEqual(Date.now());
+      expect(entry.requestId).toMatch(/^[0-9A-F-]{36}$/);
+    }
+    // The control door is not ECS: its requests are not recorded.
+    await fetch(`${base}/__sim/state`);
+    expect(sim.requests()).toHaveLength(3);
+  });
+
+  it('records a dropped answer without a status and a garbled one as answered', async () => {
+    simulator.setControl({ faults: { ...simulator.control.faults, dropRate: 1 } });
+    const dropped = v3({ action: 'DescribeRegions' });
+    await expect(fetch(dropped.url, dropped.init)).rejects.toThrow();
+    simulator.setControl({ faults: { ...simulator.control.faults, dropRate: 0, malformedRate: 1 } });
+    expect((await send(v3({ action: 'DescribeRegions' }))).status).toBe(200);
+    expect(sim.requests().map((r) => [r.action, r.status])).toEqual([
+      ['DescribeRegions', null],
+      ['DescribeRegions', 200],
+    ]);
+  });
+
+  it('counts every call of a storm that never clears (throttle limit 0) and shows the record in /__sim/state', async () => {
+    const patched = await fetch(`${base}/__sim/control`, { method: 'POST', headers: JSON_HEADERS, body: JSON.stringify({ throttle: { limit: 0, windowMs: 60_000 } }) });
+    expect(patched.status).toBe(200);
+    for (let i = 0; i < 3; i++) expect((await send(v3({ action: 'DescribeRegions' }))).json['Code']).toBe('Throttling.User');
+    const state = (await (await fetch(`${base}/__sim/state`)).json()) as StateWithRequests;
+    expect(state.requests.map((r) => [r.action, r.status])).toEqual(Array(3).fill(['DescribeRegions', 400]));
+    await fetch(`${base}/__sim/reset`, { method: 'POST' });
+    expect(sim.requests()).toEqual([]);
+    expect(((await (await fetch(`${base}/__sim/state`)).json()) as StateWithRequests).requests).toEqual([]);
+  });
+
+  it('keeps only the newest records past its limit', async () => {
+    const small = createSimServer({ simulator, accessKeys: { [AK]: SK }, requestRecordLimit: 2 });
+    const { url } = await small.listen(0);
+    try {
+      for (let i = 0; i < 5; i++) expect((await fetch(`${url}/nowhere?n=${i}`, { method: 'POST' })).status).toBe(404);
+      const kept = small.requests();
+      expect(kept).toHaveLength(2);
+      expect(kept.every((r) => r.status === 404)).toBe(true);
+      small.clearRequests();
+      expect(small.requests()).toEqual([]);
+    } finally {
+      await small.close();
+    }
+  });
+});
+
 describe('robustness', () => {
   /**
    * Raw bytes over TCP. Without `halfClose` the socket stays open for writing until the server closes it, so

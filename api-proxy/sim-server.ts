@@ -25,8 +25,10 @@ import {
  * §10) or V1 (HMAC-SHA1, §9) signatures checked against a table of access keys, JSON or XML answers (§1, §8.1).
  *
  * Test-only control door on the same port, unsigned, answered only to loopback peers:
- *   GET  /__sim/state          → { control, regions: [{ RegionId, instances, byStatus }], nonces }
- *   POST /__sim/reset          → back to the seeded fleet and default control; { ok: true, control }
+ *   GET  /__sim/state          → { control, regions: [{ RegionId, instances, byStatus }], nonces, requests }
+ *                                (`requests`: the record of ECS-door requests, oldest first, see SimRequestRecord)
+ *   POST /__sim/reset          → back to the seeded fleet and default control, request record emptied;
+ *                                { ok: true, control }
  *   POST /__sim/control        → JSON body = a patch of SimControl (zod-checked; `faults` merged field by
  *                                field, `instanceFaults` replaced); answers { ok: true, control }; 400 on a bad body
  *   GET  /__sim/instances/:id  → the simulator's current record of one instance, or 404
@@ -411,7 +413,8 @@ export const SimControlPatch = z.strictObject({
   latencyMs: Millis.optional(),
   jitterMs: Millis.optional(),
   throttle: z
-    .strictObject({ limit: z.number().int().min(1).max(1_000_000), windowMs: z.number().int().min(1).max(3_600_000) })
+    // limit 0 throttles every call: a storm that never clears, for bounding retries.
+    .strictObject({ limit: z.number().int().min(0).max(1_000_000), windowMs: z.number().int().min(1).max(3_600_000) })
     .nullable()
     .optional(),
   throttleActions: z.array(z.string().min(1).max(64)).max(100).optional(),
@@ -432,6 +435,35 @@ function isLoopback(address: string | undefined): boolean {
 }
 
 // ---------------------------------------------------------------------------------------------------------
+// The request record
+
+/**
+ * One HTTP request the ECS door received, whatever became of it. Side effects are counted where they happen:
+ * a client that retries shows up here once per attempt, so tests can bound retries by counting at ECS itself.
+ */
+export interface SimRequestRecord {
+  /** Server clock (ms) when the request had been read. */
+  at: number;
+  method: string;
+  /** The Action the request named, where it could be read (also for refused requests). */
+  action?: string;
+  /** Business parameters of a request that passed verification (V1 common and signature parameters removed). */
+  params: Record<string, string>;
+  /** The request's RegionId parameter, if it had one. */
+  regionId?: string;
+  /** The Host header as received (which regional endpoint the client meant). */
+  host?: string;
+  /** The HTTP status answered; `null` when the connection was dropped or the client left before an answer. */
+  status: number | null;
+  /** `Code` of an error answer. */
+  code?: string;
+  requestId: string;
+}
+
+/** Default number of records kept; older ones are dropped first, so a long-running simulator stays bounded. */
+export const DEFAULT_REQUEST_RECORD_LIMIT = 10_000;
+
+// ---------------------------------------------------------------------------------------------------------
 // The server
 
 export interface SimServerOptions {
@@ -448,10 +480,16 @@ export interface SimServerOptions {
   log?: (line: string) => void;
   /** Serve /__sim/ (default true). */
   controlEndpoint?: boolean;
+  /** How many request records to keep (default DEFAULT_REQUEST_RECORD_LIMIT). */
+  requestRecordLimit?: number;
 }
 
 export interface SimServer {
   server: http.Server;
+  /** The ECS door's requests so far, oldest first (a copy). */
+  requests(): SimRequestRecord[];
+  /** Empties the request record (also done by `POST /__sim/reset`). */
+  clearRequests(): void;
   listen(port: number, host?: string): Promise<{ port: number; url: string }>;
   close(): Promise<void>;
 }
@@ -491,6 +529,18 @@ export function createSimServer(options: SimServerOptions): SimServer {
   const controlEndpoint = options.controlEndpoint ?? true;
   const nonces = new NonceCache();
   const timers = new Set<NodeJS.Timeout>();
+  const recordLimit = options.requestRecordLimit ?? DEFAULT_REQUEST_RECORD_LIMIT;
+  let records: SimRequestRecord[] = [];
+
+  function record(entry: SimRequestRecord): void {
+    records.push(entry);
+    // Trimmed in chunks, so a full record does not copy itself on every request.
+    if (records.length > recordLimit + Math.max(1, Math.floor(recordLimit / 10))) records = records.slice(-recordLimit);
+  }
+
+  function recorded(): SimRequestRecord[] {
+    return records.slice(-recordLimit).map((entry) => ({ ...entry, params: { ...entry.params } }));
+  }
 
   function sleep(ms: number): Promise<void> {
     if (ms <= 0) return Promise.resolve();
@@ -540,11 +590,12 @@ export function createSimServer(options: SimServerOptions): SimServer {
         for (const instance of instances) byStatus[instance.Status] = (byStatus[instance.Status] ?? 0) + 1;
         return { RegionId: regionId, instances: instances.length, byStatus };
       });
-      return sendJson(res, 200, { control: simulator.control, regions, nonces: nonces.size });
+      return sendJson(res, 200, { control: simulator.control, regions, nonces: nonces.size, requests: recorded() });
     }
     if (req.method === 'POST' && path === '/__sim/reset') {
       simulator.reset();
       nonces.clear();
+      records = [];
       return sendJson(res, 200, { ok: true, control: simulator.control });
     }
     if (req.method === 'POST' && path === '/__sim/control') {
@@ -584,7 +635,18 @@ export function createSimServer(options: SimServerOptions): SimServer {
     const requestId = randomUUID().toUpperCase();
     const doorHostId = options.hostId ?? 'ecs.aliyuncs.com';
     const read = await readBody(req);
-    if (read === null) return;
+    const entry: SimRequestRecord = {
+      at: now(),
+      method: req.method ?? '',
+      params: {},
+      ...(req.headers.host === undefined ? {} : { host: req.headers.host }),
+      status: null,
+      requestId,
+    };
+    if (read === null) {
+      record(entry);
+      return;
+    }
 
     let format: ResponseFormat = 'json';
     let outcome: { status: number; root: string; body: Record<string, unknown>; headers: Record<string, string> };
@@ -603,6 +665,12 @@ export function createSimServer(options: SimServerOptions): SimServer {
         { accessKeys: options.accessKeys, ...(options.securityTokens ? { securityTokens: options.securityTokens } : {}), now: now(), nonces },
       );
       format = verified.format;
+      if (verified.action !== undefined) entry.action = verified.action;
+      if (verified.ok) {
+        entry.params = { ...verified.params };
+        const regionId = verified.params['RegionId'];
+        if (regionId !== undefined) entry.regionId = regionId;
+      }
       if (!verified.ok) {
         const error = verified.error;
         outcome = { status: error.status, root: 'Error', body: error.toBody(requestId, doorHostId), headers: error.headers };
@@ -617,17 +685,26 @@ export function createSimServer(options: SimServerOptions): SimServer {
     // the ambiguity a real client faces on a lost response (ecs-api.md §8.2 on retrying RebootInstance).
     const plan = simulator.transportPlan();
     await sleep(plan.delayMs);
+    const code = outcome.body['Code'];
+    if (outcome.status >= 400 && typeof code === 'string') entry.code = code;
     if (plan.fault === 'drop') {
       log(`sim: dropping the answer to ${requestId}`);
+      record(entry);
       req.socket.destroy();
       return;
     }
     const { contentType, text } = render(format, outcome.root, outcome.body);
     const headers = { ...outcome.headers, 'x-acs-request-id': requestId };
+    // Recorded before the answer goes out, so a client that has its answer always finds its request here.
+    const answered = (status: number): void => record({ ...entry, status: res.destroyed ? null : status });
     if (plan.fault === 'malformed') {
+      // The garbled answer carries no readable code, whatever the call's outcome was.
+      delete entry.code;
+      answered(200);
       send(res, 200, contentType, text.slice(0, Math.max(1, Math.floor(text.length / 2))), headers);
       return;
     }
+    answered(outcome.status);
     send(res, outcome.status, contentType, text, headers);
   }
 
@@ -656,6 +733,10 @@ export function createSimServer(options: SimServerOptions): SimServer {
 
   return {
     server,
+    requests: recorded,
+    clearRequests() {
+      records = [];
+    },
     listen(port: number, host = '127.0.0.1') {
       return new Promise((resolve, reject) => {
         const onError = (error: Error): void => reject(error);

@@ -2,15 +2,15 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import type { ActionName } from '../ecs/contract';
 import { createSimulator, type Simulator } from '../ecs/sim/simulator';
-import { createApp } from './app';
-import { openAuditStore, type AuditStore } from './audit';
+import { createApp, type AppSettings } from './app';
+import { openAuditStore, type AuditStore, type AuditStoreOptions } from './audit';
 import { loadConfig, type Config } from './config';
 import { createIdentityResolver } from './identity';
-import { createSimServer, type SimServer } from './sim-server';
+import { createSimServer, type SimRequestRecord, type SimServer } from './sim-server';
+import type { CircuitBreaker, CircuitBreakerOptions } from './upstream/circuit-breaker';
 import { staticCredentials, type CredentialSource } from './upstream/credentials';
-import type { EcsClient, UpstreamOutcome } from './upstream/ecs-client';
+import type { EcsClient } from './upstream/ecs-client';
 import { createUpstream } from './upstream/wiring';
 
 /**
@@ -23,13 +23,38 @@ import { createUpstream } from './upstream/wiring';
 export const TEST_ORIGIN = 'http://localhost';
 export const SIM_SECRET = 'test-secret-0f9e8d7c6b5a-DO-NOT-LEAK';
 
+/** One HTTP request as the simulated ECS received it. */
+export interface UpstreamCall {
+  /** The Action the request named (absent only for requests ECS could not read at all). */
+  action: string | undefined;
+  /** The business parameters on the wire (empty for a request ECS refused before reading them). */
+  wire: Record<string, string>;
+  /** The request's RegionId parameter (RebootInstance/StartInstance carry none). */
+  regionId: string | undefined;
+  /** What the simulated ECS answered; null when it dropped the connection. */
+  status: number | null;
+  code: string | undefined;
+  at: number;
+}
+
 export interface TestProxy {
   app: FastifyInstance;
   simulator: Simulator;
+  /** The simulated ECS's HTTP door (its request record, or close/listen it to make ECS unreachable). */
+  sim: SimServer;
+  /** The door's port, to listen again on the same address after closing it. */
+  simPort: number;
+  /** The same door, by the name the readiness tests use. */
+  simServer: SimServer;
   audit: AuditStore;
   config: Config;
-  /** Every call that reached the upstream client (action, wire params, region). */
-  upstreamCalls: { action: ActionName; wire: Record<string, string>; regionId: string }[];
+  /**
+   * Every HTTP request that reached the simulated ECS, oldest first: one entry per attempt, retries included,
+   * because it is read from the simulator's own record (sim-server.ts), below the proxy's retry loop.
+   */
+  readonly upstreamCalls: UpstreamCall[];
+  /** The upstream client's circuit breaker. */
+  breaker: CircuitBreaker;
   logs: string[];
   close(): Promise<void>;
 }
@@ -39,8 +64,14 @@ export interface TestProxyOptions {
   /** Replace the upstream client; the default signs and calls the simulated ECS over HTTP. */
   ecs?: (real: EcsClient) => EcsClient;
   audit?: (real: AuditStore) => AuditStore;
+  /** Options of the real audit store (lock wait, free-space threshold). */
+  auditOptions?: AuditStoreOptions;
+  readiness?: AppSettings['readiness'];
   credentials?: CredentialSource;
-  upstream?: Partial<{ timeoutMs: number; maxRetries: number }>;
+  upstream?: Partial<{ timeoutMs: number; connectTimeoutMs: number; maxRetries: number; maxDelayMs: number }>;
+  /** Send ECS calls here instead of the simulated ECS (which still runs, e.g. a port that never answers). */
+  upstreamBase?: URL;
+  breaker?: CircuitBreakerOptions;
   webDist?: string;
   /** The app's clock (audit times, denial windows); the real one by default. */
   clock?: () => number;
@@ -54,37 +85,40 @@ export async function createTestProxy(options: TestProxyOptions = {}): Promise<T
 
   const simulator = createSimulator({ instances: 150 });
   const simServer: SimServer = createSimServer({ simulator, accessKeys: { 'test-ak': SIM_SECRET } });
-  const { url } = await simServer.listen(0, '127.0.0.1');
-  const base = new URL(url);
+  const { url, port: simPort } = await simServer.listen(0, '127.0.0.1');
+  const base = options.upstreamBase ?? new URL(url);
   const credentials = options.credentials ?? staticCredentials({ accessKeyId: 'test-ak', accessKeySecret: SIM_SECRET }, 'static (test)');
-  const upstreamCalls: TestProxy['upstreamCalls'] = [];
   let realEcs: EcsClient | undefined;
-  const { ecs, regions } = createUpstream({
+  const { ecs, regions, breaker } = createUpstream({
     mode: { kind: 'fixed', base },
     bootstrapRegion: config.ecs.bootstrapRegion,
     credentials,
     client: {
-      connectTimeoutMs: 1000,
+      connectTimeoutMs: options.upstream?.connectTimeoutMs ?? 1000,
       timeoutMs: options.upstream?.timeoutMs ?? 3000,
       concurrencyPerRegion: 4,
       maxRetries: options.upstream?.maxRetries ?? 2,
       baseDelayMs: 1,
-      maxDelayMs: 5,
+      maxDelayMs: options.upstream?.maxDelayMs ?? 5,
       sleep: () => Promise.resolve(),
     },
+    ...(options.breaker ? { breaker: options.breaker } : {}),
     wrap: (signed) => {
       realEcs = signed;
-      const inner = options.ecs ? options.ecs(signed) : signed;
-      return {
-        async call(action, wire, route): Promise<UpstreamOutcome> {
-          upstreamCalls.push({ action, wire, regionId: route.regionId });
-          return inner.call(action, wire, route);
-        },
-        close: () => signed.close(),
-      };
+      if (!options.ecs) return signed;
+      const inner = options.ecs(signed);
+      return { call: (action, wire, route) => inner.call(action, wire, route), close: () => signed.close() };
     },
   });
-  const realAudit = openAuditStore(config.auditDb);
+  const toCall = (entry: SimRequestRecord): UpstreamCall => ({
+    action: entry.action,
+    wire: entry.params,
+    regionId: entry.regionId,
+    status: entry.status,
+    code: entry.code,
+    at: entry.at,
+  });
+  const realAudit = openAuditStore(config.auditDb, options.auditOptions);
   const audit = options.audit ? options.audit(realAudit) : realAudit;
   const logs: string[] = [];
   const app = await createApp({
@@ -93,8 +127,11 @@ export async function createTestProxy(options: TestProxyOptions = {}): Promise<T
       auth: config.auth,
       roles: config.roles,
       publicOrigins: config.publicOrigins ?? [],
+      trustedProxyCidrs: config.trustedProxyCidrs,
+      rateLimitPerMinute: config.rateLimitPerMinute,
       bootstrapRegion: config.ecs.bootstrapRegion,
       ...(options.webDist === undefined ? {} : { webDist: options.webDist }),
+      ...(options.readiness === undefined ? {} : { readiness: options.readiness }),
     },
     identity: createIdentityResolver(config.auth),
     ecs,
@@ -108,9 +145,15 @@ export async function createTestProxy(options: TestProxyOptions = {}): Promise<T
   return {
     app,
     simulator,
+    sim: simServer,
+    simPort,
+    simServer,
     audit: realAudit,
     config,
-    upstreamCalls,
+    get upstreamCalls() {
+      return simServer.requests().map(toCall);
+    },
+    breaker,
     logs,
     async close() {
       await app.close();

@@ -1,4 +1,5 @@
 import { benchBundleSize } from './bundle-size';
+import { benchFuzz } from './fuzz';
 import { benchProxyLatency } from './proxy-latency';
 import { benchWebPerf } from './web-perf';
 
@@ -10,6 +11,7 @@ const benches: Record<string, () => Promise<void>> = {
   proxy: benchProxyLatency,
   bundle: benchBundleSize,
   web: benchWebPerf,
+  fuzz: benchFuzz,
 };
 
 const wanted = process.argv.slice(2);

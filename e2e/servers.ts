@@ -30,7 +30,7 @@ function server(basePort: number, baseSimPort: number, env: Record<string, strin
     url: `http://127.0.0.1:${port}`,
     simControl: `http://127.0.0.1:${simPort}/__sim`,
     auditDb: `data/e2e/audit-${port}.sqlite`,
-    env: { PORT: String(port), SIM_PORT: String(simPort), ...env },
+    env: { PORT: String(port), SIM_PORT: String(simPort), SIM_CONTROL: 'on', ...env },
   };
 }
 
@@ -40,6 +40,8 @@ export const E2E_SERVERS = {
     SIM_INSTANCES: '200',
     AUTH_MODE: 'header',
     TRUSTED_PROXY_CIDRS: '127.0.0.1/32,::1/128',
+    // The origin the browser opens it at: required behind SSO, where Host may be rewritten.
+    PUBLIC_ORIGIN: `http://127.0.0.1:${8182 + OFFSET}`,
     ROLE_ATTACH_GROUPS: 'sre',
     ROLE_POWER_GROUPS: 'sre',
   }),

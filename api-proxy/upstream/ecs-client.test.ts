@@ -10,6 +10,7 @@ import { createSimServer } from '../sim-server';
 import type { SimServer } from '../sim-server';
 import { CredentialsUnavailableError, staticCredentials } from './credentials';
 import type { CredentialSource } from './credentials';
+import { createCircuitBreaker } from './circuit-breaker';
 import { MAX_RESPONSE_BYTES, createEcsClient } from './ecs-client';
 import type { EcsClient, EcsClientOptions, RetryInfo, UpstreamOutcome } from './ecs-client';
 
@@ -390,6 +391,26 @@ describe('retries against fake upstreams', () => {
     await Promise.all([gateway.close(), garbled.close(), read.close()]);
   });
 
+  it('names the wait on a throttled answer it hands back: ECS’s own, or else until ECS’s next one-minute window', async () => {
+    const noHint = await fakeUpstream((_seen, res) => json(res, 400, { RequestId: 'R', Code: 'Throttling.User', Message: 'Request was denied due to user flow control.' }));
+    const at = new Date(Date.UTC(2026, 1, 2, 9, 30, 45, 250));
+    const gaveUp = expectResponse(await call(makeClient(noHint.base, { maxRetries: 1, now: () => at }).client, 'AttachKeyPair', { RegionId: REGION, KeyPairName: 'ops', InstanceIds: ['i-abc'] }));
+    expect([gaveUp.status, gaveUp.attempts, gaveUp.retryAfterMs]).toEqual([400, 2, 14_750]);
+    expect(noHint.seen).toHaveLength(2);
+
+    const hinted = await fakeUpstream((_seen, res) => json(res, 400, { RequestId: 'R', Code: 'Throttling.Api', Message: 'busy' }, { 'x-acs-retry-after': '2500' }));
+    // ECS asked for longer than the client sleeps: handed back at once, with ECS's wait.
+    const handedBack = expectResponse(await call(makeClient(hinted.base, { maxDelayMs: 1_000 }).client, 'DescribeRegions', {}));
+    expect([handedBack.attempts, handedBack.retryAfterMs]).toEqual([1, 2_500]);
+
+    // Anything else, including a throttled attempt followed by success, names no wait.
+    const thenOk = await fakeUpstream((_seen, res, index) => (index === 0 ? json(res, 429, { RequestId: 'R', Code: 'Throttling', Message: 'busy' }) : json(res, 200, { RequestId: 'R2' })));
+    const recovered = expectResponse(await call(makeClient(thenOk.base).client, 'DescribeRegions', {}));
+    expect([recovered.status, recovered.retryAfterMs]).toEqual([200, undefined]);
+    const refused = await fakeUpstream((_seen, res) => json(res, 400, { RequestId: 'R', Code: 'InvalidParameter', Message: 'no' }, { 'x-acs-retry-after': '2500' }));
+    expect(expectResponse(await call(makeClient(refused.base).client, 'DescribeRegions', {})).retryAfterMs).toBeUndefined();
+  });
+
   it('bounds the backoff by maxDelayMs', async () => {
     const fake = await fakeUpstream((_seen, res) => json(res, 503, { RequestId: 'R', Code: 'ServiceUnavailable', Message: 'busy' }));
     const { client, sleeps } = makeClient(fake.base, { baseDelayMs: 400, maxDelayMs: 1_000, maxRetries: 5, random: () => 0.999 });
@@ -434,6 +455,24 @@ describe('retries against fake upstreams', () => {
     expect(outcome).toMatchObject({ kind: 'unreachable', attempts: 3 });
     expect(outcome.kind === 'unreachable' && outcome.reason).toMatch(/ECONNREFUSED/);
     expect(retries.map((r) => r.reason)).toEqual(['connection refused (ECONNREFUSED)', 'connection refused (ECONNREFUSED)']);
+  });
+
+  it('with a circuit breaker: stops retrying once the endpoint’s circuit opens, and later calls are not even tried', async () => {
+    const closed = http.createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const { port } = closed.address() as AddressInfo;
+    await new Promise<void>((resolve) => closed.close(() => resolve()));
+
+    const breaker = createCircuitBreaker({ failureThreshold: 2, openMs: 60_000 });
+    const { client, retries } = makeClient(`http://127.0.0.1:${port}`, { maxRetries: 4, breaker });
+    const first = await call(client, 'DescribeRegions', {});
+    expect(first).toMatchObject({ kind: 'unreachable', attempts: 2 });
+    expect(first.kind === 'unreachable' && first.circuitOpen).toBeFalsy();
+    expect(retries).toHaveLength(2);
+    const second = await call(client, 'AttachKeyPair', { RegionId: REGION, KeyPairName: 'ops-key', InstanceIds: ['i-abc'] });
+    expect(second).toMatchObject({ kind: 'unreachable', attempts: 0, circuitOpen: true });
+    expect(second.kind === 'unreachable' && second.reason).toMatch(/^not sent: 127\.0\.0\.1:\d+ could not be connected to 2 times in a row just before$/);
+    expect(breaker.state(`http://127.0.0.1:${port}`)).toBe('open');
   });
 
   /** Accepts TCP connections and swallows every byte: a TLS handshake with it never completes. */

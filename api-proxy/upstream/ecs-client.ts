@@ -4,6 +4,7 @@ import { performance } from 'node:perf_hooks';
 import { Agent, request } from 'undici';
 import { ECS_API_VERSION } from '../../ecs/contract';
 import type { ActionName } from '../../ecs/contract';
+import type { CircuitBreaker, CircuitPermit } from './circuit-breaker';
 import type { CredentialSource, Credentials } from './credentials';
 import { signV3 } from './sign';
 
@@ -25,17 +26,40 @@ import { signV3 } from './sign';
  * client recognises its own attempts there by their signature nonce. A failure before that point cannot have
  * reached ECS.
  *
+ * This client is the one layer that retries ECS calls (docs/decisions/retries.md). A throttled answer it hands
+ * back without retrying further carries `retryAfterMs`, the wait before the call may be sent again, which the
+ * proxy passes on as a standard `Retry-After` header; the browser waits that long and sends once more at most.
+ *
+ * An endpoint that could not be connected to several times in a row is not tried for a few seconds
+ * (circuit-breaker.ts): calls answer `unreachable` with `circuitOpen` at once instead of each waiting out the
+ * connect timeouts, and nothing is sent.
+ *
  * Outcomes never contain credentials: nothing here copies them into an outcome, and as a second line of
  * defence any occurrence of the secret, the STS token, the Authorization header or the signature in an answer
  * (an upstream that echoes requests) is replaced by `[redacted]`.
  */
 
 export type UpstreamOutcome =
-  | { kind: 'response'; status: number; body: Record<string, unknown>; headers: Record<string, string>; attempts: number; durationMs: number }
+  | {
+      kind: 'response';
+      status: number;
+      body: Record<string, unknown>;
+      headers: Record<string, string>;
+      attempts: number;
+      durationMs: number;
+      /**
+       * Set only on a throttled answer handed back without further retries: how long the caller should wait
+       * before sending the call again (ECS's `x-acs-retry-after`, or else until ECS's next per-minute window).
+       */
+      retryAfterMs?: number;
+    }
   /** The request may have reached ECS but no (usable) answer came back; never retried for mutating calls. */
   | { kind: 'unknown'; reason: string; attempts: number; durationMs: number }
-  /** Nothing reached ECS (connection refused, DNS failure, connect timeout, aborted before sending). */
-  | { kind: 'unreachable'; reason: string; attempts: number; durationMs: number };
+  /**
+   * Nothing reached ECS (connection refused, DNS failure, connect timeout, aborted before sending).
+   * `circuitOpen`: not even tried, because the endpoint could not be connected to just before (circuit-breaker.ts).
+   */
+  | { kind: 'unreachable'; reason: string; attempts: number; durationMs: number; circuitOpen?: boolean };
 
 export interface RetryInfo {
   action: string;
@@ -70,6 +94,11 @@ export interface EcsClientOptions {
   /** Waits `ms`; should settle early when `signal` aborts. */
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
   onRetry?: (info: RetryInfo) => void;
+  /**
+   * Fails attempts fast while an endpoint has just been unreachable; asked before every attempt, keyed by the
+   * endpoint's origin. Without it every attempt goes out.
+   */
+  breaker?: CircuitBreaker;
   /** The credential source failed; the call answered `Proxy.CredentialsUnavailable`. For the proxy's log. */
   onCredentialsError?: (error: unknown) => void;
 }
@@ -284,14 +313,28 @@ type Final =
   | { kind: 'unknown'; reason: string }
   | { kind: 'unreachable'; reason: string };
 
+interface RetryAdvice {
+  reason: string;
+  /** ECS's own instruction (`x-acs-retry-after`). */
+  retryAfterMs?: number;
+  /** ECS refused the call for its rate limit: the caller is told how long to wait if it gets the answer. */
+  isThrottled?: boolean;
+}
+
 interface AttemptResult {
   /** What the call answers if this is the last attempt. */
   final: Final;
-  /** Set when another attempt is allowed; `retryAfterMs` is ECS's own instruction. */
-  retry: { reason: string; retryAfterMs?: number } | null;
+  /** Set when another attempt is allowed. */
+  retry: RetryAdvice | null;
   /** The caller's signal aborted before this attempt's request was written. */
   abortedBeforeSending?: boolean;
+  /** What the attempt showed about the endpoint, for the circuit breaker; absent when it showed nothing. */
+  reach?: 'reached' | 'unreachable';
 }
+
+/** ECS counts calls per API and region in one-minute windows, and the next minute starts afresh
+ * (https://www.alibabacloud.com/help/en/elastic-compute-service/latest/api-throttling). */
+const THROTTLE_WINDOW_MS = 60_000;
 
 function proxyAnswer(status: number, code: string, message: string, requestId?: string): Final {
   return {
@@ -430,11 +473,11 @@ export function createEcsClient(options: EcsClientOptions): EcsClient {
         if (route.signal?.aborted) {
           return isNothingSent
             ? { final: { kind: 'unreachable', reason: 'aborted by the caller before sending' }, retry: null, abortedBeforeSending: true }
-            : { final: { kind: 'unknown', reason: `aborted by the caller after ${action} was sent` }, retry: null };
+            : { final: { kind: 'unknown', reason: `aborted by the caller after ${action} was sent` }, retry: null, reach: 'reached' };
         }
         const reason = timeout.aborted ? `no answer within ${timeoutMs} ms` : describeFailure(codes);
-        if (isNothingSent) return { final: { kind: 'unreachable', reason }, retry: { reason } };
-        return { final: { kind: 'unknown', reason }, retry: mutating ? null : { reason } };
+        if (isNothingSent) return { final: { kind: 'unreachable', reason }, retry: { reason }, reach: 'unreachable' };
+        return { final: { kind: 'unknown', reason }, retry: mutating ? null : { reason }, reach: 'reached' };
       }
       if (!written.has(attemptNonce)) isTrackingReliable = false;
 
@@ -445,9 +488,9 @@ export function createEcsClient(options: EcsClientOptions): EcsClient {
         raw = await readCapped(response.body, headers['content-length']);
       } catch {
         response.body.destroy();
-        if (route.signal?.aborted) return { final: { kind: 'unknown', reason: `aborted by the caller while ${action}'s answer was arriving` }, retry: null };
+        if (route.signal?.aborted) return { final: { kind: 'unknown', reason: `aborted by the caller while ${action}'s answer was arriving` }, retry: null, reach: 'reached' };
         const reason = timeout.aborted ? `answer (HTTP ${status}) not complete within ${timeoutMs} ms` : `answer (HTTP ${status}) cut off`;
-        return { final: { kind: 'unknown', reason }, retry: mutating ? null : { reason } };
+        return { final: { kind: 'unknown', reason }, retry: mutating ? null : { reason }, reach: 'reached' };
       }
 
       let body: Record<string, unknown> | undefined;
@@ -461,9 +504,9 @@ export function createEcsClient(options: EcsClientOptions): EcsClient {
           body = undefined;
         }
       }
-      if (body === undefined) return garbled(action, status, headers, raw === 'too-large', mutating);
+      if (body === undefined) return { ...garbled(action, status, headers, raw === 'too-large', mutating), reach: 'reached' };
       if (redactor.needed(text)) body = redactor.deep(body) as Record<string, unknown>;
-      return { final: { kind: 'response', status, body, headers }, retry: retryAdvice(status, body, headers, mutating) };
+      return { final: { kind: 'response', status, body, headers }, retry: retryAdvice(status, body, headers, mutating), reach: 'reached' };
     } finally {
       inFlight.delete(attemptNonce);
       written.delete(attemptNonce);
@@ -477,7 +520,7 @@ export function createEcsClient(options: EcsClientOptions): EcsClient {
     const reason = `${code === '' ? 'error' : code} (HTTP ${status})`;
     if (isThrottlingCode(code) || status === 429) {
       const retryAfterMs = parseRetryAfter(headers['x-acs-retry-after']);
-      return retryAfterMs === undefined ? { reason } : { reason, retryAfterMs };
+      return retryAfterMs === undefined ? { reason, isThrottled: true } : { reason, retryAfterMs, isThrottled: true };
     }
     // Refused before anything was looked at: ECS says it is unavailable, or a nonce collision that a fresh
     // signature fixes. A bare 503 (no ECS code) may come from a gateway in front of ECS (ECS_ENDPOINT) that had
@@ -502,7 +545,7 @@ export function createEcsClient(options: EcsClientOptions): EcsClient {
     return { final: { kind: 'unknown', reason: `${reason}; ${action} may or may not have taken effect` }, retry: null };
   }
 
-  function delayBefore(retryNumber: number, retry: NonNullable<AttemptResult['retry']>): number | undefined {
+  function delayBefore(retryNumber: number, retry: RetryAdvice): number | undefined {
     if (retry.retryAfterMs !== undefined) return retry.retryAfterMs <= maxDelayMs ? retry.retryAfterMs : undefined;
     const ceiling = Math.min(maxDelayMs, baseDelayMs * 2 ** (retryNumber - 1));
     return Math.floor(random() * ceiling);
@@ -511,11 +554,15 @@ export function createEcsClient(options: EcsClientOptions): EcsClient {
   return {
     async call(action, wire, route) {
       const started = performance.now();
-      const finish = (final: Final, attempts: number): UpstreamOutcome => ({
-        ...final,
-        attempts,
-        durationMs: Math.round(performance.now() - started),
-      });
+      /** `advice`: the retry advice of the attempt that produced `final`, when it was a throttled answer. */
+      const finish = (final: Final, attempts: number, advice?: RetryAdvice | null): UpstreamOutcome => {
+        const outcome: UpstreamOutcome = { ...final, attempts, durationMs: Math.round(performance.now() - started) };
+        if (outcome.kind === 'response' && advice?.isThrottled === true) {
+          // Handed back still throttled: say how long to wait, so the caller does not guess (and retry early).
+          outcome.retryAfterMs = advice.retryAfterMs ?? THROTTLE_WINDOW_MS - (now().getTime() % THROTTLE_WINDOW_MS);
+        }
+        return outcome;
+      };
       if (isClosed) return finish({ kind: 'unreachable', reason: 'the ECS client is closed' }, 0);
       let endpoint: URL;
       try {
@@ -525,35 +572,64 @@ export function createEcsClient(options: EcsClientOptions): EcsClient {
         return finish(proxyAnswer(400, 'Proxy.UnknownRegion', 'The region is not in the list of ECS regions.'), 0);
       }
 
+      const { breaker } = options;
+      const circuit = endpoint.origin;
       const redactor = new Redactor();
-      let previous: Final | undefined;
+      let previous: { final: Final; advice: RetryAdvice } | undefined;
+      /** The circuit is open: answer what the last attempt got, or, if none was made, that nothing was tried. */
+      const failFast = (attemptNumber: number): UpstreamOutcome =>
+        previous
+          ? finish(previous.final, attemptNumber - 1, previous.advice)
+          : {
+              kind: 'unreachable',
+              reason: `not sent: ${endpoint.host} could not be connected to ${breaker?.failureThreshold ?? 0} times in a row just before`,
+              attempts: 0,
+              durationMs: Math.round(performance.now() - started),
+              circuitOpen: true,
+            };
       for (let attemptNumber = 1; ; attemptNumber += 1) {
+        // Checked before queueing too, so a call does not wait for a slot only to be refused.
+        if (breaker && !breaker.allows(circuit)) return failFast(attemptNumber);
         // Looked up per attempt: an idle region's gate is dropped while this call sleeps between attempts.
         const gate = gateFor(route.regionId);
         const isAcquired = await gate.acquire(route.signal);
         if (!isAcquired) {
-          return finish(previous ?? { kind: 'unreachable', reason: 'aborted by the caller before sending' }, attemptNumber - 1);
+          return previous
+            ? finish(previous.final, attemptNumber - 1, previous.advice)
+            : finish({ kind: 'unreachable', reason: 'aborted by the caller before sending' }, attemptNumber - 1);
         }
-        let result: AttemptResult;
+        let permit: CircuitPermit | undefined;
+        if (breaker) {
+          permit = breaker.acquire(circuit);
+          if (permit === undefined) {
+            gate.release();
+            if (gate.isIdle) gates.delete(route.regionId);
+            return failFast(attemptNumber);
+          }
+        }
+        let result: AttemptResult | undefined;
         try {
           result = await attempt(action, wire, endpoint, route, redactor);
         } finally {
           gate.release();
           if (gate.isIdle) gates.delete(route.regionId);
+          if (result?.reach === 'reached') permit?.reached();
+          else if (result?.reach === 'unreachable') permit?.unreachable();
+          else permit?.release();
         }
-        if (result.abortedBeforeSending === true && previous !== undefined) return finish(previous, attemptNumber - 1);
+        if (result.abortedBeforeSending === true && previous !== undefined) return finish(previous.final, attemptNumber - 1, previous.advice);
         const final = result.final.kind === 'response' ? result.final : { ...result.final, reason: redactor.text(result.final.reason) };
-        if (result.retry === null || attemptNumber > maxRetries || route.signal?.aborted) return finish(final, attemptNumber);
+        if (result.retry === null || attemptNumber > maxRetries || route.signal?.aborted) return finish(final, attemptNumber, result.retry);
         const delayMs = delayBefore(attemptNumber, result.retry);
-        if (delayMs === undefined) return finish(final, attemptNumber);
+        if (delayMs === undefined) return finish(final, attemptNumber, result.retry);
         options.onRetry?.({ action, regionId: route.regionId, attempt: attemptNumber, delayMs, reason: redactor.text(result.retry.reason) });
-        previous = final;
+        previous = { final, advice: result.retry };
         try {
           await sleep(delayMs, route.signal);
         } catch {
           // An injected sleep may reject on abort; the check below handles it.
         }
-        if (route.signal?.aborted) return finish(final, attemptNumber);
+        if (route.signal?.aborted) return finish(final, attemptNumber, result.retry);
       }
     },
 

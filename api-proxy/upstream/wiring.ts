@@ -1,3 +1,4 @@
+import { createCircuitBreaker, type CircuitBreaker, type CircuitBreakerOptions } from './circuit-breaker';
 import type { CredentialSource } from './credentials';
 import { createEcsClient, type EcsClient, type EcsClientOptions } from './ecs-client';
 import { createRegionDirectory, type RegionDirectory, type RegionEndpointMode } from './regions';
@@ -11,20 +12,31 @@ export interface UpstreamWiring {
   mode: RegionEndpointMode;
   bootstrapRegion: string;
   credentials: CredentialSource;
-  client: Omit<EcsClientOptions, 'endpointFor' | 'credentials'>;
+  client: Omit<EcsClientOptions, 'endpointFor' | 'credentials' | 'breaker'>;
+  /** The per-endpoint circuit breaker's settings (defaults: open after 5 connection failures, for 5 s). */
+  breaker?: CircuitBreakerOptions;
   onRefreshError?: (error: unknown) => void;
   /** Tests wrap the client (to record or fake calls); the directory then learns regions through the wrapper. */
   wrap?: (client: EcsClient) => EcsClient;
 }
 
-export function createUpstream(wiring: UpstreamWiring): { ecs: EcsClient; regions: RegionDirectory } {
+export interface Upstream {
+  ecs: EcsClient;
+  regions: RegionDirectory;
+  /** Whether ECS endpoints are failing fast right now (`isOpen()`, `snapshot()`), e.g. for a readiness probe. */
+  breaker: CircuitBreaker;
+}
+
+export function createUpstream(wiring: UpstreamWiring): Upstream {
   const { mode, bootstrapRegion } = wiring;
   // The bootstrap region comes from validated configuration, never from a request (config.ts).
   const bootstrapBase =
     mode.kind === 'fixed' ? mode.base : new URL(`https://${mode.network === 'vpc' ? 'ecs-vpc' : 'ecs'}.${bootstrapRegion}.aliyuncs.com`);
   const holder: { regions?: RegionDirectory } = {};
+  const breaker = createCircuitBreaker(wiring.breaker);
   const signed = createEcsClient({
     ...wiring.client,
+    breaker,
     credentials: wiring.credentials,
     endpointFor: (regionId) => {
       if (regionId === bootstrapRegion) return bootstrapBase;
@@ -46,5 +58,5 @@ export function createUpstream(wiring: UpstreamWiring): { ecs: EcsClient; region
     ...(wiring.onRefreshError ? { onRefreshError: wiring.onRefreshError } : {}),
   });
   holder.regions = regions;
-  return { ecs, regions };
+  return { ecs, regions, breaker };
 }

@@ -30,7 +30,7 @@ export interface SimControl {
   /** Mean added latency per call, applied by the transport doors (see `transportPlan`), not by `call()`. */
   latencyMs: number;
   jitterMs: number;
-  /** Calls allowed per action per region per window; null = off (ecs-api.md §13). */
+  /** Calls allowed per action per region per window (0: every call is throttled); null = off (ecs-api.md §13). */
   throttle: { limit: number; windowMs: number } | null;
   /** If set, only these actions are throttled. */
   throttleActions?: string[];

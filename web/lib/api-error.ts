@@ -7,7 +7,11 @@ export class ApiError extends Error {
   readonly status: number;
   readonly code: string;
   readonly requestId: string | undefined;
-  /** From `x-acs-retry-after` (milliseconds, as the official SDK reads it) on throttling answers. */
+  /**
+   * The wait the proxy asks for before this call is sent again, from the standard `Retry-After` header (whole
+   * seconds) that it adds to throttled answers once it has done its own retrying. ECS's `x-acs-retry-after` is
+   * passed through too but not read here: the proxy has already honoured it.
+   */
   readonly retryAfterMs: number | undefined;
   /**
    * False when the answer's body carried no error code and `code` was made up from the HTTP status (a gateway's
@@ -46,8 +50,7 @@ export class ApiError extends Error {
   }
 
   static async fromResponse(res: Response): Promise<ApiError> {
-    const retryAfter = Number(res.headers.get('x-acs-retry-after'));
-    const retryAfterMs = Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter : undefined;
+    const retryAfterMs = parseRetryAfter(res.headers.get('retry-after'));
     let body: unknown;
     try {
       body = await res.json();
@@ -69,4 +72,10 @@ export class ApiError extends Error {
   static network(cause: unknown): ApiError {
     return new ApiError({ status: 0, code: 'Network', message: cause instanceof Error ? cause.message : 'Network error' });
   }
+}
+
+/** `Retry-After` as delay-seconds (RFC 9110 §10.2.3) → ms; the HTTP-date form and anything else → undefined. */
+export function parseRetryAfter(value: string | null): number | undefined {
+  if (value === null || !/^\s*\d{1,6}\s*$/.test(value)) return undefined;
+  return Number(value) * 1000;
 }

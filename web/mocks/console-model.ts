@@ -108,7 +108,14 @@ export function createConsoleModel(options: { instances?: number; seed?: string 
           instances: read.instances,
         });
       }
-      return { status: answer.status, body: answer.body, headers: answer.headers };
+      // Like the proxy, which hands a throttled answer back with the wait in the standard header once it has
+      // done its own retrying (docs/decisions/retries.md); the mock does no retrying of its own.
+      const ecsWait = Number(answer.headers['x-acs-retry-after']);
+      const headers =
+        answer.status >= 400 && Number.isFinite(ecsWait) && answer.headers['x-acs-retry-after'] !== undefined
+          ? { ...answer.headers, 'retry-after': String(Math.max(1, Math.ceil(ecsWait / 1000))) }
+          : answer.headers;
+      return { status: answer.status, body: answer.body, headers };
     },
     activity(query) {
       const limit = Math.min(Number(query.get('limit') ?? 50) || 50, 200);

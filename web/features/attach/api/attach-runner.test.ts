@@ -2,7 +2,7 @@ import type { ResponseOf } from '../../../../ecs/contract';
 import { ApiError } from '../../../lib/api-error';
 import { instanceVerdict, readEcsAnswer } from '../../../../ecs/outcomes';
 import { readAttachResults, runAttach } from './attach-runner';
-import { CONSOLE_CODES, MAX_BACKOFF_MS, runBatches, throttleDelayMs, type InstanceResult } from './batch-runner';
+import { CONSOLE_CODES, MAX_RETRY_AFTER_MS, runBatches, throttleWaitMs, type InstanceResult } from './batch-runner';
 
 type Body = ResponseOf<'AttachKeyPair'>;
 
@@ -47,7 +47,7 @@ describe('runAttach', () => {
     expect(attach.mock.calls[0]?.[0]).toEqual(['i-1', 'i-2']);
   });
 
-  it('waits out throttling for the time ECS names, then sends the same batch again', async () => {
+  it('waits out throttling for the time the proxy names, then sends the same batch again', async () => {
     const sleeps: number[] = [];
     const throttles: number[] = [];
     let calls = 0;
@@ -69,20 +69,45 @@ describe('runAttach', () => {
     expect(results.every((r) => r.status === 'succeeded' && r.requestId === 'R-2')).toBe(true);
   });
 
-  it('backs off exponentially with jitter, capped at a minute, when ECS names no wait', () => {
-    const error = throttled();
-    expect(throttleDelayMs(error, 1, () => 0)).toBe(500);
-    expect(throttleDelayMs(error, 1, () => 1)).toBe(1000);
-    expect(throttleDelayMs(error, 3, () => 1)).toBe(4000);
-    expect(throttleDelayMs(error, 20, () => 1)).toBe(MAX_BACKOFF_MS);
-    expect(throttleDelayMs(error, 20, () => 0)).toBeGreaterThanOrEqual(MAX_BACKOFF_MS / 2);
+  it('waits only for a wait the server named: no backoff of its own, capped like the official SDK', () => {
+    expect(throttleWaitMs(throttled(12_000))).toBe(12_000);
+    expect(throttleWaitMs(throttled(10 * 60_000))).toBe(MAX_RETRY_AFTER_MS);
+    expect(throttleWaitMs(throttled())).toBeUndefined();
+    expect(throttleWaitMs(new ApiError({ status: 400, code: 'InvalidParameter', message: 'x', retryAfterMs: 1000 }))).toBeUndefined();
+    expect(throttleWaitMs(new Error('boom'))).toBeUndefined();
   });
 
-  it('gives up on a batch that stays throttled, reporting the throttling per instance', async () => {
-    const attach = vi.fn(() => Promise.reject(throttled(1)));
-    const results = await runAttach({ ids: ids(3), sleep: noSleep, attach, maxThrottleRetries: 2 });
-    expect(attach).toHaveBeenCalledTimes(3);
-    expect(results.map((r) => [r.status, r.code])).toEqual(Array(3).fill(['failed', 'Throttling.User']));
+  it('sends a batch that stays throttled twice at most, then reports the throttling per instance', async () => {
+    const sleeps: number[] = [];
+    const attach = vi.fn(() => Promise.reject(throttled(3_000)));
+    const results = await runAttach({
+      ids: ids(3),
+      sleep: (ms) => {
+        sleeps.push(ms);
+        return Promise.resolve();
+      },
+      attach,
+    });
+    // The proxy retried each of the two sends itself; a third would multiply its retries again.
+    expect(attach).toHaveBeenCalledTimes(2);
+    expect(sleeps).toEqual([3_000]);
+    expect(results.map((r) => [r.status, r.code, r.requestId])).toEqual(Array(3).fill(['failed', 'Throttling.User', 'R-T']));
+  });
+
+  it('does not resend a throttled batch whose answer names no wait; it fails for "Retry failed instances"', async () => {
+    const sleeps: number[] = [];
+    const attach = vi.fn(() => Promise.reject(throttled()));
+    const results = await runAttach({
+      ids: ids(2),
+      sleep: (ms) => {
+        sleeps.push(ms);
+        return Promise.resolve();
+      },
+      attach,
+    });
+    expect(attach).toHaveBeenCalledTimes(1);
+    expect(sleeps).toEqual([]);
+    expect(results.map((r) => r.status)).toEqual(['failed', 'failed']);
   });
 
   it('does not retry other failures: every instance of that batch gets the error and its RequestId', async () => {

@@ -2,8 +2,12 @@ import { ApiError } from '../../../lib/api-error';
 import { failedCallStatus } from './read-results';
 
 /**
- * Sends per-instance ECS calls in batches: a fixed batch size, a few batches in flight, throttling waited out and
- * retried, every other failure reported per instance and never retried blindly (issue 4 §7, PRODUCT.md step 5).
+ * Sends per-instance ECS calls in batches: a fixed batch size, a few batches in flight, every failure reported per
+ * instance and never retried blindly (issue 4 §7, PRODUCT.md step 5). The proxy owns retries
+ * (docs/decisions/retries.md): it has already retried a throttled call as far as it would. When it hands one back
+ * with a `Retry-After`, the batch waits exactly that long (the countdown the operator sees) and is sent once more;
+ * throttled again, or throttled without a wait to honour, the batch fails with the throttling code and "Retry
+ * failed instances" can send it later. So one batch goes to the proxy at most twice.
  * Plain and injectable (`send`, `sleep`, `random`), so the rules are unit-tested without a clock or a network;
  * the attach run and the Start/Reboot follow-ups both drive it from hooks.
  */
@@ -35,10 +39,8 @@ export const CONSOLE_CODES = {
 
 export interface ThrottleNotice {
   batch: readonly string[];
-  /** How long the runner waits before sending this batch again. */
+  /** How long the runner waits before sending this batch again: the server's `Retry-After`. */
   waitMs: number;
-  /** 1 for the first retry. */
-  attempt: number;
   error: ApiError;
 }
 
@@ -53,31 +55,24 @@ export interface BatchRunOptions {
   sleep: (ms: number, cancel: AbortSignal) => Promise<void>;
   /** Aborting stops sending further batches; batches already in flight finish (issue 4 §7). */
   cancel?: AbortSignal | undefined;
-  /** For backoff jitter; defaults to Math.random. */
-  random?: (() => number) | undefined;
-  /** After this many throttled attempts of one batch, its instances fail with the throttling error. */
-  maxThrottleRetries?: number | undefined;
   onBatchStart?: ((batch: readonly string[]) => void) | undefined;
   /** Called once per instance, as soon as its outcome is known. */
   onResults?: ((results: InstanceResult[]) => void) | undefined;
   onThrottled?: ((notice: ThrottleNotice) => void) | undefined;
 }
 
-/** ECS's throttling window is a minute and resets at the next one (ecs-api.md §13); never wait much longer. */
-export const MAX_BACKOFF_MS = 60_000;
 /** The official SDK caps a server-given x-acs-retry-after at 120 s (ecs/sim/simulator.ts, countCall). */
 export const MAX_RETRY_AFTER_MS = 120_000;
-const DEFAULT_MAX_THROTTLE_RETRIES = 10;
+/** Sends of one batch after its first throttled answer. The proxy retries each send itself, so this stays 1. */
+export const THROTTLED_RESENDS = 1;
 
 /**
- * How long to wait before retrying a throttled call: the server's x-acs-retry-after when it gave one, otherwise
- * exponential backoff (1 s, 2 s, 4 s, …) with jitter, capped at a minute.
+ * How long to wait before sending a throttled batch again: the server's Retry-After (capped like the official
+ * SDK caps ECS's), or undefined when the answer is not throttling or names no wait, which ends the batch.
  */
-export function throttleDelayMs(error: ApiError, attempt: number, random: () => number = Math.random): number {
-  if (error.retryAfterMs !== undefined && error.retryAfterMs > 0) return Math.min(error.retryAfterMs, MAX_RETRY_AFTER_MS);
-  const ceiling = Math.min(MAX_BACKOFF_MS, 1000 * 2 ** Math.max(0, attempt - 1));
-  // "Equal jitter": at least half the step, so retries spread out without collapsing to zero.
-  return Math.round(ceiling / 2 + (random() * ceiling) / 2);
+export function throttleWaitMs(error: unknown): number | undefined {
+  if (!(error instanceof ApiError) || !error.isThrottling || error.retryAfterMs === undefined) return undefined;
+  return Math.min(error.retryAfterMs, MAX_RETRY_AFTER_MS);
 }
 
 export function chunk<T>(items: readonly T[], size: number): T[][] {
@@ -102,8 +97,6 @@ export function resultsForFailedCall(batch: readonly string[], error: unknown): 
 
 export async function runBatches(options: BatchRunOptions): Promise<InstanceResult[]> {
   const { send, sleep, concurrency, onBatchStart, onResults, onThrottled } = options;
-  const random = options.random ?? Math.random;
-  const maxRetries = options.maxThrottleRetries ?? DEFAULT_MAX_THROTTLE_RETRIES;
   const cancel = options.cancel ?? new AbortController().signal;
   // The same instance twice in one request is not something ECS documents (mutate.ts answers it once).
   const batches = chunk([...new Set(options.ids)], options.batchSize);
@@ -116,20 +109,19 @@ export async function runBatches(options: BatchRunOptions): Promise<InstanceResu
     report(batch.map((InstanceId) => ({ InstanceId, status: 'not-sent', code: CONSOLE_CODES.cancelled })));
 
   let next = 0;
-  async function sendWithRetries(batch: readonly string[]): Promise<void> {
-    for (let attempt = 1; ; attempt++) {
+  async function sendBatch(batch: readonly string[]): Promise<void> {
+    for (let resends = 0; ; resends++) {
       onBatchStart?.(batch);
       try {
         report(await send(batch));
         return;
       } catch (error) {
-        const isThrottled = error instanceof ApiError && error.isThrottling;
-        if (!isThrottled || attempt > maxRetries) {
+        const waitMs = resends < THROTTLED_RESENDS ? throttleWaitMs(error) : undefined;
+        if (waitMs === undefined || !(error instanceof ApiError)) {
           report(resultsForFailedCall(batch, error));
           return;
         }
-        const waitMs = throttleDelayMs(error, attempt, random);
-        onThrottled?.({ batch, waitMs, attempt, error });
+        onThrottled?.({ batch, waitMs, error });
         await sleep(waitMs, cancel);
         // A throttled call changed nothing, so a batch cancelled while waiting is simply not sent.
         if (cancel.aborted) {
@@ -144,7 +136,7 @@ export async function runBatches(options: BatchRunOptions): Promise<InstanceResu
     while (!cancel.aborted) {
       const batch = batches[next++];
       if (batch === undefined) return;
-      await sendWithRetries(batch);
+      await sendBatch(batch);
     }
   }
 

@@ -76,7 +76,7 @@ describe('AttachFlow: the attach run and its results', () => {
     server.use(
       http.post(
         '/api/ecs/AttachKeyPair',
-        () => HttpResponse.json({ RequestId: 'R-THROTTLE', Code: 'Throttling.User', Message: 'Request was denied due to user flow control.' }, { status: 400, headers: { 'x-acs-retry-after': '1000' } }),
+        () => HttpResponse.json({ RequestId: 'R-THROTTLE', Code: 'Throttling.User', Message: 'Request was denied due to user flow control.' }, { status: 400, headers: { 'x-acs-retry-after': '1000', 'retry-after': '1' } }),
         { once: true },
       ),
     );

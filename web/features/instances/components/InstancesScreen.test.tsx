@@ -277,6 +277,9 @@ describe('the instances screen', () => {
     const alert = await screen.findByRole('alert');
     expect(alert).toHaveTextContent('ECS had an internal error');
     expect(alert).toHaveTextContent('Request ID: REQ-BROKEN-1');
+    // Nothing is on screen, so it must not claim to show "the last answer".
+    expect(alert).toHaveTextContent(/^The instances could not be loaded:/);
+    expect(alert).not.toHaveTextContent('last answer');
     await user.click(within(alert).getByRole('button', { name: 'Try again' }));
     expect(await screen.findByText('150 instances in this region', {}, LOAD)).toBeInTheDocument();
   });

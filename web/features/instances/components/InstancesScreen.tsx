@@ -138,10 +138,12 @@ function LoadState({ isPending, isFetching, error, loaded, total, shown, isFilte
   const { t } = useTranslation('instances');
   if (error) {
     const message = explainError(t, error, 'DescribeInstances');
+    // "Shows the last answer" is only true when there is one on screen: a failed first page leaves nothing.
+    const hasNothing = isPending || loaded === 0;
     return (
       <ErrorAlert
-        severity={isPending ? 'error' : 'warning'}
-        message={isPending ? t('loadFailed', { message }) : loaded < total ? t('partialFailed', { loaded, total, message }) : t('refreshFailed', { message })}
+        severity={hasNothing ? 'error' : 'warning'}
+        message={hasNothing ? t('loadFailed', { message }) : loaded < total ? t('partialFailed', { loaded, total, message }) : t('refreshFailed', { message })}
         error={error}
         onRetry={onRetry}
       />

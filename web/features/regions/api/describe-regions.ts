@@ -1,6 +1,8 @@
 import { queryOptions } from '@tanstack/react-query';
 import { ecsCall } from '../../../lib/api-client';
 
+const REGION_RETRY_MS = 10_000;
+
 /** DescribeRegions with names in the UI language (ecs-api.md §3.1: LocalName follows AcceptLanguage). */
 export const regionQueries = {
   all: () => ['ecs', 'regions'] as const,
@@ -10,5 +12,8 @@ export const regionQueries = {
       queryFn: ({ signal }) => ecsCall('DescribeRegions', { AcceptLanguage: language === 'zh-CN' ? 'zh-CN' : 'en-US' }, signal),
       select: (body) => (body.Regions?.Region ?? []).map((r) => ({ RegionId: r.RegionId, LocalName: r.LocalName })),
       staleTime: 60 * 60_000,
+      // Nothing else works without the region list, so a failed load keeps trying in the background and the
+      // picker recovers on the first answer.
+      refetchInterval: (query) => (query.state.status === 'error' ? REGION_RETRY_MS : false),
     }),
 };

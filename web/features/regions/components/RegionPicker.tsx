@@ -1,8 +1,9 @@
-import Alert from '@mui/material/Alert';
 import MenuItem from '@mui/material/MenuItem';
 import TextField from '@mui/material/TextField';
 import { useQuery } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
+import { ErrorAlert } from '../../../components/ErrorAlert';
+import { explainError } from '../../../lib/error-text';
 import { regionQueries } from '../api/describe-regions';
 
 export interface RegionPickerProps {
@@ -16,11 +17,9 @@ export function RegionPicker({ value, onChange }: RegionPickerProps) {
   const language = i18n.language === 'zh-CN' ? 'zh-CN' : 'en';
   const regions = useQuery(regionQueries.list(language));
   if (regions.isError) {
-    return (
-      <Alert severity="error" role="alert">
-        {t('loadFailed', { message: regions.error.message })}
-      </Alert>
-    );
+    // Plain words, the RequestId and a retry; the query also retries by itself while it is failing
+    // (regionQueries.list), so the picker comes back without a page reload.
+    return <ErrorAlert message={t('loadFailed', { message: explainError(t, regions.error, 'DescribeRegions') })} error={regions.error} onRetry={() => void regions.refetch()} />;
   }
   const options = regions.data ?? [];
   const known = value !== undefined && options.some((r) => r.RegionId === value);
