@@ -899,8 +899,12 @@ describe('a mutating call that got no definite answer from ECS', () => {
       const { ids, key } = await targets(proxy);
       const res = await attach(proxy, key, ids);
 
-      // ECS did attach: the old key pair is gone (and with it password login).
+      // ECS did attach, once: the old key pair is gone (and with it password login), and nothing was resent.
       for (const id of ids) expect(proxy.simulator.instance(id)?.KeyPairName).toBe(key);
+      expect(proxy.upstreamCalls.filter((c) => c.action === 'AttachKeyPair')).toHaveLength(1);
+      // The read-back asked ECS about exactly those instances.
+      const readBack = proxy.upstreamCalls.filter((c) => c.action === 'DescribeInstances' && c.wire['InstanceIds'] !== undefined);
+      expect(readBack.map((c) => JSON.parse(c.wire['InstanceIds'] ?? '[]') as unknown)).toEqual([ids]);
       // The reply is the gateway's, RequestId included, and reads as unknown by the rule the browser uses.
       expect(res.statusCode).toBe(status);
       expect(res.json()).toEqual(body);
