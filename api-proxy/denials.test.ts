@@ -75,15 +75,30 @@ describe('the denial ledger', () => {
 
   it('writes the summary when the window ends even if the user never comes back', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
-    const { ledger, summaries } = setup(1);
+    const { ledger, summaries, advance } = setup(1);
     await ledger.record(intent(), 'refused: x', 'a');
     await ledger.record(intent(), 'refused: x', 'b');
     expect(summaries()).toHaveLength(0);
+    advance(WINDOW);
     await vi.advanceTimersByTimeAsync(WINDOW);
     expect(summaries().map((s) => s.reason)).toEqual([expect.stringMatching(/^1 further refusal of alice suppressed/)]);
     // Written once: a flush after the timer has nothing left to say.
     await ledger.flush();
     expect(summaries()).toHaveLength(1);
+  });
+
+  it('judges the end of a window by its clock, so a timer that fires early does not reopen the budget', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const { ledger, written, summaries } = setup(1);
+    await ledger.record(intent(), 'refused: x', 'a');
+    await ledger.record(intent(), 'refused: x', 'b');
+    // Real time passes, the ledger's clock does not (a frozen or stepped clock): the window is still open.
+    await vi.advanceTimersByTimeAsync(3 * WINDOW);
+    expect(summaries()).toHaveLength(0);
+    await ledger.record(intent(), 'refused: x', 'c');
+    expect(written).toHaveLength(1);
+    await ledger.flush();
+    expect(summaries().map((s) => s.reason)).toEqual([expect.stringMatching(/^2 further refusals of alice suppressed/)]);
   });
 
   it('writes pending summaries on flush (close), and a write failure is reported, not thrown', async () => {

@@ -114,9 +114,19 @@ export function createDenialLedger(options: DenialLedgerOptions): DenialLedger {
       options.onSuppressed?.(intent.user, intent.action);
       if (window.timer === undefined) {
         const owner = window;
-        // When the window ends, its summary is written even if the user never comes back.
-        owner.timer = setTimeout(() => void close(intent.user, owner), Math.max(0, windowStart + windowMs - now));
-        owner.timer.unref();
+        const user = intent.user;
+        // When the window ends, its summary is written even if the user never comes back. The end is judged
+        // by the ledger's clock, not by the timer: a timer can fire early against that clock (a stepped or
+        // injected clock), and closing early would reopen the user's budget inside the same window.
+        const arm = (delayMs: number) => {
+          owner.timer = setTimeout(() => {
+            const left = owner.windowStart + windowMs - clock();
+            if (left <= 0) void close(user, owner);
+            else arm(Math.max(left, 1000));
+          }, delayMs);
+          owner.timer.unref();
+        };
+        arm(Math.max(0, windowStart + windowMs - now));
       }
     },
     async flush() {
