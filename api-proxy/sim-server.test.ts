@@ -15,7 +15,7 @@ import {
   signV3,
   signatureV3,
   stringToSignV3,
-} from './upstream/sign';
+} from '../acs-signature/v3';
 
 const AK = 'test-access-key';
 const SK = 'test-access-secret';

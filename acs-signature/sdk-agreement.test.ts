@@ -12,7 +12,7 @@ import {
   signV3,
   stringToSignV1,
   stringToSignV3,
-} from './sign';
+} from './v3';
 
 function withoutSignature(params: Record<string, string>): Record<string, string> {
   return Object.fromEntries(Object.entries(params).filter(([name]) => name !== 'Signature'));
