@@ -1,73 +1,28 @@
 import { createHash, createHmac } from 'node:crypto';
+import { byCodeUnit, canonicalQueryString, formatAcsDate, hashPayload, percentEncode } from './canonical';
+import type { Credentials } from './credentials';
 
 /**
- * The request signer for ECS: V3 (ACS3-HMAC-SHA256, ecs-api.md §10) and V1 (HMAC-SHA1, §9).
+ * V3: ACS3-HMAC-SHA256 (docs/ecs-notes.md#signature-v3), what the proxy signs every ECS call with.
  *
- * Why hand-written rather than the official SDK runtime: the proxy needs two small pure functions of
- * (request, credentials, time, nonce) — STYLE.md habit 3. The SDK's signing is buried in a client that owns
- * the HTTP transport, reads the clock and makes up its own nonces, and drags the whole Darabonba runtime into
- * the proxy. A few audited lines are easier to reason about; `sign.test.ts` pins them to the official worked
- * examples (§9.3, §10.4) and to the SDK's own signing functions on thousands of generated requests.
+ * Why hand-written rather than the official SDK runtime: the proxy needs a few small pure functions of
+ * (request, credentials, time, nonce) — docs/conventions.md#pure-signer and
+ * docs/decisions/signer-hand-written.md. The SDK's signing is buried in a client that owns the HTTP transport,
+ * reads the clock and makes up its own nonces, and drags the whole Darabonba runtime into the proxy. A few
+ * audited lines are easier to reason about; the tests beside this file pin them to the official worked
+ * examples (docs/ecs-notes.md#v1-test-vectors, docs/ecs-notes.md#v3-test-vector) and to the SDK's own signing
+ * functions on thousands of generated requests.
  *
- * Everything here is a pure function: no clock, no randomness, no shared state. The same pieces are reused
- * by the simulated ECS (`api-proxy/sim-server.ts`) to verify what a client sent.
+ * Everything here is a pure function: no clock, no randomness, no shared state. The lower-level pieces are
+ * exported because the simulated ECS (`sim/http/verify.ts`) reuses them to verify what a client sent.
  */
-
-export interface Credentials {
-  accessKeyId: string;
-  accessKeySecret: string;
-  /** STS token; signed as `x-acs-security-token` (V3) or sent as `SecurityToken` (V1), ecs-api.md §11. */
-  securityToken?: string | undefined;
-}
 
 export const V3_ALGORITHM = 'ACS3-HMAC-SHA256';
-/** SHA-256 of the empty string: the payload hash of every body-less ECS call (ecs-api.md §10.1). */
+/** SHA-256 of the empty string: the payload hash of every body-less ECS call (docs/ecs-notes.md#v3-headers). */
 export const EMPTY_BODY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
 
-// ---------------------------------------------------------------------------------------------------------
-// Shared pieces
 
-/**
- * RFC 3986 percent-encoding as ECS wants it (ecs-api.md §9.2 step 3, §11): `encodeURIComponent` leaves
- * `! ' ( ) *` alone, so those are encoded too; `~` stays; space is `%20`, never `+`.
- * Throws `URIError` on a lone UTF-16 surrogate, exactly like the SDK's `encode` — such a string has no UTF-8
- * form and could not be signed meaningfully anyway.
- */
-export function percentEncode(value: string): string {
-  return encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
-}
-
-/** Ascending UTF-16 code unit order — what JS `<` does and what ECS expects (`Tag.10.Key` < `Tag.2.Key`, §11). */
-function byCodeUnit(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
-/**
- * `k1=v1&k2=v2…`: names sorted by UTF-16 code unit, names and values percent-encoded once (§9.2 steps 2–4,
- * §10.2). Empty values give `k=`; no parameters give the empty string. The sort uses the raw names, like the
- * SDK; for the ASCII names ECS uses this is the same as sorting the encoded names.
- */
-export function canonicalQueryString(params: Readonly<Record<string, string>>): string {
-  return Object.keys(params)
-    .sort(byCodeUnit)
-    .map((name) => `${percentEncode(name)}=${percentEncode(params[name] ?? '')}`)
-    .join('&');
-}
-
-/** `yyyy-MM-ddTHH:mm:ssZ` in UTC, no milliseconds: V3 `x-acs-date` and V1 `Timestamp` (§9.1, §10.1). */
-export function formatAcsDate(date: Date): string {
-  return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
-}
-
-/** Lowercase hex SHA-256 of the raw body bytes (strings as UTF-8): `HashedRequestPayload`, §10.2. */
-export function hashPayload(body: string | Uint8Array = ''): string {
-  return createHash('sha256').update(body).digest('hex');
-}
-
-// ---------------------------------------------------------------------------------------------------------
-// V3: ACS3-HMAC-SHA256 (ecs-api.md §10)
-
-/** Header names that V3 signs (§10.2): `host`, `content-type` and every `x-acs-*`. Lowercase, sorted. */
+/** Header names that V3 signs (docs/ecs-notes.md#v3-canonical-request): `host`, `content-type` and every `x-acs-*`. Lowercase, sorted. */
 export function signableHeaderNames(headers: Readonly<Record<string, string>>): string[] {
   const names = new Set<string>();
   for (const name of Object.keys(headers)) {
@@ -92,7 +47,7 @@ export function lowercaseHeaders(headers: Readonly<Record<string, string>>): Rec
   return out;
 }
 
-/** RFC 3986-encodes each path segment; `/` for every RPC API (§10.2). */
+/** RFC 3986-encodes each path segment; `/` for every RPC API (docs/ecs-notes.md#v3-canonical-request). */
 export function canonicalUri(path = '/'): string {
   return path
     .split('/')
@@ -118,8 +73,9 @@ export interface CanonicalRequestV3Input {
 }
 
 /**
- * `METHOD\nURI\nQUERY\nCanonicalHeaders\nSignedHeaders\nHashedPayload` (§10.2). CanonicalHeaders ends in
- * `\n` itself, hence the blank line in the official example (§10.4). A signed header that is absent is
+ * `METHOD\nURI\nQUERY\nCanonicalHeaders\nSignedHeaders\nHashedPayload` (docs/ecs-notes.md#v3-canonical-request).
+ * CanonicalHeaders ends in `\n` itself, hence the blank line in the official example
+ * (docs/ecs-notes.md#v3-test-vector). A signed header that is absent is
  * written with an empty value (a verifier rejects that case before it gets here).
  */
 export function canonicalRequestV3(input: CanonicalRequestV3Input): { canonicalRequest: string; signedHeaders: string } {
@@ -138,17 +94,17 @@ export function canonicalRequestV3(input: CanonicalRequestV3Input): { canonicalR
   return { canonicalRequest, signedHeaders };
 }
 
-/** `ACS3-HMAC-SHA256\n` + hex SHA-256 of the canonical request (§10.3). */
+/** `ACS3-HMAC-SHA256\n` + hex SHA-256 of the canonical request (docs/ecs-notes.md#v3-authorization). */
 export function stringToSignV3(canonicalRequest: string): string {
   return `${V3_ALGORITHM}\n${createHash('sha256').update(canonicalRequest, 'utf8').digest('hex')}`;
 }
 
-/** Lowercase hex HMAC-SHA256 keyed with the raw secret — no trailing `&`, unlike V1 (§10.3). */
+/** Lowercase hex HMAC-SHA256 keyed with the raw secret — no trailing `&`, unlike V1 (docs/ecs-notes.md#v3-authorization). */
 export function signatureV3(accessKeySecret: string, stringToSign: string): string {
   return createHmac('sha256', accessKeySecret).update(stringToSign, 'utf8').digest('hex');
 }
 
-/** `ACS3-HMAC-SHA256 Credential=<AK>,SignedHeaders=<h1;h2>,Signature=<hex>` — no spaces after commas (§10.3). */
+/** `ACS3-HMAC-SHA256 Credential=<AK>,SignedHeaders=<h1;h2>,Signature=<hex>` — no spaces after commas (docs/ecs-notes.md#v3-authorization). */
 export function authorizationV3(accessKeyId: string, signedHeaders: string, signature: string): string {
   return `${V3_ALGORITHM} Credential=${accessKeyId},SignedHeaders=${signedHeaders},Signature=${signature}`;
 }
@@ -158,12 +114,12 @@ export interface SignV3Input {
   /** `host[:port]` exactly as the HTTP client will send it. */
   host: string;
   path?: string;
-  /** Flat ECS parameters that travel in the query string (all of them, for ECS via the SDK: §0.7). */
+  /** Flat ECS parameters that travel in the query string (all of them, for ECS via the SDK: docs/ecs-notes.md#transport). */
   query: Readonly<Record<string, string>>;
   /**
    * Extra headers, e.g. `content-type` for a form body, `accept`. `host`, content-type and `x-acs-*` ones
    * are signed; others ride along unsigned. Any `authorization` and the auth `x-acs-*` headers the signer
-   * owns are replaced, never forwarded (§11).
+   * owns are replaced, never forwarded (docs/ecs-notes.md#signer-notes).
    */
   headers?: Readonly<Record<string, string>>;
   body?: string | Uint8Array;
@@ -177,7 +133,7 @@ export interface SignV3Input {
 export interface SignedV3 {
   /** Every header to send, lowercase names, including `host` and `authorization`. */
   headers: Record<string, string>;
-  /** The query string to put on the URL: the same encoded pairs that were signed (§11). */
+  /** The query string to put on the URL: the same encoded pairs that were signed (docs/ecs-notes.md#signer-notes). */
   queryString: string;
   canonicalRequest: string;
   stringToSign: string;
@@ -212,79 +168,4 @@ export function signV3(input: SignV3Input): SignedV3 {
   const signature = signatureV3(input.credentials.accessKeySecret, stringToSign);
   headers['authorization'] = authorizationV3(input.credentials.accessKeyId, signedHeaders, signature);
   return { headers, queryString, canonicalRequest, stringToSign, signature };
-}
-
-// ---------------------------------------------------------------------------------------------------------
-// V1: HMAC-SHA1 ("V2 RPC" in the current docs, ecs-api.md §9)
-
-/** The common parameters of V1 (§9.1); the simulator strips them before it sees business parameters. */
-export const V1_COMMON_PARAMS = [
-  'Action',
-  'Version',
-  'Format',
-  'AccessKeyId',
-  'SignatureMethod',
-  'SignatureVersion',
-  'SignatureNonce',
-  'Timestamp',
-  'SecurityToken',
-  'Signature',
-] as const;
-
-/**
- * `METHOD&%2F&pe(canonical query)` over every parameter except `Signature` (§9.2 steps 1–5). The canonical
- * query is encoded a second time, so `:` becomes `%253A`.
- */
-export function stringToSignV1(method: string, params: Readonly<Record<string, string>>): string {
-  const signed = { ...params };
-  delete signed['Signature'];
-  return `${method.toUpperCase()}&${percentEncode('/')}&${percentEncode(canonicalQueryString(signed))}`;
-}
-
-/** Base64 HMAC-SHA1 keyed with `secret + "&"` (§9.2 step 6). */
-export function signatureV1(accessKeySecret: string, stringToSign: string): string {
-  return createHmac('sha1', `${accessKeySecret}&`).update(stringToSign, 'utf8').digest('base64');
-}
-
-export interface SignV1Input {
-  method: string;
-  /** Business parameters (flat); may include `Action` and `Version`, or pass them below. */
-  params: Readonly<Record<string, string>>;
-  action?: string;
-  version?: string;
-  credentials: Credentials;
-  date: Date;
-  nonce: string;
-  /** Response format; default `JSON`. `null` leaves `Format` out, which makes ECS answer in XML (§1). */
-  format?: 'JSON' | 'XML' | null;
-}
-
-export interface SignedV1 {
-  /** Everything to send — business and common parameters and `Signature` — not yet encoded. */
-  params: Record<string, string>;
-  /** `params` as an encoded query string (or form body), `Signature` included. */
-  queryString: string;
-  stringToSign: string;
-  signature: string;
-}
-
-export function signV1(input: SignV1Input): SignedV1 {
-  const format = input.format === undefined ? 'JSON' : input.format;
-  const params: Record<string, string> = { ...input.params };
-  // The signer owns the authentication parameters: whatever the caller passed is replaced (§11).
-  for (const name of ['Signature', 'SecurityToken', 'Format'] as const) delete params[name];
-  if (input.action !== undefined) params['Action'] = input.action;
-  if (input.version !== undefined) params['Version'] = input.version;
-  if (format !== null) params['Format'] = format;
-  params['AccessKeyId'] = input.credentials.accessKeyId;
-  params['SignatureMethod'] = 'HMAC-SHA1';
-  params['SignatureVersion'] = '1.0';
-  params['SignatureNonce'] = input.nonce;
-  params['Timestamp'] = formatAcsDate(input.date);
-  if (input.credentials.securityToken) params['SecurityToken'] = input.credentials.securityToken;
-
-  const stringToSign = stringToSignV1(input.method, params);
-  const signature = signatureV1(input.credentials.accessKeySecret, stringToSign);
-  params['Signature'] = signature;
-  return { params, queryString: canonicalQueryString(params), stringToSign, signature };
 }

@@ -15,7 +15,7 @@ import {
   signV3,
   signatureV3,
   stringToSignV3,
-} from '../acs-signature/v3';
+} from '../acs-signature';
 
 const AK = 'test-access-key';
 const SK = 'test-access-secret';

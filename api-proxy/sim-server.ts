@@ -16,7 +16,7 @@ import {
   signatureV3,
   stringToSignV1,
   stringToSignV3,
-} from '../acs-signature/v3';
+} from '../acs-signature';
 
 /**
  * The simulated ECS as a real HTTP endpoint (STYLE.md habit 2: one simulator, several doors). It speaks ECS's

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { signV3 } from '../acs-signature/v3';
+import { signV3 } from '../acs-signature';
 import { ECS_API_VERSION } from '../ecs/contract';
 
 /**
