@@ -1,8 +1,8 @@
 import Ecs, * as $Ecs from '@alicloud/ecs20140526';
 import { $OpenApiUtil, ClientError, ThrottlingError } from '@alicloud/openapi-core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createSimulator } from '../ecs/sim/simulator';
-import type { SimInstance, Simulator } from '../ecs/sim/simulator';
+import { createSimulator } from '../sim/model/simulator';
+import type { SimInstance, Simulator } from '../sim/model/simulator';
 import { createSimServer } from './sim-server';
 import type { SimServer } from './sim-server';
 

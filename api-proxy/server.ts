@@ -1,8 +1,8 @@
 import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import pino from 'pino';
-import type { Simulator } from '../ecs/sim/simulator';
-import { createSimulator } from '../ecs/sim/simulator';
+import type { Simulator } from '../sim/model/simulator';
+import { createSimulator } from '../sim/model/simulator';
 import { createApp } from './app';
 import { openAuditStore } from './audit';
 import { loadConfig, type Config } from './config';

@@ -2,7 +2,7 @@ import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
 import { text, unsetIfEmpty, wholeNumber } from './env';
-import { createSimulator } from '../ecs/sim/simulator';
+import { createSimulator } from '../sim/model/simulator';
 import { createSimServer } from './sim-server';
 
 /**

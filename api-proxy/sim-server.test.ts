@@ -1,7 +1,7 @@
 import net from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createSimulator } from '../ecs/sim/simulator';
-import type { Simulator } from '../ecs/sim/simulator';
+import { createSimulator } from '../sim/model/simulator';
+import type { Simulator } from '../sim/model/simulator';
 import { NonceCache, createSimServer, renderXml, verifyEcsRequest } from './sim-server';
 import type { EcsHttpRequest, SimServer } from './sim-server';
 import {

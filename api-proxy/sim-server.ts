@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { z } from 'zod';
 import { ECS_API_VERSION } from '../ecs/contract';
 import { EcsError, ecsErrors } from '../ecs/errors';
-import type { SimControl, Simulator } from '../ecs/sim/simulator';
+import type { SimControl, Simulator } from '../sim/model/simulator';
 import {
   V1_COMMON_PARAMS,
   V3_ALGORITHM,

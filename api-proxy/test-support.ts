@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { createSimulator, type Simulator } from '../ecs/sim/simulator';
+import { createSimulator, type Simulator } from '../sim/model/simulator';
 import { createApp, type AppSettings } from './app';
 import { openAuditStore, type AuditStore, type AuditStoreOptions } from './audit';
 import { loadConfig, type Config } from './config';

@@ -1,5 +1,5 @@
-import type { InstanceStatus, RequestOf } from '../contract';
-import { EcsError, ecsErrors } from '../errors';
+import type { InstanceStatus, RequestOf } from '../../ecs/contract';
+import { EcsError, ecsErrors } from '../../ecs/errors';
 import { lockReasons, requireRegion, schedule, settle } from './model';
 import type { RegionState, Slot, World } from './model';
 

@@ -1,4 +1,4 @@
-import type { InstanceStatus } from '../contract';
+import type { InstanceStatus } from '../../ecs/contract';
 import { formatMinute } from './model';
 import type { Fleet, RegionInfo, RegionState, SimInstance, SimKeyPair, Slot } from './model';
 import { Rng } from './random';

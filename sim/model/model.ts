@@ -1,6 +1,6 @@
-import type { Instance, InstanceStatus, KeyPair } from '../contract';
-import { ecsErrors } from '../errors';
-import type { EcsError } from '../errors';
+import type { Instance, InstanceStatus, KeyPair } from '../../ecs/contract';
+import { ecsErrors } from '../../ecs/errors';
+import type { EcsError } from '../../ecs/errors';
 
 /**
  * The simulator's in-memory records and the lazy state machine. Instances are stored in their ECS wire shape

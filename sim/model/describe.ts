@@ -1,4 +1,4 @@
-import type { RequestOf } from '../contract';
+import type { RequestOf } from '../../ecs/contract';
 import { REGIONS } from './fleet';
 import { requireRegion, settle, settleRegion } from './model';
 import type { RegionState, SimInstance, Slot, World } from './model';

@@ -1,6 +1,6 @@
-import { ACTION_NAMES, actions } from '../contract';
-import type { ActionName } from '../contract';
-import { EcsErrorBody } from '../errors';
+import { ACTION_NAMES, actions } from '../../ecs/contract';
+import type { ActionName } from '../../ecs/contract';
+import { EcsErrorBody } from '../../ecs/errors';
 import { createSimulator } from './simulator';
 import type { Simulator } from './simulator';
 import { callErr, callOk, expectOk, fakeClock, findInstance, isPlainLinux } from './test-support';

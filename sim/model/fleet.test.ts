@@ -1,4 +1,4 @@
-import { Instance } from '../contract';
+import { Instance } from '../../ecs/contract';
 import { hashString, Rng } from './random';
 import { createSimulator } from './simulator';
 import { callOk, fakeClock, isLocked } from './test-support';

@@ -1,4 +1,4 @@
-import { ecsErrors } from '../errors';
+import { ecsErrors } from '../../ecs/errors';
 import { hashString } from './random';
 
 /** Paging and name matching shared by the Describe* actions (ecs-api.md §4.1, §5, §6.4). */

@@ -1,6 +1,6 @@
-import { actions, fromWire, isActionName } from '../contract';
-import type { ActionName, RequestOf, WireProblem } from '../contract';
-import { EcsError, ecsErrors } from '../errors';
+import { actions, fromWire, isActionName } from '../../ecs/contract';
+import type { ActionName, RequestOf, WireProblem } from '../../ecs/contract';
+import { EcsError, ecsErrors } from '../../ecs/errors';
 import { describeInstances, describeInstanceStatus, describeKeyPairs, describeRegions } from './describe';
 import { buildFleet, REGIONS } from './fleet';
 import { settle, settleRegion } from './model';

@@ -1,4 +1,4 @@
-import type { RequestOf } from '../contract';
+import type { RequestOf } from '../../ecs/contract';
 import { createSimulator } from './simulator';
 import { callErr, callOk, expectOk, fakeClock } from './test-support';
 

@@ -1,5 +1,5 @@
-import { isResultOk } from '../contract';
-import { ecsErrors } from '../errors';
+import { isResultOk } from '../../ecs/contract';
+import { ecsErrors } from '../../ecs/errors';
 import { createSimulator } from './simulator';
 import { callErr, callOk, expectOk, fakeClock, findInstance, findInstances, isLocked, isPlainLinux } from './test-support';
 
