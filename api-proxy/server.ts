@@ -7,7 +7,7 @@ import { createApp } from './app';
 import { openAuditStore } from './audit';
 import { loadConfig, type Config } from './config';
 import { createIdentityResolver } from './identity';
-import { createSimServer, type SimServer } from './sim-server';
+import { createSimServer, type SimServer } from '../sim/http/server';
 import { defaultChainCredentials, staticCredentials, type CredentialSource } from './upstream/credentials';
 import type { RegionEndpointMode } from './upstream/regions';
 import { createUpstream } from './upstream/wiring';

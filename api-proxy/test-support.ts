@@ -7,7 +7,7 @@ import { createApp, type AppSettings } from './app';
 import { openAuditStore, type AuditStore, type AuditStoreOptions } from './audit';
 import { loadConfig, type Config } from './config';
 import { createIdentityResolver } from './identity';
-import { createSimServer, type SimRequestRecord, type SimServer } from './sim-server';
+import { createSimServer, type SimRequestRecord, type SimServer } from '../sim/http/server';
 import type { CircuitBreaker, CircuitBreakerOptions } from './upstream/circuit-breaker';
 import { staticCredentials, type CredentialSource } from './upstream/credentials';
 import type { EcsClient } from './upstream/ecs-client';

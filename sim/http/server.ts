@@ -2,9 +2,9 @@ import { randomUUID, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { z } from 'zod';
-import { ECS_API_VERSION } from '../ecs/contract';
-import { EcsError, ecsErrors } from '../ecs/errors';
-import type { SimControl, Simulator } from '../sim/model/simulator';
+import { ECS_API_VERSION } from '../../ecs/contract';
+import { EcsError, ecsErrors } from '../../ecs/errors';
+import type { SimControl, Simulator } from '../model/simulator';
 import {
   V1_COMMON_PARAMS,
   V3_ALGORITHM,
@@ -16,7 +16,7 @@ import {
   signatureV3,
   stringToSignV1,
   stringToSignV3,
-} from '../acs-signature';
+} from '../../acs-signature';
 
 /**
  * The simulated ECS as a real HTTP endpoint (STYLE.md habit 2: one simulator, several doors). It speaks ECS's

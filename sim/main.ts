@@ -1,9 +1,9 @@
 import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
-import { text, unsetIfEmpty, wholeNumber } from './env';
-import { createSimulator } from '../sim/model/simulator';
-import { createSimServer } from './sim-server';
+import { text, unsetIfEmpty, wholeNumber } from '../api-proxy/env';
+import { createSimulator } from './model/simulator';
+import { createSimServer } from './http/server';
 
 /**
  * `npm run sim`: the simulated ECS on its own port, for demo mode and Playwright. The only file of the
@@ -95,7 +95,7 @@ async function main(): Promise<void> {
   process.once('SIGTERM', stop);
 }
 
-/** True when this file is the program being run (tsx api-proxy/sim-main.ts), not an import. */
+/** True when this file is the program being run (tsx sim/main.ts), not an import. */
 function isEntryPoint(): boolean {
   const script = process.argv[1];
   if (script === undefined) return false;

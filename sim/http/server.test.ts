@@ -1,9 +1,9 @@
 import net from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createSimulator } from '../sim/model/simulator';
-import type { Simulator } from '../sim/model/simulator';
-import { NonceCache, createSimServer, renderXml, verifyEcsRequest } from './sim-server';
-import type { EcsHttpRequest, SimServer } from './sim-server';
+import { createSimulator } from '../model/simulator';
+import type { Simulator } from '../model/simulator';
+import { NonceCache, createSimServer, renderXml, verifyEcsRequest } from './server';
+import type { EcsHttpRequest, SimServer } from './server';
 import {
   EMPTY_BODY_SHA256,
   authorizationV3,
@@ -15,7 +15,7 @@ import {
   signV3,
   signatureV3,
   stringToSignV3,
-} from '../acs-signature';
+} from '../../acs-signature';
 
 const AK = 'test-access-key';
 const SK = 'test-access-secret';

@@ -1,10 +1,10 @@
 import Ecs, * as $Ecs from '@alicloud/ecs20140526';
 import { $OpenApiUtil, ClientError, ThrottlingError } from '@alicloud/openapi-core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createSimulator } from '../sim/model/simulator';
-import type { SimInstance, Simulator } from '../sim/model/simulator';
-import { createSimServer } from './sim-server';
-import type { SimServer } from './sim-server';
+import { createSimulator } from './model/simulator';
+import type { SimInstance, Simulator } from './model/simulator';
+import { createSimServer } from './http/server';
+import type { SimServer } from './http/server';
 
 /**
  * The official SDK (@alicloud/ecs20140526 over @alicloud/openapi-core) as a real client of the simulated ECS:
