@@ -2,13 +2,12 @@ import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
 import { text, unsetIfEmpty, wholeNumber } from '../api-proxy/env';
-import { createSimulator } from './model/simulator';
-import { createSimServer } from './http/server';
+import { startSim } from './start';
 
 /**
  * `npm run sim`: the simulated ECS on its own port, for demo mode and Playwright. The only file of the
- * simulator door that reads the environment and listens (STYLE.md: fastify/demo's server.ts); importing it
- * has no side effects, so `readSimConfig` can be tested.
+ * simulator that reads the environment (docs/conventions.md#fastify-demo); importing it has no side effects,
+ * so `readSimConfig` can be tested.
  *
  *   SIM_PORT (9090)  SIM_HOST (127.0.0.1)  SIM_SEED  SIM_INSTANCES (300)
  *   SIM_ACCESS_KEY_ID (sim-access-key-id)  SIM_ACCESS_KEY_SECRET (sim-access-key-secret)
@@ -71,16 +70,10 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   const config = result.config;
-  const simulator = createSimulator({ ...(config.seed === undefined ? {} : { seed: config.seed }), instances: config.instances });
-  simulator.setControl({ latencyMs: config.latencyMs, jitterMs: config.jitterMs });
-  const sim = createSimServer({
-    simulator,
-    accessKeys: { [config.accessKeyId]: config.accessKeySecret },
-    log: (line) => console.log(line),
-  });
-  const { url } = await sim.listen(config.port, config.host);
+  // The standalone simulator is a test tool: its control door is always on (loopback peers only).
+  const sim = await startSim({ ...config, controlEndpoint: true, log: (line) => console.log(line) });
   console.log(
-    `sim: simulated ECS on ${url} (AccessKeyId ${config.accessKeyId}, ${config.instances} instances in cn-hangzhou, seed ${config.seed ?? 'default'})`,
+    `sim: simulated ECS on ${sim.url} (AccessKeyId ${config.accessKeyId}, ${config.instances} instances in cn-hangzhou, seed ${config.seed ?? 'default'})`,
   );
   if (!isLoopbackHost(config.host)) {
     console.warn(`sim: WARNING: listening on ${config.host}, not loopback. /__sim/ still answers loopback peers only.`);
