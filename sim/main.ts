@@ -14,49 +14,39 @@ import { startSim } from './start';
  *   SIM_LATENCY_MS (0)  SIM_JITTER_MS (0)
  */
 
-const SimEnv = z.object({
-  SIM_PORT: wholeNumber(0, 65_535, 9090),
-  SIM_HOST: text(z.string().trim().max(255).regex(/^[A-Za-z0-9.:-]+$/, 'must be a host name or IP address'), '127.0.0.1'),
-  SIM_SEED: z.preprocess(unsetIfEmpty, z.string().max(200).optional()),
-  SIM_INSTANCES: wholeNumber(0, 100_000, 300),
-  // The ID travels inside `Authorization: … Credential=<id>,…` (ecs-api.md §10.3), so no commas or spaces.
-  SIM_ACCESS_KEY_ID: text(z.string().max(128).regex(/^[A-Za-z0-9._-]+$/, 'may contain only letters, digits, ".", "_" and "-"'), 'sim-access-key-id'),
-  SIM_ACCESS_KEY_SECRET: text(z.string().max(256), 'sim-access-key-secret'),
-  SIM_LATENCY_MS: wholeNumber(0, 600_000, 0),
-  SIM_JITTER_MS: wholeNumber(0, 600_000, 0),
-});
+const SimConfigFromEnv = z
+  .object({
+    SIM_PORT: wholeNumber(0, 65_535, 9090),
+    SIM_HOST: text(z.string().trim().max(255).regex(/^[A-Za-z0-9.:-]+$/, 'must be a host name or IP address'), '127.0.0.1'),
+    SIM_SEED: z.preprocess(unsetIfEmpty, z.string().max(200).optional()),
+    SIM_INSTANCES: wholeNumber(0, 100_000, 300),
+    // The ID travels inside `Authorization: … Credential=<id>,…` (docs/ecs-notes.md#v3-authorization), so no
+    // commas or spaces.
+    SIM_ACCESS_KEY_ID: text(z.string().max(128).regex(/^[A-Za-z0-9._-]+$/, 'may contain only letters, digits, ".", "_" and "-"'), 'sim-access-key-id'),
+    SIM_ACCESS_KEY_SECRET: text(z.string().max(256), 'sim-access-key-secret'),
+    SIM_LATENCY_MS: wholeNumber(0, 600_000, 0),
+    SIM_JITTER_MS: wholeNumber(0, 600_000, 0),
+  })
+  .transform((e) => ({
+    port: e.SIM_PORT,
+    host: e.SIM_HOST,
+    seed: e.SIM_SEED,
+    instances: e.SIM_INSTANCES,
+    accessKeyId: e.SIM_ACCESS_KEY_ID,
+    accessKeySecret: e.SIM_ACCESS_KEY_SECRET,
+    latencyMs: e.SIM_LATENCY_MS,
+    jitterMs: e.SIM_JITTER_MS,
+  }));
 
-export interface SimConfig {
-  port: number;
-  host: string;
-  seed: string | undefined;
-  instances: number;
-  accessKeyId: string;
-  accessKeySecret: string;
-  latencyMs: number;
-  jitterMs: number;
-}
+export type SimConfig = z.output<typeof SimConfigFromEnv>;
 
-/** Validates the whole environment at once and lists every problem (STYLE.md habit 5). Pure. */
+/** Validates the whole environment at once and lists every problem (docs/conventions.md#fail-fast-on-configuration). Pure. */
 export function readSimConfig(env: Readonly<Record<string, string | undefined>>): { ok: true; config: SimConfig } | { ok: false; problems: string[] } {
-  const parsed = SimEnv.safeParse(env);
+  const parsed = SimConfigFromEnv.safeParse(env);
   if (!parsed.success) {
     return { ok: false, problems: parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`) };
   }
-  const e = parsed.data;
-  return {
-    ok: true,
-    config: {
-      port: e.SIM_PORT,
-      host: e.SIM_HOST,
-      seed: e.SIM_SEED,
-      instances: e.SIM_INSTANCES,
-      accessKeyId: e.SIM_ACCESS_KEY_ID,
-      accessKeySecret: e.SIM_ACCESS_KEY_SECRET,
-      latencyMs: e.SIM_LATENCY_MS,
-      jitterMs: e.SIM_JITTER_MS,
-    },
-  };
+  return { ok: true, config: parsed.data };
 }
 
 function isLoopbackHost(host: string): boolean {

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type http from 'node:http';
-import { z } from 'zod';
-import type { SimControl, Simulator } from '../model/simulator';
+import type { z } from 'zod';
+import { SimControlSchema, type SimControl } from '../model/control';
+import type { Simulator } from '../model/simulator';
 import { MAX_BODY_BYTES, readBody, sendJson } from './io';
 import type { NonceCache } from './nonce-cache';
 import type { RequestRecord } from './request-record';
@@ -17,30 +18,14 @@ import type { RequestRecord } from './request-record';
  *   GET  /__sim/instances/:id  → the simulator's current record of one instance, or 404
  */
 
-const Rate = z.number().min(0).max(1);
-const Millis = z.number().int().min(0).max(600_000);
+/**
+ * A patch of SimControl: every field optional, `faults` field by field. Strict (like the schema it is built
+ * from) so a typo in a test is a 400 rather than silently ignored.
+ */
+export const SimControlPatch = SimControlSchema.extend({ faults: SimControlSchema.shape.faults.partial() }).partial();
 
-/** A patch of SimControl; strict so a typo in a test is a 400 rather than silently ignored. */
-export const SimControlPatch = z.strictObject({
-  latencyMs: Millis.optional(),
-  jitterMs: Millis.optional(),
-  throttle: z
-    // limit 0 throttles every call: a storm that never clears, for bounding retries.
-    .strictObject({ limit: z.number().int().min(0).max(1_000_000), windowMs: z.number().int().min(1).max(3_600_000) })
-    .nullable()
-    .optional(),
-  throttleActions: z.array(z.string().min(1).max(64)).max(100).optional(),
-  faults: z
-    .strictObject({ errorRate: Rate, dropRate: Rate, slowRate: Rate, slowMs: Millis, malformedRate: Rate })
-    .partial()
-    .optional(),
-  instanceFaults: z
-    .record(
-      z.string().min(1).max(64),
-      z.strictObject({ Code: z.string().min(1).max(128), Message: z.string().max(1024), remaining: z.number().int().min(0).max(1_000_000) }),
-    )
-    .optional(),
-});
+/** What a client of the door may send (the end-to-end fixtures type their patches with it). */
+export type SimControlPatch = z.input<typeof SimControlPatch>;
 
 /** True for the paths this door owns; everything else goes to the ECS door. */
 export function isControlPath(path: string): boolean {

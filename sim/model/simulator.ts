@@ -1,6 +1,7 @@
 import { actions, fromWire, isActionName } from '../../ecs/contract';
 import type { ActionName, RequestOf, WireProblem } from '../../ecs/contract';
 import { EcsError, ecsErrors } from '../../ecs/errors';
+import { defaultControl, type SimControl } from './control';
 import { describeInstances, describeInstanceStatus, describeKeyPairs, describeRegions } from './describe';
 import { buildFleet, REGIONS } from './fleet';
 import { settle, settleRegion } from './model';
@@ -26,19 +27,6 @@ export interface SimOptions {
   transitionMs?: { stopping: number; starting: number };
 }
 
-export interface SimControl {
-  /** Mean added latency per call, applied by the transport doors (see `transportPlan`), not by `call()`. */
-  latencyMs: number;
-  jitterMs: number;
-  /** Calls allowed per action per region per window (0: every call is throttled); null = off (ecs-api.md §13). */
-  throttle: { limit: number; windowMs: number } | null;
-  /** If set, only these actions are throttled. */
-  throttleActions?: string[];
-  faults: { errorRate: number; dropRate: number; slowRate: number; slowMs: number; malformedRate: number };
-  /** Injected failures for AttachKeyPair/Reboot/Start per instance; `remaining` counts down, removed at 0. */
-  instanceFaults: Record<string, { Code: string; Message: string; remaining: number }>;
-}
-
 export interface SimResult {
   status: number;
   body: Record<string, unknown>;
@@ -51,16 +39,6 @@ export interface TransportPlan {
 }
 
 const DEFAULT_SEED = 'ecs-keypair-console';
-
-function defaultControl(): SimControl {
-  return {
-    latencyMs: 0,
-    jitterMs: 0,
-    throttle: null,
-    faults: { errorRate: 0, dropRate: 0, slowRate: 0, slowMs: 5000, malformedRate: 0 },
-    instanceFaults: {},
-  };
-}
 
 type Handler<A extends ActionName> = (world: World, req: RequestOf<A>) => Record<string, unknown>;
 
