@@ -96,7 +96,7 @@ describe('throttling', () => {
     expect([throttled.status, throttled.Code, throttled.Message]).toEqual([400, 'Throttling.User', 'Request was denied due to user flow control.']);
     expect(throttled.headers['x-acs-retry-after']).toBe('50000');
 
-    // Independent budgets per API and per region (ecs-api.md §13).
+    // Independent budgets per API and per region (docs/ecs-notes.md#throttling).
     callOk(sim, 'DescribeInstances', { RegionId: 'cn-shanghai' });
     callOk(sim, 'DescribeKeyPairs', { RegionId: HZ });
 
