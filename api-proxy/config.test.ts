@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { isLoopbackHost, loadConfig, normalizeAddress, parseCidr } from './config';
 import type { Config, LoadConfigResult } from './config';
-import { readSimConfig } from './sim-main';
+import { readSimConfig } from '../sim/main';
 
 function ok(result: LoadConfigResult): { config: Config; warnings: string[] } {
   if (!result.ok) throw new Error(`expected a valid configuration, got:\n${result.errors.join('\n')}`);

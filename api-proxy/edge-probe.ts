@@ -1,6 +1,6 @@
 import net from 'node:net';
 import { actions, isActionName } from '../ecs/contract';
-import type { Simulator } from '../ecs/sim/simulator';
+import type { Simulator } from '../sim/model/simulator';
 
 /**
  * Tools for probing the proxy's HTTP edge from outside, shared by the tests and `bench/fuzz.ts`: raw bytes

@@ -1,13 +1,11 @@
 import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import pino from 'pino';
-import type { Simulator } from '../ecs/sim/simulator';
-import { createSimulator } from '../ecs/sim/simulator';
 import { createApp } from './app';
 import { openAuditStore } from './audit';
 import { loadConfig, type Config } from './config';
 import { createIdentityResolver } from './identity';
-import { createSimServer, type SimServer } from './sim-server';
+import { startSimMode, type RunningSim, type Simulator } from './sim-mode';
 import { defaultChainCredentials, staticCredentials, type CredentialSource } from './upstream/credentials';
 import type { RegionEndpointMode } from './upstream/regions';
 import { createUpstream } from './upstream/wiring';
@@ -42,24 +40,13 @@ export async function startServer(config: Config, options: { destination?: pino.
     options.destination ?? pino.destination(1),
   );
 
-  let sim: { server: SimServer; simulator: Simulator; url: string } | undefined;
+  let sim: RunningSim | undefined;
   let credentials: CredentialSource;
   let mode: RegionEndpointMode;
   if (config.ecs.mode === 'sim') {
-    // Demo mode signs every call and sends it over HTTP to the simulated ECS, exactly as live mode does
-    // (STYLE.md habit 2), so the demo path runs the real signer, allowlist, identity and audit code.
-    const simulator = createSimulator({ ...(config.sim.seed === undefined ? {} : { seed: config.sim.seed }), instances: config.sim.instances });
-    simulator.setControl({ latencyMs: config.sim.latencyMs, jitterMs: config.sim.jitterMs });
-    const server = createSimServer({
-      simulator,
-      accessKeys: { [config.sim.accessKeyId]: config.sim.accessKeySecret },
-      controlEndpoint: config.sim.control,
-      log: (line) => logger.debug({ component: 'sim' }, line),
-    });
-    const { url } = await server.listen(config.sim.port, '127.0.0.1');
-    sim = { server, simulator, url };
+    sim = await startSimMode(config.sim, (line) => logger.debug({ component: 'sim' }, line));
     credentials = staticCredentials({ accessKeyId: config.sim.accessKeyId, accessKeySecret: config.sim.accessKeySecret }, 'static (simulator)');
-    mode = { kind: 'fixed', base: new URL(url) };
+    mode = { kind: 'fixed', base: new URL(sim.url) };
   } else {
     credentials = defaultChainCredentials();
     mode = config.ecs.endpoint ? { kind: 'fixed', base: new URL(config.ecs.endpoint) } : { kind: 'aliyun', network: config.ecs.network };
@@ -116,7 +103,7 @@ export async function startServer(config: Config, options: { destination?: pino.
       await app.close();
       await ecs.close();
       audit.close();
-      if (sim) await sim.server.close();
+      if (sim) await sim.close();
     },
   };
 }

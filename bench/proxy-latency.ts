@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { signV3 } from '../api-proxy/upstream/sign';
+import { signV3 } from '../acs-signature';
 import { ECS_API_VERSION } from '../ecs/contract';
 
 /**
@@ -61,7 +61,7 @@ async function measure(label: string, once: () => Promise<void>): Promise<{ medi
 
 export async function benchProxyLatency(): Promise<void> {
   const dir = mkdtempSync(path.join(tmpdir(), 'bench-proxy-'));
-  const sim = await start('api-proxy/sim-main.ts', { SIM_PORT: '0', SIM_ACCESS_KEY_ID: AK, SIM_ACCESS_KEY_SECRET: SECRET, SIM_INSTANCES: '1000' }, /on (http:\/\/127\.0\.0\.1:\d+)/);
+  const sim = await start('sim/main.ts', { SIM_PORT: '0', SIM_ACCESS_KEY_ID: AK, SIM_ACCESS_KEY_SECRET: SECRET, SIM_INSTANCES: '1000' }, /on (http:\/\/127\.0\.0\.1:\d+)/);
   const proxy = await start(
     'api-proxy/server.ts',
     {

@@ -1,4 +1,5 @@
 import { test as base, expect, type APIRequestContext } from '@playwright/test';
+import type { SimControlPatch } from '../sim/http/control';
 import { E2E_SERVERS, type E2eServer } from './servers';
 
 /**
@@ -7,8 +8,8 @@ import { E2E_SERVERS, type E2eServer } from './servers';
  */
 export interface SimControl {
   reset(): Promise<void>;
-  /** A patch of the simulator's SimControl (ecs/sim/simulator.ts): throttle, faults, instanceFaults, latency. */
-  control(patch: Record<string, unknown>): Promise<void>;
+  /** A patch of the simulator's control (sim/model/control.ts): throttle, faults, instanceFaults, latency. */
+  control(patch: SimControlPatch): Promise<void>;
   /** The simulator's current record of one instance. */
   instance(id: string): Promise<Record<string, unknown>>;
   /** Summary of the fleet per region (for choosing instances in a spec). */

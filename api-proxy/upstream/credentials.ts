@@ -1,5 +1,5 @@
 import CredentialModule from '@alicloud/credentials';
-import type { Credentials } from './sign';
+import type { Credentials } from '../../acs-signature';
 
 /**
  * Where the proxy's cloud credentials come from (PRODUCT.md safety rules: the browser never sees one; only
@@ -8,7 +8,7 @@ import type { Credentials } from './sign';
  * source itself is safe.
  */
 
-export type { Credentials } from './sign';
+export type { Credentials } from '../../acs-signature';
 
 export interface CredentialSource {
   /** Current credentials. Rejects when none can be had; the error message never contains a secret. */

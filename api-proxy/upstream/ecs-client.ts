@@ -6,7 +6,7 @@ import { ECS_API_VERSION } from '../../ecs/contract';
 import type { ActionName } from '../../ecs/contract';
 import type { CircuitBreaker, CircuitPermit } from './circuit-breaker';
 import type { CredentialSource, Credentials } from './credentials';
-import { signV3 } from './sign';
+import { signV3 } from '../../acs-signature';
 
 /**
  * Signed HTTP calls to ECS (issue 3). One call = up to `1 + maxRetries` attempts, each signed afresh with V3

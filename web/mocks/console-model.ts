@@ -2,7 +2,7 @@ import type { z } from 'zod';
 import type { ActivityPage, ActivityRecord, InstanceOutcome, PendingActivation, Session } from '../../ecs/console-api';
 import { actions, isActionName, RegionId, toWire, type ActionName } from '../../ecs/contract';
 import { instanceVerdict, readEcsAnswer, readKeyPairReadings } from '../../ecs/outcomes';
-import { createSimulator, type Simulator } from '../../ecs/sim/simulator';
+import { createSimulator, type Simulator } from '../../sim/model/simulator';
 
 /**
  * The proxy's API as a plain in-memory module over the simulator (STYLE.md: handlers stay a thin adapter over

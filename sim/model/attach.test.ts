@@ -1,5 +1,5 @@
-import { isResultOk } from '../contract';
-import { ecsErrors } from '../errors';
+import { isResultOk } from '../../ecs/contract';
+import { ecsErrors } from '../../ecs/errors';
 import { createSimulator } from './simulator';
 import { callErr, callOk, expectOk, fakeClock, findInstance, findInstances, isLocked, isPlainLinux } from './test-support';
 
@@ -26,7 +26,7 @@ describe('AttachKeyPair', () => {
     const res = sim.call('AttachKeyPair', attachWire('ci-deploy', [linux.InstanceId, windows.InstanceId, unknown]));
     const body = expectOk(res, 'AttachKeyPair');
 
-    // ecs-api.md §0.1 / §2.2: counts are numbers, Success a boolean, Code a string.
+    // docs/ecs-notes.md#loose-types and #attach-response: counts are numbers, Success a boolean, Code a string.
     expect(res.body).toMatchObject({ KeyPairName: 'ci-deploy', TotalCount: 3, FailCount: 2 });
     expect(body.Results?.Result).toEqual([
       { InstanceId: linux.InstanceId, Code: '200', Message: 'successful', Success: true },

@@ -1,6 +1,6 @@
-import { ACTION_NAMES, actions } from '../contract';
-import type { ActionName } from '../contract';
-import { EcsErrorBody } from '../errors';
+import { ACTION_NAMES, actions } from '../../ecs/contract';
+import type { ActionName } from '../../ecs/contract';
+import { EcsErrorBody } from '../../ecs/errors';
 import { createSimulator } from './simulator';
 import type { Simulator } from './simulator';
 import { callErr, callOk, expectOk, fakeClock, findInstance, isPlainLinux } from './test-support';
@@ -96,7 +96,7 @@ describe('throttling', () => {
     expect([throttled.status, throttled.Code, throttled.Message]).toEqual([400, 'Throttling.User', 'Request was denied due to user flow control.']);
     expect(throttled.headers['x-acs-retry-after']).toBe('50000');
 
-    // Independent budgets per API and per region (ecs-api.md §13).
+    // Independent budgets per API and per region (docs/ecs-notes.md#throttling).
     callOk(sim, 'DescribeInstances', { RegionId: 'cn-shanghai' });
     callOk(sim, 'DescribeKeyPairs', { RegionId: HZ });
 

@@ -1,16 +1,22 @@
-import type { InstanceStatus, RequestOf } from '../contract';
-import { EcsError, ecsErrors } from '../errors';
+import type { InstanceStatus, RequestOf } from '../../ecs/contract';
+import { EcsError, ecsErrors } from '../../ecs/errors';
 import { lockReasons, requireRegion, schedule, settle } from './model';
 import type { RegionState, Slot, World } from './model';
 
-/** The mutating actions: AttachKeyPair (ecs-api.md §2) and Start/Reboot, single and batch (§6). */
+/**
+ * The mutating actions: AttachKeyPair (docs/ecs-notes.md#attach-key-pair) and Start/Reboot, single and batch
+ * (docs/ecs-notes.md#reboot-and-start).
+ */
 
 type Body = Record<string, unknown>;
 
-/** A passed dry run is reported as an error, with a different code for the single and batch APIs (§6.1, §6.3). */
+/**
+ * A passed dry run is reported as an error, with a different code for the single and batch APIs
+ * (docs/ecs-notes.md#reboot-instance, docs/ecs-notes.md#batch-reboot-and-start).
+ */
 const dryRunOperation = () => new EcsError(400, 'DryRunOperation', 'Request validation has been passed with DryRun flag set.');
 const dryRunSuccess = () => new EcsError(400, 'DRYRUN.SUCCESS', 'This request is a dryrun request with successful result.');
-/** §6.1: financial locks (overdue or expired) block start and reboot. */
+/** Financial locks (overdue or expired) block start and reboot (docs/ecs-notes.md#instance-fields). */
 const expiredOrInArrears = () =>
   new EcsError(403, 'InstanceExpiredOrInArrears', 'The specified operation is denied as your prepay instance is expired (prepay mode) or in arrears (afterpay mode).');
 
@@ -25,11 +31,15 @@ function findIn(world: World, region: RegionState, instanceId: string): Slot | u
 // ---------------------------------------------------------------------------------------------------------
 // AttachKeyPair
 
-/** Why this instance cannot take a key pair; the per-instance failures of §2.2 and §6.5. */
+/**
+ * Why this instance cannot take a key pair; the per-instance failures of docs/ecs-notes.md#attach-errors and
+ * docs/ecs-notes.md#required-states.
+ */
 function attachProblem(slot: Slot): EcsError | undefined {
   if (slot.data.OSType === 'windows') return ecsErrors.windowsInstance();
   if (lockReasons(slot.data).includes('security')) return ecsErrors.lockedForSecurity();
-  // Only Running and Stopped are documented as accepted; the code for the rest is [UNCONFIRMED] (§6.5, §14).
+  // Only Running and Stopped are documented as accepted; the code for the rest is [UNCONFIRMED]
+  // (docs/ecs-notes.md#required-states, docs/ecs-notes.md#open-items).
   if (slot.data.Status !== 'Running' && slot.data.Status !== 'Stopped') return ecsErrors.incorrectInstanceStatus();
   return undefined;
 }
@@ -39,9 +49,10 @@ function failedResult(instanceId: string, error: EcsError) {
 }
 
 /**
- * Request-level checks first (unknown key pair: nothing applied, §2.2), then one result per instance. The
- * results use the loose form of the docs' JSON example (§0.1): counts as numbers, Success as a boolean, Code as
- * a string. Repeated IDs are answered once (ECS behaviour for duplicates is not documented).
+ * Request-level checks first (unknown key pair: nothing applied, docs/ecs-notes.md#partial-failure), then one
+ * result per instance. The results use the loose form of the docs' JSON example (docs/ecs-notes.md#loose-types):
+ * counts as numbers, Success as a boolean, Code as a string. Repeated IDs are answered once (ECS behaviour for
+ * duplicates is not documented).
  */
 export function attachKeyPair(world: World, req: RequestOf<'AttachKeyPair'>): Body {
   const region = requireRegion(world, req.RegionId);
@@ -52,7 +63,7 @@ export function attachKeyPair(world: World, req: RequestOf<'AttachKeyPair'>): Bo
     // Injected faults stand for ECS failing an instance that would otherwise have succeeded.
     const problem = attachProblem(slot) ?? world.takeInstanceFault(id);
     if (problem !== undefined) return failedResult(id, problem);
-    // One key pair per instance: a new one silently replaces the old (§0.4).
+    // One key pair per instance: a new one silently replaces the old (docs/ecs-notes.md#effect-on-the-instance).
     slot.data.KeyPairName = req.KeyPairName;
     return { InstanceId: id, Code: '200', Message: 'successful', Success: true };
   });
@@ -72,7 +83,7 @@ interface Operation {
   act: (world: World, slot: Slot) => void;
 }
 
-/** §6.1 + brief: Running → Stopping → Starting → Running. */
+/** RebootInstance: Running → Stopping → Starting → Running (docs/ecs-notes.md#reboot-instance). */
 const REBOOT: Operation = {
   required: 'Running',
   act: (world, slot) =>
@@ -83,7 +94,7 @@ const REBOOT: Operation = {
     ]),
 };
 
-/** §6.2: Stopped → Starting → Running. */
+/** StartInstance: Stopped → Starting → Running (docs/ecs-notes.md#start-instance). */
 const START: Operation = {
   required: 'Stopped',
   act: (world, slot) =>
@@ -93,7 +104,10 @@ const START: Operation = {
     ]),
 };
 
-/** Security locks are checked before the status (§4.2: they block start/reboot whatever the state). */
+/**
+ * Security locks are checked before the status (docs/ecs-notes.md#instance-fields: they block start/reboot
+ * whatever the state).
+ */
 function operationProblem(slot: Slot, op: Operation): EcsError | undefined {
   const locks = lockReasons(slot.data);
   if (locks.includes('security')) return ecsErrors.lockedForSecurity();
@@ -102,7 +116,10 @@ function operationProblem(slot: Slot, op: Operation): EcsError | undefined {
   return undefined;
 }
 
-/** RebootInstance / StartInstance: no RegionId, so the instance is found in any region (§3.2). */
+/**
+ * RebootInstance / StartInstance: no RegionId, so the instance is found in any region
+ * (docs/ecs-notes.md#endpoints).
+ */
 function single(world: World, instanceId: string, isDryRun: boolean, op: Operation): Body {
   const slot = world.fleet.byId.get(instanceId);
   if (slot === undefined) throw ecsErrors.instanceNotFound();
@@ -133,9 +150,9 @@ interface BatchRequest {
 }
 
 /**
- * RebootInstances / StartInstances (§6.3). AllTogether (default): the first failing instance fails the whole
- * request and nothing is acted on. SuccessFirst: every instance gets its own InstanceResponse, and a dry run
- * always answers DRYRUN.SUCCESS.
+ * RebootInstances / StartInstances (docs/ecs-notes.md#batch-reboot-and-start). AllTogether (default): the first
+ * failing instance fails the whole request and nothing is acted on. SuccessFirst: every instance gets its own
+ * InstanceResponse, and a dry run always answers DRYRUN.SUCCESS.
  */
 function batch(world: World, req: BatchRequest, op: Operation): Body {
   const region = requireRegion(world, req.RegionId);

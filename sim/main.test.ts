@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { readSimConfig } from './sim-main';
+import { readSimConfig } from './main';
 
 describe('readSimConfig', () => {
   it('fills every default from an empty environment', () => {

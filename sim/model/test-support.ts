@@ -1,7 +1,7 @@
 import { expect } from 'vitest';
-import { actions, toWire } from '../contract';
-import type { ActionName, RequestOf, ResponseOf } from '../contract';
-import { EcsErrorBody } from '../errors';
+import { actions, toWire } from '../../ecs/contract';
+import type { ActionName, RequestOf, ResponseOf } from '../../ecs/contract';
+import { EcsErrorBody } from '../../ecs/errors';
 import type { SimInstance } from './model';
 import type { SimResult, Simulator } from './simulator';
 

@@ -1,7 +1,10 @@
-import { ecsErrors } from '../errors';
+import { ecsErrors } from '../../ecs/errors';
 import { hashString } from './random';
 
-/** Paging and name matching shared by the Describe* actions (ecs-api.md §4.1, §5, §6.4). */
+/**
+ * Paging and name matching shared by the Describe* actions (docs/ecs-notes.md#instance-paging,
+ * docs/ecs-notes.md#describe-key-pairs, docs/ecs-notes.md#instance-status-polling).
+ */
 
 export const DEFAULT_PAGE_SIZE = 10;
 
@@ -12,8 +15,8 @@ export function pageOf<T>(items: readonly T[], pageNumber: number, pageSize: num
 }
 
 /**
- * `*` is the only wildcard (`*x`, `x*`, `*x*`); without one the match is exact (ecs-api.md §4.1 InstanceName,
- * §5 KeyPairName).
+ * `*` is the only wildcard (`*x`, `x*`, `*x*`); without one the match is exact (InstanceName:
+ * docs/ecs-notes.md#instance-filters, KeyPairName: docs/ecs-notes.md#describe-key-pairs).
  */
 export function wildcardMatcher(pattern: string): (value: string) => boolean {
   if (!pattern.includes('*')) return (value) => value === pattern;
@@ -26,9 +29,9 @@ export function wildcardMatcher(pattern: string): (value: string) => boolean {
 }
 
 /**
- * NextToken (ecs-api.md §4.1) is opaque to clients. Ours is base64url of `<offset>.<check>`, where the check
- * binds the offset to the region, so a garbage or hand-edited token is rejected with InvalidParameter.NextToken
- * instead of silently restarting the walk. Standard `btoa`/`atob` keep it browser-safe.
+ * NextToken (docs/ecs-notes.md#instance-paging) is opaque to clients. Ours is base64url of `<offset>.<check>`,
+ * where the check binds the offset to the region, so a garbage or hand-edited token is rejected with
+ * InvalidParameter.NextToken instead of silently restarting the walk. Standard `btoa`/`atob` keep it browser-safe.
  */
 export function encodeNextToken(regionId: string, offset: number): string {
   const raw = `${offset}.${hashString(`${regionId}:${offset}`).toString(36)}`;

@@ -1,6 +1,7 @@
-import { actions, fromWire, isActionName } from '../contract';
-import type { ActionName, RequestOf, WireProblem } from '../contract';
-import { EcsError, ecsErrors } from '../errors';
+import { actions, fromWire, isActionName } from '../../ecs/contract';
+import type { ActionName, RequestOf, WireProblem } from '../../ecs/contract';
+import { EcsError, ecsErrors } from '../../ecs/errors';
+import { defaultControl, type SimControl } from './control';
 import { describeInstances, describeInstanceStatus, describeKeyPairs, describeRegions } from './describe';
 import { buildFleet, REGIONS } from './fleet';
 import { settle, settleRegion } from './model';
@@ -9,10 +10,11 @@ import { attachKeyPair, rebootInstance, rebootInstances, startInstance, startIns
 import { Rng } from './random';
 
 /**
- * The simulated ECS: one model behind several doors (STYLE.md habit 2). `call()` takes an action and its wire
- * parameters exactly as they arrive on the query string and answers with a status, a body and headers, as ECS
- * would. It never throws, never waits and uses no timers: every state change is computed lazily from `now()`,
- * so it runs the same under msw in the browser, in unit tests with a fake clock and behind the HTTP door.
+ * The simulated ECS: one model behind several doors (docs/conventions.md#one-simulator-several-doors). `call()`
+ * takes an action and its wire parameters exactly as they arrive on the query string and answers with a status, a
+ * body and headers, as ECS would. It never throws, never waits and uses no timers: every state change is computed
+ * lazily from `now()`, so it runs the same under msw in the browser, in unit tests with a fake clock and behind
+ * the HTTP door.
  */
 
 export type { SimInstance } from './model';
@@ -24,19 +26,6 @@ export interface SimOptions {
   /** Clock in ms; all state transitions are computed lazily from it. */
   now?: () => number;
   transitionMs?: { stopping: number; starting: number };
-}
-
-export interface SimControl {
-  /** Mean added latency per call, applied by the transport doors (see `transportPlan`), not by `call()`. */
-  latencyMs: number;
-  jitterMs: number;
-  /** Calls allowed per action per region per window (0: every call is throttled); null = off (ecs-api.md §13). */
-  throttle: { limit: number; windowMs: number } | null;
-  /** If set, only these actions are throttled. */
-  throttleActions?: string[];
-  faults: { errorRate: number; dropRate: number; slowRate: number; slowMs: number; malformedRate: number };
-  /** Injected failures for AttachKeyPair/Reboot/Start per instance; `remaining` counts down, removed at 0. */
-  instanceFaults: Record<string, { Code: string; Message: string; remaining: number }>;
 }
 
 export interface SimResult {
@@ -52,16 +41,6 @@ export interface TransportPlan {
 
 const DEFAULT_SEED = 'ecs-keypair-console';
 
-function defaultControl(): SimControl {
-  return {
-    latencyMs: 0,
-    jitterMs: 0,
-    throttle: null,
-    faults: { errorRate: 0, dropRate: 0, slowRate: 0, slowMs: 5000, malformedRate: 0 },
-    instanceFaults: {},
-  };
-}
-
 type Handler<A extends ActionName> = (world: World, req: RequestOf<A>) => Record<string, unknown>;
 
 const HANDLERS: { [A in ActionName]: Handler<A> } = {
@@ -76,7 +55,10 @@ const HANDLERS: { [A in ActionName]: Handler<A> } = {
   StartInstances: startInstances,
 };
 
-/** Turns a parameter problem into the code ECS uses for that parameter (ecs-api.md §2.2, §3.1, §4.1, §8.2). */
+/**
+ * Turns a parameter problem into the code ECS uses for that parameter (docs/ecs-notes.md#attach-errors,
+ * docs/ecs-notes.md#regions, docs/ecs-notes.md#instance-filters, docs/ecs-notes.md#error-codes).
+ */
 function problemError(action: ActionName, problem: WireProblem): EcsError {
   const { kind, param, detail } = problem;
   if (kind === 'missing') return ecsErrors.missingParameter(param);
@@ -88,7 +70,7 @@ function problemError(action: ActionName, problem: WireProblem): EcsError {
   return ecsErrors.invalidParameter(param, detail);
 }
 
-/** HTTP status for an injected per-instance failure, following the table in ecs-api.md §8.2. */
+/** HTTP status for an injected per-instance failure, following the table in docs/ecs-notes.md#error-codes. */
 function faultStatus(code: string): number {
   if (code === 'InternalError' || code === 'InstanceNotReady') return 500;
   if (code.startsWith('ServiceUnavailable')) return 503;
@@ -219,8 +201,8 @@ export class Simulator {
   }
 
   /**
-   * Throttling is per API and per region (ecs-api.md §13). Reboot/StartInstance carry no RegionId, so they count
-   * against their instance's region; DescribeRegions and unknown instances count against 'global'.
+   * Throttling is per API and per region (docs/ecs-notes.md#throttling). Reboot/StartInstance carry no RegionId,
+   * so they count against their instance's region; DescribeRegions and unknown instances count against 'global'.
    */
   private throttleRegion(action: ActionName, wire: Record<string, string>): string {
     if (actions[action].regional) return wire.RegionId ?? 'global';
@@ -228,7 +210,10 @@ export class Simulator {
     return (instanceId === undefined ? undefined : this.state.fleet.byId.get(instanceId)?.region.info.RegionId) ?? 'global';
   }
 
-  /** control.faults.errorRate: a transient server error before anything is looked at or applied (§8.2). */
+  /**
+   * control.faults.errorRate: a transient server error before anything is looked at or applied
+   * (docs/ecs-notes.md#error-codes).
+   */
   private injectServerFault(): void {
     const { errorRate } = this.control.faults;
     if (errorRate <= 0) return;
@@ -238,11 +223,11 @@ export class Simulator {
 
   /**
    * Counts the call in the current window (aligned to multiples of windowMs on the clock, like ECS's per-minute
-   * windows, §13) and refuses it once the limit is reached. `x-acs-retry-after` is in milliseconds: the official
-   * SDK (@alicloud/openapi-core 1.0.8, utils `getThrottlingTimeLeft`) parseInt()s the header into
-   * ThrottlingError.retryAfter, and @darabonba/typescript's `getBackoffDelay` returns min(retryAfter, 120 * 1000)
-   * which is passed straight to `sleep(ms)`. (That SDK classifies ThrottlingError by the Code containing
-   * "Throttling", not by the header's presence.)
+   * windows, docs/ecs-notes.md#throttling) and refuses it once the limit is reached. `x-acs-retry-after` is in
+   * milliseconds: the official SDK (@alicloud/openapi-core 1.0.8, utils `getThrottlingTimeLeft`) parseInt()s the
+   * header into ThrottlingError.retryAfter, and @darabonba/typescript's `getBackoffDelay` returns min(retryAfter,
+   * 120 * 1000) which is passed straight to `sleep(ms)`. (That SDK classifies ThrottlingError by the Code
+   * containing "Throttling", not by the header's presence.)
    */
   private countCall(action: ActionName, region: string, now: number): void {
     const throttle = this.control.throttle;

@@ -1,4 +1,4 @@
-import { ecsErrors } from '../errors';
+import { ecsErrors } from '../../ecs/errors';
 import { formatMinute } from './model';
 import { createSimulator } from './simulator';
 import type { Simulator } from './simulator';

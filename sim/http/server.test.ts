@@ -1,9 +1,9 @@
 import net from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createSimulator } from '../ecs/sim/simulator';
-import type { Simulator } from '../ecs/sim/simulator';
-import { NonceCache, createSimServer, renderXml, verifyEcsRequest } from './sim-server';
-import type { EcsHttpRequest, SimServer } from './sim-server';
+import { createSimulator } from '../model/simulator';
+import type { Simulator } from '../model/simulator';
+import { createSimServer } from './server';
+import type { SimServer } from './server';
 import {
   EMPTY_BODY_SHA256,
   authorizationV3,
@@ -15,7 +15,7 @@ import {
   signV3,
   signatureV3,
   stringToSignV3,
-} from './upstream/sign';
+} from '../../acs-signature';
 
 const AK = 'test-access-key';
 const SK = 'test-access-secret';
@@ -268,7 +268,8 @@ describe('V3 over HTTP', () => {
 
   it('refuses a wrong content hash even when the signature covers it', async () => {
     // A client that signs a false x-acs-content-sha256 header but the true payload hash: the signature is
-    // internally consistent, yet the header lies about the body, so the server must still refuse it (§10.2).
+    // internally consistent, yet the header lies about the body, so the server must still refuse it
+    // (docs/ecs-notes.md#v3-canonical-request).
     const body = 'A=1';
     const headers: Record<string, string> = {
       host,
@@ -348,7 +349,7 @@ describe('V1 over HTTP', () => {
     const tampered = v1({ action: 'DescribeKeyPairs', params: { RegionId: 'cn-hangzhou' } });
     tampered.url = tampered.url.replace('cn-hangzhou', 'cn-hangzhoU');
     expect((await send(tampered)).json['Code']).toBe('SignatureDoesNotMatch');
-    // Signed for GET, sent as POST: the method is part of the string to sign (§9.2 step 5).
+    // Signed for GET, sent as POST: the method is part of the string to sign (docs/ecs-notes.md#v1-algorithm step 5).
     const method = v1({ action: 'DescribeRegions', method: 'GET' });
     method.init.method = 'POST';
     expect((await send(method)).json['Code']).toBe('SignatureDoesNotMatch');
@@ -384,48 +385,6 @@ describe('V1 over HTTP', () => {
 });
 
 const JSON_HEADERS = { 'content-type': 'application/json' };
-
-describe('control endpoint /__sim/', () => {
-  it('refuses cross-site browser requests and non-JSON patches', async () => {
-    const crossSite = await fetch(`${base}/__sim/control`, { method: 'POST', headers: { ...JSON_HEADERS, origin: 'https://evil.example' }, body: JSON.stringify({ latencyMs: 999 }) });
-    expect(crossSite.status).toBe(403);
-    const textPlain = await fetch(`${base}/__sim/control`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: JSON.stringify({ latencyMs: 999 }) });
-    expect(textPlain.status).toBe(415);
-    const reset = await fetch(`${base}/__sim/reset`, { method: 'POST', headers: { origin: 'https://evil.example' } });
-    expect(reset.status).toBe(403);
-    expect(simulator.control.latencyMs).toBe(0);
-  });
-
-  it('reports state, applies a control patch and resets', async () => {
-    const state = (await (await fetch(`${base}/__sim/state`)).json()) as { control: { latencyMs: number }; regions: { RegionId: string; instances: number }[] };
-    expect(state.control.latencyMs).toBe(0);
-    expect(state.regions.find((r) => r.RegionId === 'cn-hangzhou')?.instances).toBe(40);
-
-    const patched = await fetch(`${base}/__sim/control`, { method: 'POST', headers: JSON_HEADERS, body: JSON.stringify({ latencyMs: 5, faults: { slowMs: 10 } }) });
-    expect(patched.status).toBe(200);
-    expect(simulator.control.latencyMs).toBe(5);
-    expect(simulator.control.faults).toMatchObject({ slowMs: 10, dropRate: 0 });
-
-    await fetch(`${base}/__sim/reset`, { method: 'POST' });
-    expect(simulator.control.latencyMs).toBe(0);
-  });
-
-  it('refuses bad control bodies with a 400 JSON error', async () => {
-    for (const body of ['not json', '[]', JSON.stringify({ latencyMs: -1 }), JSON.stringify({ faults: { dropRate: 2 } }), JSON.stringify({ typo: 1 })]) {
-      const res = await fetch(`${base}/__sim/control`, { method: 'POST', headers: JSON_HEADERS, body });
-      expect(res.status).toBe(400);
-      expect(((await res.json()) as Record<string, unknown>)['Code']).toBe('Sim.InvalidControl');
-    }
-    expect((await fetch(`${base}/__sim/nope`)).status).toBe(404);
-  });
-
-  it('shows one instance', async () => {
-    const id = linuxInstance('Stopped');
-    const res = await fetch(`${base}/__sim/instances/${id}`);
-    expect(((await res.json()) as Record<string, unknown>)['Status']).toBe('Stopped');
-    expect((await fetch(`${base}/__sim/instances/i-doesnotexist`)).status).toBe(404);
-  });
-});
 
 describe('transport knobs and throttling', () => {
   async function control(patch: unknown): Promise<void> {
@@ -597,155 +556,5 @@ describe('robustness', () => {
     expect(res.status).toBe(413);
     expect(((await res.json()) as Record<string, unknown>)['RequestId']).toBeTypeOf('string');
     expect((await send(v3({ action: 'DescribeRegions' }))).status).toBe(200);
-  });
-});
-
-// ---------------------------------------------------------------------------------------------------------
-// The verifier on its own, with a fixed clock: the official worked examples must pass it (ecs-api.md §9.3,
-// §10.4), and any one-character change must fail it.
-
-describe('verifyEcsRequest with the official examples', () => {
-  const v3Example: EcsHttpRequest = {
-    method: 'POST',
-    path: '/',
-    rawQuery: 'ImageId=win2019_1809_x64_dtc_zh-cn_40G_alibase_20230811.vhd&RegionId=cn-shanghai',
-    headers: {
-      host: 'ecs.cn-shanghai.aliyuncs.com',
-      'x-acs-action': 'RunInstances',
-      'x-acs-version': '2014-05-26',
-      'x-acs-date': '2023-10-26T10:22:32Z',
-      'x-acs-signature-nonce': '3156853299f313e23d1673dc12e1703d',
-      'x-acs-content-sha256': EMPTY_BODY_SHA256,
-      authorization:
-        'ACS3-HMAC-SHA256 Credential=YourAccessKeyId,' +
-        'SignedHeaders=host;x-acs-action;x-acs-content-sha256;x-acs-date;x-acs-signature-nonce;x-acs-version,' +
-        'Signature=06563a9e1b43f5dfe96b81484da74bceab24a1d853912eee15083a6f0f3283c0',
-    },
-    body: new Uint8Array(),
-  };
-  const v3Context = () => ({
-    accessKeys: { YourAccessKeyId: 'YourAccessKeySecret' },
-    now: Date.parse('2023-10-26T10:22:32Z'),
-    nonces: new NonceCache(),
-  });
-
-  it('§10.4 passes, and a replay of it does not', () => {
-    const ctx = v3Context();
-    const result = verifyEcsRequest(v3Example, ctx);
-    expect(result).toMatchObject({
-      ok: true,
-      protocol: 'v3',
-      action: 'RunInstances',
-      accessKeyId: 'YourAccessKeyId',
-      params: { ImageId: 'win2019_1809_x64_dtc_zh-cn_40G_alibase_20230811.vhd', RegionId: 'cn-shanghai' },
-      format: 'json',
-    });
-    const replay = verifyEcsRequest(v3Example, ctx);
-    expect(replay.ok ? '' : replay.error.code).toBe('SignatureNonceUsed');
-  });
-
-  it('§10.4 fails on a one-character change to any input', () => {
-    const mutations: [string, EcsHttpRequest, Record<string, string>?][] = [];
-    const withHeader = (name: string, value: string): EcsHttpRequest => ({ ...v3Example, headers: { ...v3Example.headers, [name]: value } });
-    mutations.push(['method', { ...v3Example, method: 'PUT' }]);
-    mutations.push(['path', { ...v3Example, path: '/x' }]);
-    mutations.push(['query value', { ...v3Example, rawQuery: v3Example.rawQuery.replace('cn-shanghai', 'cn-shanghaj') }]);
-    mutations.push(['query name', { ...v3Example, rawQuery: v3Example.rawQuery.replace('ImageId', 'ImageID') }]);
-    mutations.push(['body', { ...v3Example, body: new TextEncoder().encode(' ') }]);
-    for (const name of ['host', 'x-acs-action', 'x-acs-version', 'x-acs-date', 'x-acs-signature-nonce', 'x-acs-content-sha256']) {
-      const value = String(v3Example.headers[name]);
-      const changed = name === 'x-acs-date' ? value.replace(':32Z', ':33Z') : value.slice(0, -1) + (value.endsWith('a') ? 'b' : 'a');
-      mutations.push([name, withHeader(name, changed)]);
-    }
-    const auth = String(v3Example.headers['authorization']);
-    mutations.push(['signature', withHeader('authorization', auth.replace(/c0$/, 'c1'))]);
-    mutations.push(['credential', withHeader('authorization', auth.replace('YourAccessKeyId', 'YourAccessKeyIe'))]);
-    mutations.push(['secret', v3Example, { YourAccessKeyId: 'YourAccessKeySecreT' }]);
-    for (const [what, request, keys] of mutations) {
-      const ctx = { ...v3Context(), ...(keys ? { accessKeys: keys } : {}) };
-      const result = verifyEcsRequest(request, ctx);
-      expect({ what, ok: result.ok }).toEqual({ what, ok: false });
-    }
-  });
-
-  it('§10.4 is expired 16 minutes later but fine 14 minutes later', () => {
-    const at = (minutes: number) => ({ ...v3Context(), now: Date.parse('2023-10-26T10:22:32Z') + minutes * MIN });
-    expect(verifyEcsRequest(v3Example, at(14)).ok).toBe(true);
-    const late = verifyEcsRequest(v3Example, at(16));
-    expect(late.ok ? '' : late.error.code).toBe('InvalidTimeStamp.Expired');
-  });
-
-  const v1ExampleA: EcsHttpRequest = {
-    method: 'GET',
-    path: '/',
-    rawQuery:
-      'AccessKeyId=testid&Action=DescribeRegions&Format=XML&SignatureMethod=HMAC-SHA1' +
-      '&SignatureNonce=3ee8c1b8-83d3-44af-a94f-4e0ad82fd6cf&SignatureVersion=1.0&Timestamp=2016-02-23T12%3A46%3A24Z' +
-      '&Version=2014-05-26&Signature=OLeaidS1JvxuMvnyHOwuJ%2BuX5qY%3D',
-    headers: { host: 'ecs.aliyuncs.com' },
-    body: new Uint8Array(),
-  };
-  const v1ExampleB: EcsHttpRequest = {
-    method: 'GET',
-    path: '/',
-    rawQuery:
-      'AccessKeyId=testid&Action=DescribeDedicatedHosts&Format=JSON&RegionId=cn-beijing&SignatureMethod=HMAC-SHA1' +
-      '&SignatureNonce=edb2b34af0af9a6d14deaf7c1a5315eb&SignatureVersion=1.0&Timestamp=2023-03-13T08%3A34%3A30Z' +
-      '&Version=2014-05-26&Signature=9NaGiOspFP5UPcwX8Iwt2YJXXuk%3D',
-    headers: { host: 'ecs.cn-beijing.aliyuncs.com' },
-    body: new Uint8Array(),
-  };
-  const v1Context = (iso: string, minutes = 0) => ({ accessKeys: { testid: 'testsecret' }, now: Date.parse(iso) + minutes * MIN, nonces: new NonceCache() });
-
-  it('§9.3 A and B pass, with XML and JSON formats and common parameters stripped', () => {
-    expect(verifyEcsRequest(v1ExampleA, v1Context('2016-02-23T12:46:24Z'))).toEqual({
-      ok: true,
-      protocol: 'v1',
-      action: 'DescribeRegions',
-      accessKeyId: 'testid',
-      params: {},
-      format: 'xml',
-    });
-    expect(verifyEcsRequest(v1ExampleB, v1Context('2023-03-13T08:34:30Z'))).toMatchObject({
-      ok: true,
-      action: 'DescribeDedicatedHosts',
-      params: { RegionId: 'cn-beijing' },
-      format: 'json',
-    });
-  });
-
-  it('§9.3 A fails on a one-character change to any parameter, and 32 minutes later', () => {
-    const pairs = v1ExampleA.rawQuery.split('&');
-    pairs.forEach((pair, i) => {
-      const changed = pair.slice(0, -1) + (pair.endsWith('a') ? 'b' : 'a');
-      const request = { ...v1ExampleA, rawQuery: pairs.map((p, j) => (j === i ? changed : p)).join('&') };
-      const result = verifyEcsRequest(request, v1Context('2016-02-23T12:46:24Z'));
-      expect({ pair, ok: result.ok }).toEqual({ pair, ok: false });
-    });
-    expect(verifyEcsRequest({ ...v1ExampleA, method: 'POST' }, v1Context('2016-02-23T12:46:24Z')).ok).toBe(false);
-    expect(verifyEcsRequest(v1ExampleA, { ...v1Context('2016-02-23T12:46:24Z'), accessKeys: { testid: 'testsecreT' } }).ok).toBe(false);
-    expect(verifyEcsRequest(v1ExampleA, v1Context('2016-02-23T12:46:24Z', 30)).ok).toBe(true);
-    const late = verifyEcsRequest(v1ExampleA, v1Context('2016-02-23T12:46:24Z', 32));
-    expect(late.ok ? '' : late.error.code).toBe('InvalidTimeStamp.Expired');
-  });
-});
-
-describe('NonceCache', () => {
-  it('forgets nonces once they expire and stays bounded', () => {
-    const cache = new NonceCache(3);
-    expect(cache.use('ak', 'n1', 100, 0)).toBe(true);
-    expect(cache.use('ak', 'n1', 100, 50)).toBe(false);
-    expect(cache.use('other', 'n1', 100, 50)).toBe(true);
-    expect(cache.use('ak', 'n1', 300, 150)).toBe(true);
-    for (let i = 0; i < 10; i += 1) cache.use('ak', `x${i}`, 1_000, 200);
-    expect(cache.size).toBeLessThanOrEqual(3);
-  });
-});
-
-describe('renderXml', () => {
-  it('repeats array items under the wrapper and escapes text', () => {
-    expect(renderXml('R', { A: { B: [{ C: '<&>' }, { C: 1 }] }, D: ['x', 'y'], E: null })).toBe(
-      '<?xml version="1.0" encoding="UTF-8"?><R><A><B><C>&lt;&amp;&gt;</C></B><B><C>1</C></B></A><D>x</D><D>y</D></R>',
-    );
   });
 });

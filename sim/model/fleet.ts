@@ -1,4 +1,4 @@
-import type { InstanceStatus } from '../contract';
+import type { InstanceStatus } from '../../ecs/contract';
 import { formatMinute } from './model';
 import type { Fleet, RegionInfo, RegionState, SimInstance, SimKeyPair, Slot } from './model';
 import { Rng } from './random';
@@ -159,8 +159,9 @@ function buildNetwork(rng: Rng, info: RegionInfo): Network {
 }
 
 /**
- * Creation times are drawn first, sorted and made strictly increasing, so generation order is already the
- * listing order (creation time, ecs-api.md §4): no sort of 10,000 records afterwards, and no ties to break.
+ * Creation times are drawn first, sorted and made strictly increasing, so generation order is already the listing
+ * order (creation time, docs/ecs-notes.md#instance-paging): no sort of 10,000 records afterwards, and no ties to
+ * break.
  */
 function creationTimes(rng: Rng, size: number): Float64Array {
   const times = new Float64Array(size);
@@ -250,7 +251,7 @@ function buildRegion(rng: Rng, info: RegionInfo, size: number, groups: readonly 
       Tags: { Tag: tags },
       OperationLocks: locks,
     };
-    // Absent rather than empty when unbound (ecs-api.md §4.2).
+    // Absent rather than empty when unbound (docs/ecs-notes.md#instance-fields).
     if (keyPair !== undefined) data.KeyPairName = keyPair;
 
     const slot: Slot = { data, region, order: i, pending: [] };

@@ -1,4 +1,4 @@
-import { Instance } from '../contract';
+import { Instance } from '../../ecs/contract';
 import { hashString, Rng } from './random';
 import { createSimulator } from './simulator';
 import { callOk, fakeClock, isLocked } from './test-support';
@@ -59,7 +59,7 @@ describe('seeded fleet', () => {
         expect(instance.VpcAttributes.PrivateIpAddress?.IpAddress?.[0]).toMatch(/^172\.(1[6-9]|2\d|3[01])\.\d+\.\d+$/);
         ids.add(instance.InstanceId);
       }
-      // Listing order is creation order (ecs-api.md §4), strictly increasing in the large region.
+      // Listing order is creation order (docs/ecs-notes.md#instance-paging), strictly increasing in the large region.
       const times = instances.map((i) => i.CreationTime);
       expect([...times].sort()).toEqual(times);
     }

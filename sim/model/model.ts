@@ -1,11 +1,12 @@
-import type { Instance, InstanceStatus, KeyPair } from '../contract';
-import { ecsErrors } from '../errors';
-import type { EcsError } from '../errors';
+import type { Instance, InstanceStatus, KeyPair } from '../../ecs/contract';
+import { ecsErrors } from '../../ecs/errors';
+import type { EcsError } from '../../ecs/errors';
 
 /**
  * The simulator's in-memory records and the lazy state machine. Instances are stored in their ECS wire shape
- * (ecs-api.md §4.2), so a DescribeInstances row is a shallow copy, not a mapping. The types derive from the
- * contract's response schemas (STYLE.md habit 1) with the fields the simulator always fills made required.
+ * (docs/ecs-notes.md#instance-fields), so a DescribeInstances row is a shallow copy, not a mapping. The types
+ * derive from the contract's response schemas (docs/conventions.md#one-contract) with the fields the simulator
+ * always fills made required.
  */
 
 type Filled<T, K extends keyof T> = T & { [P in K]-?: NonNullable<T[P]> };
@@ -38,7 +39,7 @@ export type SimKeyPair = Filled<KeyPair, 'KeyPairFingerPrint' | 'CreationTime' |
 
 export interface RegionInfo {
   RegionId: string;
-  /** LocalName for zh-CN (the DescribeRegions default, ecs-api.md §3.1). */
+  /** LocalName for zh-CN (the DescribeRegions default, docs/ecs-notes.md#regions). */
   zh: string;
   /** LocalName for every other AcceptLanguage. */
   en: string;
@@ -76,7 +77,10 @@ export interface RegionState {
 export interface Fleet {
   regions: RegionState[];
   byRegion: Map<string, RegionState>;
-  /** Global index: RebootInstance/StartInstance carry no RegionId (ecs-api.md §6.1, §6.2). */
+  /**
+   * Global index: RebootInstance/StartInstance carry no RegionId (docs/ecs-notes.md#reboot-instance,
+   * docs/ecs-notes.md#start-instance).
+   */
   byId: Map<string, Slot>;
 }
 
@@ -90,14 +94,14 @@ export interface World {
   takeInstanceFault(instanceId: string): EcsError | undefined;
 }
 
-/** The region's state; unknown regions are InvalidRegionId.NotFound (ecs-api.md §8.2). */
+/** The region's state; unknown regions are InvalidRegionId.NotFound (docs/ecs-notes.md#error-codes). */
 export function requireRegion(world: World, regionId: string): RegionState {
   const region = world.fleet.byRegion.get(regionId);
   if (region === undefined) throw ecsErrors.regionNotFound();
   return region;
 }
 
-/** `yyyy-MM-ddTHH:mmZ`, the minute-precision form of the docs' examples (ecs-api.md §4.2). */
+/** `yyyy-MM-ddTHH:mmZ`, the minute-precision form of the docs' examples (docs/ecs-notes.md#instance-fields). */
 export function formatMinute(ms: number): string {
   // Plain arithmetic (Hinnant's civil-from-days) rather than Date#toISOString: fleets format ~30,000 of these.
   const minutes = Math.floor(ms / 60_000);

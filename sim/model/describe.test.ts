@@ -1,4 +1,4 @@
-import type { RequestOf } from '../contract';
+import type { RequestOf } from '../../ecs/contract';
 import { createSimulator } from './simulator';
 import { callErr, callOk, expectOk, fakeClock } from './test-support';
 
@@ -85,7 +85,7 @@ describe('DescribeInstances paging', () => {
     expect(second.NextToken).toBe('');
   });
 
-  it('uses the token rather than PageNumber/PageSize when both are sent (ecs-api.md §4.1)', () => {
+  it('uses the token rather than PageNumber/PageSize when both are sent (docs/ecs-notes.md#instance-paging)', () => {
     const first = callOk(sim, 'DescribeInstances', { RegionId: HZ, MaxResults: 5 });
     const second = callOk(sim, 'DescribeInstances', { RegionId: HZ, NextToken: first.NextToken, PageNumber: 9, PageSize: 50 });
     expect(ids(second.Instances?.Instance)).toEqual(all.slice(5, 15));

@@ -83,7 +83,7 @@ export class Rng {
     return out;
   }
 
-  /** An uppercase UUID-shaped ID, the form ECS uses for RequestId (ecs-api.md §1). */
+  /** An uppercase UUID-shaped ID, the form ECS uses for RequestId (docs/ecs-notes.md#transport). */
   requestId(): string {
     const h = this.hex(32).toUpperCase();
     return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;

@@ -1,4 +1,4 @@
-import type { RequestOf } from '../contract';
+import type { RequestOf } from '../../ecs/contract';
 import { REGIONS } from './fleet';
 import { requireRegion, settle, settleRegion } from './model';
 import type { RegionState, SimInstance, Slot, World } from './model';
@@ -8,7 +8,7 @@ import { DEFAULT_PAGE_SIZE, decodeNextToken, encodeNextToken, pageOf, wildcardMa
 
 type Body = Record<string, unknown>;
 
-/** DescribeRegions (ecs-api.md §3.1): LocalName follows AcceptLanguage, zh-CN by default. */
+/** DescribeRegions (docs/ecs-notes.md#regions): LocalName follows AcceptLanguage, zh-CN by default. */
 export function describeRegions(_world: World, req: RequestOf<'DescribeRegions'>): Body {
   // Only zh-CN and en-US names are modelled; the other accepted languages fall back to English.
   const isChinese = (req.AcceptLanguage ?? 'zh-CN') === 'zh-CN';
@@ -45,7 +45,7 @@ function instanceFilters(req: RequestOf<'DescribeInstances'>): ((data: SimInstan
   }
   if (ZoneId !== undefined) filters.push((d) => d.ZoneId === ZoneId);
   if (VpcId !== undefined) filters.push((d) => d.VpcAttributes.VpcId === VpcId);
-  // Tag.N filters AND together; a key without a value matches any value (ecs-api.md §4.1).
+  // Tag.N filters AND together; a key without a value matches any value (docs/ecs-notes.md#instance-filters).
   for (const tag of Tag ?? []) {
     filters.push((d) => (d.Tags.Tag ?? []).some((t) => t.TagKey === tag.Key && (tag.Value === undefined || t.TagValue === tag.Value)));
   }
@@ -53,9 +53,9 @@ function instanceFilters(req: RequestOf<'DescribeInstances'>): ((data: SimInstan
 }
 
 /**
- * DescribeInstances (ecs-api.md §4). The unfiltered case slices the region's precomputed, sorted array, so a
- * 100-row page of a 10,000-instance region costs 100 shallow copies. Token paging wins over page numbers
- * whenever NextToken or MaxResults is present (§4.1).
+ * DescribeInstances (docs/ecs-notes.md#describe-instances). The unfiltered case slices the region's precomputed,
+ * sorted array, so a 100-row page of a 10,000-instance region costs 100 shallow copies. Token paging wins over
+ * page numbers whenever NextToken or MaxResults is present (docs/ecs-notes.md#instance-paging).
  */
 export function describeInstances(world: World, req: RequestOf<'DescribeInstances'>): Body {
   const region = requireRegion(world, req.RegionId);
@@ -74,7 +74,7 @@ export function describeInstances(world: World, req: RequestOf<'DescribeInstance
       TotalCount: rows.length,
       PageNumber: Math.floor(offset / size) + 1,
       PageSize: size,
-      // Empty on the last page: ECS's own end-of-list signal (§4.2).
+      // Empty on the last page: ECS's own end-of-list signal (docs/ecs-notes.md#instance-paging).
       NextToken: next,
       Instances: { Instance: page.map((slot) => ({ ...slot.data })) },
     };
@@ -89,7 +89,7 @@ export function describeInstances(world: World, req: RequestOf<'DescribeInstance
   };
 }
 
-/** DescribeKeyPairs (ecs-api.md §5): wildcard name, exact fingerprint, PageSize ≤ 50. */
+/** DescribeKeyPairs (docs/ecs-notes.md#describe-key-pairs): wildcard name, exact fingerprint, PageSize ≤ 50. */
 export function describeKeyPairs(world: World, req: RequestOf<'DescribeKeyPairs'>): Body {
   const region = requireRegion(world, req.RegionId);
   let pairs = region.keyPairs;
@@ -109,7 +109,7 @@ export function describeKeyPairs(world: World, req: RequestOf<'DescribeKeyPairs'
   };
 }
 
-/** DescribeInstanceStatus (ecs-api.md §6.4): the cheap poller, PageSize 1–50. */
+/** DescribeInstanceStatus (docs/ecs-notes.md#instance-status-polling): the cheap poller, PageSize 1–50. */
 export function describeInstanceStatus(world: World, req: RequestOf<'DescribeInstanceStatus'>): Body {
   const region = requireRegion(world, req.RegionId);
   let rows: readonly Slot[] = req.InstanceId === undefined ? region.slots : slotsById(world, region, req.InstanceId);

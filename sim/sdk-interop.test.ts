@@ -1,16 +1,17 @@
 import Ecs, * as $Ecs from '@alicloud/ecs20140526';
 import { $OpenApiUtil, ClientError, ThrottlingError } from '@alicloud/openapi-core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createSimulator } from '../ecs/sim/simulator';
-import type { SimInstance, Simulator } from '../ecs/sim/simulator';
-import { createSimServer } from './sim-server';
-import type { SimServer } from './sim-server';
+import { createSimulator } from './model/simulator';
+import type { SimInstance, Simulator } from './model/simulator';
+import { createSimServer } from './http/server';
+import type { SimServer } from './http/server';
 
 /**
  * The official SDK (@alicloud/ecs20140526 over @alicloud/openapi-core) as a real client of the simulated ECS:
  * if the SDK's own signer, request shapes and response parsing all work against the simulator, then the
  * simulator's signature checks and wire format are faithful enough for the proxy to be tested against it.
- * Both signing modes: V3 (the SDK default, ecs-api.md §10) and V1 (`signatureAlgorithm: 'v2'`, §9).
+ * Both signing modes: V3 (the SDK default, docs/ecs-notes.md#signature-v3) and V1
+ * (`signatureAlgorithm: 'v2'`, docs/ecs-notes.md#signature-v1).
  *
  * Only 127.0.0.1 is ever dialled: the endpoint is the simulator's port. The SDK's transport (httpx via
  * @darabonba/typescript doAction) does not read HTTP(S)_PROXY from the environment — it proxies only when
@@ -149,7 +150,7 @@ describe.each<Mode>(['v3', 'v1'])('official SDK against the simulator (%s signin
     );
     expect(res.statusCode).toBe(200);
     // The model declares these as strings; the SDK's cast turns the simulator's numbers and booleans into
-    // strings, exactly as ecs-api.md §0.1 describes for the real service.
+    // strings, exactly as docs/ecs-notes.md#loose-types describes for the real service.
     expect(res.body?.totalCount).toBe('3');
     expect(res.body?.failCount).toBe('1');
     expect(res.body?.keyPairName).toBe('ops-team');
@@ -195,7 +196,7 @@ describe.each<Mode>(['v3', 'v1'])('official SDK against the simulator (%s signin
     const error = await caught(client(mode, { accessKeyId: AK, accessKeySecret: `${SK}x` }).describeRegions(new $Ecs.DescribeRegionsRequest({})));
     if (!(error instanceof ClientError)) throw new Error(`expected a ClientError, got ${String(error)}`);
     expect(error).toMatchObject({ code: 'SignatureDoesNotMatch', statusCode: 400, data: { Code: 'SignatureDoesNotMatch' } });
-    // The SDK copies ECS's Message, which carries the server's string-to-sign (ecs-api.md §8.1).
+    // The SDK copies ECS's Message, which carries the server's string-to-sign (docs/ecs-notes.md#error-shape).
     expect(error.message).toContain('server string to sign is:');
   });
 
@@ -230,7 +231,7 @@ describe.each<Mode>(['v3', 'v1'])('official SDK against the simulator (%s signin
     const retryAfter = error.retryAfter;
     expect(retryAfter).toBeGreaterThan(0);
     expect(retryAfter).toBeLessThanOrEqual(3_600_000);
-    // Other actions are not throttled (ecs-api.md §13: limits are per API).
+    // Other actions are not throttled (docs/ecs-notes.md#throttling: limits are per API).
     expect((await ecs.describeRegions(new $Ecs.DescribeRegionsRequest({}))).statusCode).toBe(200);
   });
 });

@@ -1,0 +1,75 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createSimulator } from '../model/simulator';
+import type { Simulator } from '../model/simulator';
+import { createSimServer } from './server';
+import type { SimServer } from './server';
+
+// The control door over a real socket: its refusals depend on the peer address and the request's headers.
+
+let simulator: Simulator;
+let sim: SimServer;
+let base: string;
+
+beforeAll(async () => {
+  simulator = createSimulator({ seed: 'sim-server-test', instances: 40 });
+  sim = createSimServer({ simulator, accessKeys: { 'test-access-key': 'test-access-secret' } });
+  base = (await sim.listen(0)).url;
+});
+
+afterAll(async () => {
+  await sim.close();
+});
+
+beforeEach(async () => {
+  await fetch(`${base}/__sim/reset`, { method: 'POST' });
+});
+
+function linuxInstance(status: 'Running' | 'Stopped'): string {
+  const found = simulator.instancesIn('cn-hangzhou').find((i) => i.OSType === 'linux' && i.Status === status && i.OperationLocks.LockReason?.length === 0);
+  if (!found) throw new Error(`no ${status} linux instance in the test fleet`);
+  return found.InstanceId;
+}
+
+const JSON_HEADERS = { 'content-type': 'application/json' };
+
+describe('control endpoint /__sim/', () => {
+  it('refuses cross-site browser requests and non-JSON patches', async () => {
+    const crossSite = await fetch(`${base}/__sim/control`, { method: 'POST', headers: { ...JSON_HEADERS, origin: 'https://evil.example' }, body: JSON.stringify({ latencyMs: 999 }) });
+    expect(crossSite.status).toBe(403);
+    const textPlain = await fetch(`${base}/__sim/control`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: JSON.stringify({ latencyMs: 999 }) });
+    expect(textPlain.status).toBe(415);
+    const reset = await fetch(`${base}/__sim/reset`, { method: 'POST', headers: { origin: 'https://evil.example' } });
+    expect(reset.status).toBe(403);
+    expect(simulator.control.latencyMs).toBe(0);
+  });
+
+  it('reports state, applies a control patch and resets', async () => {
+    const state = (await (await fetch(`${base}/__sim/state`)).json()) as { control: { latencyMs: number }; regions: { RegionId: string; instances: number }[] };
+    expect(state.control.latencyMs).toBe(0);
+    expect(state.regions.find((r) => r.RegionId === 'cn-hangzhou')?.instances).toBe(40);
+
+    const patched = await fetch(`${base}/__sim/control`, { method: 'POST', headers: JSON_HEADERS, body: JSON.stringify({ latencyMs: 5, faults: { slowMs: 10 } }) });
+    expect(patched.status).toBe(200);
+    expect(simulator.control.latencyMs).toBe(5);
+    expect(simulator.control.faults).toMatchObject({ slowMs: 10, dropRate: 0 });
+
+    await fetch(`${base}/__sim/reset`, { method: 'POST' });
+    expect(simulator.control.latencyMs).toBe(0);
+  });
+
+  it('refuses bad control bodies with a 400 JSON error', async () => {
+    for (const body of ['not json', '[]', JSON.stringify({ latencyMs: -1 }), JSON.stringify({ faults: { dropRate: 2 } }), JSON.stringify({ typo: 1 })]) {
+      const res = await fetch(`${base}/__sim/control`, { method: 'POST', headers: JSON_HEADERS, body });
+      expect(res.status).toBe(400);
+      expect(((await res.json()) as Record<string, unknown>)['Code']).toBe('Sim.InvalidControl');
+    }
+    expect((await fetch(`${base}/__sim/nope`)).status).toBe(404);
+  });
+
+  it('shows one instance', async () => {
+    const id = linuxInstance('Stopped');
+    const res = await fetch(`${base}/__sim/instances/${id}`);
+    expect(((await res.json()) as Record<string, unknown>)['Status']).toBe('Stopped');
+    expect((await fetch(`${base}/__sim/instances/i-doesnotexist`)).status).toBe(404);
+  });
+});
