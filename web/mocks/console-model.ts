@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import type { ActivityPage, ActivityRecord, InstanceOutcome, PendingActivation, Session } from '../../ecs/console-api';
-import { actions, isActionName, RegionId, toWire, type ActionName } from '../../ecs/contract';
+import { actions, InstanceId, isActionName, KeyPairName, RegionId, toWire, type ActionName } from '../../ecs/contract';
 import { instanceVerdict, readEcsAnswer, readKeyPairReadings } from '../../ecs/outcomes';
 import { createSimulator, type Simulator } from '../../sim/model/simulator';
 
@@ -59,6 +59,36 @@ export function createConsoleModel(options: { instances?: number; seed?: string 
     }
   }
 
+  let regionIds: Set<string> | undefined;
+  function knownRegions(): Set<string> {
+    if (regionIds === undefined) {
+      const answer = simulator.call('DescribeRegions', {});
+      const list = (answer.body['Regions'] as { Region?: { RegionId: string }[] } | undefined)?.Region ?? [];
+      regionIds = new Set(list.map((r) => r.RegionId));
+    }
+    return regionIds;
+  }
+
+  function deniedRecord(action: ActionName, body: unknown): ActivityRecord {
+    const raw = typeof body === 'object' && body !== null ? (body as Record<string, unknown>) : {};
+    const ids = ([] as unknown[]).concat(raw['InstanceIds'] ?? raw['InstanceId'] ?? []).filter((id): id is string => InstanceId.safeParse(id).success);
+    const region = RegionId.safeParse(raw['RegionId']);
+    const key = KeyPairName.safeParse(raw['KeyPairName']);
+    return {
+      id: `op-${++counter}`,
+      at: Date.now(),
+      user: session.user,
+      groups: session.groups,
+      clientAddress: '127.0.0.1',
+      action,
+      regionId: region.success ? region.data : 'cn-hangzhou',
+      ...(key.success ? { keyPairName: key.data } : {}),
+      instanceIds: ids,
+      status: 'denied',
+      instances: [],
+    };
+  }
+
   const model: ConsoleModel = {
     simulator,
     get session() {
@@ -70,10 +100,19 @@ export function createConsoleModel(options: { instances?: number; seed?: string 
     ecs(action, body) {
       if (!isActionName(action)) return proxyError(403, 'Proxy.ActionNotAllowed', `The action "${action}" is not allowed through this console.`);
       const parsed = schemaFor(action).safeParse(body ?? {});
-      if (!parsed.success) return proxyError(400, 'Proxy.InvalidParameter', `Invalid parameters for ${action}: ${parsed.error.issues[0]?.message ?? ''}`);
+      if (!parsed.success) {
+        // Like the proxy: a refused mutating call is audited as denied, keeping only the values that are valid.
+        if (actions[action].mutating) records.unshift(deniedRecord(action, body));
+        return proxyError(400, 'Proxy.InvalidParameter', `Invalid parameters for ${action}: ${parsed.error.issues[0]?.message ?? ''}`);
+      }
       const params: Record<string, unknown> = parsed.data;
       const ids = ([] as unknown[]).concat(params['InstanceIds'] ?? params['InstanceId'] ?? []).map(String);
       const regionId = typeof params['RegionId'] === 'string' ? params['RegionId'] : 'cn-hangzhou';
+      // Like the proxy: a region must be on the account's DescribeRegions list before anything is sent.
+      if (action !== 'DescribeRegions' && !knownRegions().has(regionId)) {
+        if (actions[action].mutating) records.unshift(deniedRecord(action, body));
+        return proxyError(400, 'Proxy.UnknownRegion', `The region "${regionId}" is not one of this account's ECS regions.`);
+      }
       const base = {
         id: `op-${++counter}`,
         at: Date.now(),
