@@ -1,5 +1,5 @@
 import { actions, fromWire, isActionName } from '../../ecs/contract';
-import type { ActionName, RequestOf, WireProblem } from '../../ecs/contract';
+import type { ActionName, InstanceStatus, RequestOf, WireProblem } from '../../ecs/contract';
 import { EcsError, ecsErrors } from '../../ecs/errors';
 import { defaultControl, type SimControl } from './control';
 import { describeInstances, describeInstanceStatus, describeKeyPairs, describeRegions } from './describe';
@@ -191,6 +191,22 @@ export class Simulator {
     if (slot === undefined) return undefined;
     settle(slot, this.options.now());
     return { ...slot.data };
+  }
+
+  /**
+   * The statuses of these instances at one instant (undefined for an unknown ID), in the order asked: a
+   * sampler for tests that count how many are out of Running at once. Cheaper than `instance()` per ID: one
+   * clock read and no copies.
+   */
+  statusesOf(ids: readonly string[]): (InstanceStatus | undefined)[] {
+    const now = this.options.now();
+    const byId = this.state.fleet.byId;
+    return ids.map((id) => {
+      const slot = byId.get(id);
+      if (slot === undefined) return undefined;
+      settle(slot, now);
+      return slot.data.Status;
+    });
   }
 
   instancesIn(regionId: string): readonly Readonly<SimInstance>[] {
