@@ -57,8 +57,37 @@ describe('control endpoint /__sim/', () => {
     expect(simulator.control.latencyMs).toBe(0);
   });
 
+  it('sets boot durations field by field and jitter, and a reset restores them', async () => {
+    const control = async (patch: unknown) =>
+      (await (await fetch(`${base}/__sim/control`, { method: 'POST', headers: JSON_HEADERS, body: JSON.stringify(patch) })).json()) as {
+        control: { transitionMs: unknown; bootJitterMs: number };
+      };
+    expect((await control({ transitionMs: { starting: 30 } })).control.transitionMs).toEqual({ stopping: 1500, starting: 30 });
+    const patched = await control({ transitionMs: { stopping: 200 }, bootJitterMs: 5 });
+    expect(patched.control).toMatchObject({ transitionMs: { stopping: 200, starting: 30 }, bootJitterMs: 5 });
+
+    // Short boots for a real-clock test: the reboot is over in about a quarter of a second.
+    const id = linuxInstance('Running');
+    expect(simulator.call('RebootInstance', { InstanceId: id }).status).toBe(200);
+    expect(simulator.statusesOf([id])).toEqual(['Stopping']);
+    await expect.poll(() => simulator.statusesOf([id])[0], { timeout: 2000, interval: 5 }).toBe('Running');
+
+    const reset = (await (await fetch(`${base}/__sim/reset`, { method: 'POST' })).json()) as { control: { transitionMs: unknown; bootJitterMs: number } };
+    expect(reset.control).toMatchObject({ transitionMs: { stopping: 1500, starting: 2500 }, bootJitterMs: 0 });
+  });
+
   it('refuses bad control bodies with a 400 JSON error', async () => {
-    for (const body of ['not json', '[]', JSON.stringify({ latencyMs: -1 }), JSON.stringify({ faults: { dropRate: 2 } }), JSON.stringify({ typo: 1 })]) {
+    const bad = [
+      'not json',
+      '[]',
+      JSON.stringify({ latencyMs: -1 }),
+      JSON.stringify({ faults: { dropRate: 2 } }),
+      JSON.stringify({ typo: 1 }),
+      JSON.stringify({ transitionMs: { stopping: 0 } }),
+      JSON.stringify({ transitionMs: { typo: 1 } }),
+      JSON.stringify({ bootJitterMs: -1 }),
+    ];
+    for (const body of bad) {
       const res = await fetch(`${base}/__sim/control`, { method: 'POST', headers: JSON_HEADERS, body });
       expect(res.status).toBe(400);
       expect(((await res.json()) as Record<string, unknown>)['Code']).toBe('Sim.InvalidControl');

@@ -84,14 +84,24 @@ export interface Fleet {
   byId: Map<string, Slot>;
 }
 
+/** How one accepted reboot or start of one instance plays out. */
+export interface BootPlan {
+  stoppingMs: number;
+  startingMs: number;
+}
+
 /** What an action handler sees: the fleet at one instant, plus the injected per-instance failures. */
 export interface World {
   fleet: Fleet;
   /** The simulator clock, read once per call so a call sees one consistent instant. */
   now: number;
-  transitionMs: { stopping: number; starting: number };
   /** Consumes one injected failure for this instance (SimControl.instanceFaults), if there is one. */
   takeInstanceFault(instanceId: string): EcsError | undefined;
+  /**
+   * The durations of a boot ECS has accepted for this instance; counts as one boot (for the jitter draw), so
+   * call it only once the call is accepted.
+   */
+  planBoot(instanceId: string): BootPlan;
 }
 
 /** The region's state; unknown regions are InvalidRegionId.NotFound (docs/ecs-notes.md#error-codes). */

@@ -86,22 +86,19 @@ interface Operation {
 /** RebootInstance: Running → Stopping → Starting → Running (docs/ecs-notes.md#reboot-instance). */
 const REBOOT: Operation = {
   required: 'Running',
-  act: (world, slot) =>
-    schedule(slot, world.now, [
-      ['Stopping', 0],
-      ['Starting', world.transitionMs.stopping],
-      ['Running', world.transitionMs.starting],
-    ]),
+  act: (world, slot) => {
+    const boot = world.planBoot(slot.data.InstanceId);
+    schedule(slot, world.now, [['Stopping', 0], ['Starting', boot.stoppingMs], ['Running', boot.startingMs]]);
+  },
 };
 
 /** StartInstance: Stopped → Starting → Running (docs/ecs-notes.md#start-instance). */
 const START: Operation = {
   required: 'Stopped',
-  act: (world, slot) =>
-    schedule(slot, world.now, [
-      ['Starting', 0],
-      ['Running', world.transitionMs.starting],
-    ]),
+  act: (world, slot) => {
+    const boot = world.planBoot(slot.data.InstanceId);
+    schedule(slot, world.now, [['Starting', 0], ['Running', boot.startingMs]]);
+  },
 };
 
 /**
