@@ -76,6 +76,26 @@ describe('control endpoint /__sim/', () => {
     expect(reset.control).toMatchObject({ transitionMs: { stopping: 1500, starting: 2500 }, bootJitterMs: 0 });
   });
 
+  it('injects failures to boot: the reboot is accepted, the instance stays Starting, and /__sim/reset clears them', async () => {
+    const id = linuxInstance('Running');
+    const patch = { transitionMs: { stopping: 5, starting: 5 }, bootFaults: { [id]: { mode: 'never-returns', remaining: 1 } } };
+    expect((await fetch(`${base}/__sim/control`, { method: 'POST', headers: JSON_HEADERS, body: JSON.stringify(patch) })).status).toBe(200);
+    const before = (await (await fetch(`${base}/__sim/state`)).json()) as { control: { bootFaults: unknown } };
+    expect(before.control.bootFaults).toEqual({ [id]: { mode: 'never-returns', remaining: 1 } });
+
+    expect(simulator.call('RebootInstance', { InstanceId: id }).status).toBe(200);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const stuck = (await (await fetch(`${base}/__sim/instances/${id}`)).json()) as Record<string, unknown>;
+    expect(stuck['Status']).toBe('Starting');
+
+    // Armed again, then reset: faults gone, the seeded fleet back.
+    await fetch(`${base}/__sim/control`, { method: 'POST', headers: JSON_HEADERS, body: JSON.stringify({ bootFaults: { [id]: { mode: 'stops', remaining: 2 } } }) });
+    const reset = (await (await fetch(`${base}/__sim/reset`, { method: 'POST' })).json()) as { control: { bootFaults: unknown } };
+    expect(reset.control.bootFaults).toEqual({});
+    expect(simulator.control.bootFaults).toEqual({});
+    expect(simulator.statusesOf([id])).toEqual(['Running']);
+  });
+
   it('refuses bad control bodies with a 400 JSON error', async () => {
     const bad = [
       'not json',
@@ -86,6 +106,8 @@ describe('control endpoint /__sim/', () => {
       JSON.stringify({ transitionMs: { stopping: 0 } }),
       JSON.stringify({ transitionMs: { typo: 1 } }),
       JSON.stringify({ bootJitterMs: -1 }),
+      JSON.stringify({ bootFaults: { 'i-a': { mode: 'explodes', remaining: 1 } } }),
+      JSON.stringify({ bootFaults: { 'i-a': { mode: 'stops' } } }),
     ];
     for (const body of bad) {
       const res = await fetch(`${base}/__sim/control`, { method: 'POST', headers: JSON_HEADERS, body });

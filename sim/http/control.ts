@@ -11,11 +11,11 @@ import type { RequestRecord } from './request-record';
  * The test-only control door on the simulator's port, unsigned, answered only to loopback peers:
  *   GET  /__sim/state          → { control, regions: [{ RegionId, instances, byStatus }], nonces, requests }
  *                                (`requests`: the record of ECS-door requests, oldest first, see SimRequestRecord)
- *   POST /__sim/reset          → back to the seeded fleet and default control, request record emptied;
- *                                { ok: true, control }
+ *   POST /__sim/reset          → back to the seeded fleet and default control (injected refusals and boot
+ *                                failures cleared), request record emptied; { ok: true, control }
  *   POST /__sim/control        → JSON body = a patch of SimControl (zod-checked; `faults` and `transitionMs`
- *                                merged field by field, `instanceFaults` replaced); answers { ok: true,
- *                                control }; 400 on a bad body
+ *                                merged field by field, `instanceFaults` and `bootFaults` replaced); answers
+ *                                { ok: true, control }; 400 on a bad body
  *   GET  /__sim/instances/:id  → the simulator's current record of one instance, or 404
  */
 

@@ -1,10 +1,10 @@
 import type { InstanceStatus } from '../../ecs/contract';
 import { createSimulator } from './simulator';
 import type { SimOptions, Simulator } from './simulator';
-import { callOk, fakeClock, findInstance, findInstances, isPlainLinux } from './test-support';
+import { callErr, callOk, fakeClock, findInstance, findInstances, isPlainLinux } from './test-support';
 import type { FakeClock } from './test-support';
 
-// Boot durations and their jitter: what a health-gated reboot wave is tested against.
+// Boot durations, their jitter and injected failures to boot: what a health-gated reboot wave is tested against.
 
 const HZ = 'cn-hangzhou';
 
@@ -18,6 +18,7 @@ function setup(options: SimOptions = {}): { sim: Simulator; clock: FakeClock } {
 
 const running = (sim: Simulator, count: number) => findInstances(sim, HZ, isPlainLinux('Running'), count).map((i) => i.InstanceId);
 const stopped = (sim: Simulator, count: number) => findInstances(sim, HZ, isPlainLinux('Stopped'), count).map((i) => i.InstanceId);
+const statusOf = (sim: Simulator, id: string) => sim.statusesOf([id])[0];
 
 /** Each instance's status changes over the next `horizonMs`, as [status, ms after now], sampled every ms. */
 function timeline(sim: Simulator, clock: FakeClock, ids: readonly string[], horizonMs: number): [InstanceStatus | undefined, number][][] {
@@ -126,6 +127,94 @@ describe('boot jitter (bootJitterMs)', () => {
     for (const sim of [quiet, jittery]) callOk(sim, 'RebootInstance', { InstanceId: running(sim, 1)[0] ?? '' });
     expect(jittery.call('DescribeRegions', {}).body.RequestId).toBe(quiet.call('DescribeRegions', {}).body.RequestId);
     expect(jittery.transportPlan()).toEqual(quiet.transportPlan());
+  });
+});
+
+describe('injected failures to boot (bootFaults)', () => {
+  it('never-returns: the reboot is accepted and the instance stays Starting; ECS refuses to act on it meanwhile', () => {
+    const { sim, clock } = setup();
+    const [id = ''] = running(sim, 1);
+    sim.setControl({ bootFaults: { [id]: { mode: 'never-returns', remaining: 1 } } });
+    expect(sim.call('RebootInstance', { InstanceId: id }).status).toBe(200);
+    expect(sim.control.bootFaults).toEqual({});
+    clock.advance(1500);
+    expect(statusOf(sim, id)).toBe('Starting');
+    clock.advance(3_600_000);
+    expect(callOk(sim, 'DescribeInstanceStatus', { RegionId: HZ, InstanceId: [id] }).InstanceStatuses?.InstanceStatus?.[0]?.Status).toBe('Starting');
+    expect(callErr(sim, 'RebootInstance', { InstanceId: id }).Code).toBe('IncorrectInstanceStatus');
+    expect(callErr(sim, 'StartInstance', { InstanceId: id }).Code).toBe('IncorrectInstanceStatus');
+    // A reset brings back the seeded fleet.
+    sim.reset();
+    clock.advance(60_000);
+    expect(statusOf(sim, id)).toBe('Running');
+  });
+
+  it('never-returns on a start: Starting for good', () => {
+    const { sim, clock } = setup();
+    const [id = ''] = stopped(sim, 1);
+    sim.setControl({ bootFaults: { [id]: { mode: 'never-returns', remaining: 1 } } });
+    callOk(sim, 'StartInstance', { InstanceId: id });
+    clock.advance(3_600_000);
+    expect(statusOf(sim, id)).toBe('Starting');
+  });
+
+  it('stops: the boot ends Stopped after its Starting phase, for the next `remaining` boots, then boots work again', () => {
+    const { sim, clock } = setup({ transitionMs: { stopping: 10, starting: 20 } });
+    const [id = ''] = running(sim, 1);
+    sim.setControl({ bootFaults: { [id]: { mode: 'stops', remaining: 2 } } });
+    callOk(sim, 'RebootInstance', { InstanceId: id });
+    expect(timeline(sim, clock, [id], 100)).toEqual([[['Stopping', 0], ['Starting', 10], ['Stopped', 30]]]);
+    expect(sim.instance(id)?.StoppedMode).toBe('KeepCharging');
+    expect(sim.control.bootFaults).toEqual({ [id]: { mode: 'stops', remaining: 1 } });
+    callOk(sim, 'StartInstance', { InstanceId: id });
+    expect(timeline(sim, clock, [id], 100)).toEqual([[['Starting', 0], ['Stopped', 20]]]);
+    callOk(sim, 'StartInstance', { InstanceId: id });
+    expect(timeline(sim, clock, [id], 100)).toEqual([[['Starting', 0], ['Running', 20]]]);
+    expect(sim.control.bootFaults).toEqual({});
+  });
+
+  it('in a SuccessFirst batch: every instance answers 200, only the faulty one fails to come back', () => {
+    const { sim, clock } = setup();
+    const ids = running(sim, 3);
+    const [, faulty = ''] = ids;
+    sim.setControl({ bootFaults: { [faulty]: { mode: 'never-returns', remaining: 1 } } });
+    const body = callOk(sim, 'RebootInstances', { RegionId: HZ, InstanceId: ids, BatchOptimization: 'SuccessFirst' });
+    expect(body.InstanceResponses?.InstanceResponse?.map((r) => r.Code)).toEqual(['200', '200', '200']);
+    clock.advance(4000);
+    expect(sim.statusesOf(ids)).toEqual(['Running', 'Starting', 'Running']);
+  });
+
+  it('counts only calls ECS accepts: refusals, dry runs and injected refusals leave it armed', () => {
+    const { sim, clock } = setup();
+    const [id = '', other = ''] = running(sim, 2);
+    const [idle = ''] = stopped(sim, 1);
+    sim.setControl({
+      bootFaults: { [id]: { mode: 'never-returns', remaining: 1 } },
+      instanceFaults: { [id]: { Code: 'InternalError', Message: 'injected', remaining: 1 } },
+    });
+    expect(callErr(sim, 'RebootInstance', { InstanceId: id }).Code).toBe('InternalError');
+    expect(callErr(sim, 'StartInstance', { InstanceId: id }).Code).toBe('IncorrectInstanceStatus');
+    expect(callErr(sim, 'RebootInstance', { InstanceId: id, DryRun: 'true' }).Code).toBe('DryRunOperation');
+    expect(callErr(sim, 'RebootInstances', { RegionId: HZ, 'InstanceId.1': id, 'InstanceId.2': other, DryRun: 'true' }).Code).toBe('DRYRUN.SUCCESS');
+    // AllTogether: one instance in the wrong state and nothing is acted on.
+    expect(callErr(sim, 'RebootInstances', { RegionId: HZ, 'InstanceId.1': id, 'InstanceId.2': idle }).Code).toBe('IncorrectInstanceStatus');
+    expect(sim.control.bootFaults).toEqual({ [id]: { mode: 'never-returns', remaining: 1 } });
+    callOk(sim, 'RebootInstance', { InstanceId: id });
+    clock.advance(60_000);
+    expect(statusOf(sim, id)).toBe('Starting');
+  });
+
+  it('are replaced by the next patch that names them, copied in, and cleared by a reset', () => {
+    const { sim } = setup();
+    const faults = { 'i-a': { mode: 'stops' as const, remaining: 1 } };
+    sim.setControl({ bootFaults: faults });
+    expect(sim.control.bootFaults['i-a']).not.toBe(faults['i-a']);
+    sim.setControl({ latencyMs: 5 });
+    expect(sim.control.bootFaults).toEqual(faults);
+    sim.setControl({ bootFaults: { 'i-b': { mode: 'never-returns', remaining: 3 } } });
+    expect(Object.keys(sim.control.bootFaults)).toEqual(['i-b']);
+    sim.reset();
+    expect(sim.control.bootFaults).toEqual({});
   });
 });
 

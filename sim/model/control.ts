@@ -17,6 +17,8 @@ const BootMillis = z.number().int().min(1).max(3_600_000);
 const InstanceIdKey = z.string().min(1).max(64);
 const Remaining = z.number().int().min(0).max(1_000_000);
 
+export const BOOT_FAULT_MODES = ['never-returns', 'stops'] as const;
+
 export const SimControlSchema = z.strictObject({
   /** Mean added latency per call, applied by the transport doors (see `transportPlan`), not by `call()`. */
   latencyMs: Millis,
@@ -51,13 +53,22 @@ export const SimControlSchema = z.strictObject({
    * arrive in. 0 = the exact `transitionMs`.
    */
   bootJitterMs: z.number().int().min(0).max(3_600_000),
+  /**
+   * Injected failures to boot, per instance: the next `remaining` reboots or starts of that instance are
+   * accepted as ECS accepts them (the call succeeds, docs/ecs-notes.md#reboot-and-start: a success only means
+   * the transition began), but the instance never reaches Running. `never-returns`: it stays Starting (until
+   * `/__sim/reset`; ECS refuses to reboot or start it meanwhile). `stops`: after the Starting phase it ends
+   * Stopped, as a start that failed. Refused calls and dry runs do not count down; removed at 0.
+   */
+  bootFaults: z.record(InstanceIdKey, z.strictObject({ mode: z.enum(BOOT_FAULT_MODES), remaining: Remaining })),
 });
 
 export type SimControl = z.output<typeof SimControlSchema>;
+export type BootFaultMode = (typeof BOOT_FAULT_MODES)[number];
 
 /**
  * What `Simulator.setControl` takes: any subset of the fields, with `faults` and `transitionMs` merged field by
- * field and `instanceFaults` replaced whole.
+ * field and `instanceFaults` and `bootFaults` replaced whole.
  */
 export type SimControlUpdate = Partial<Omit<SimControl, 'faults' | 'transitionMs'>> & {
   faults?: Partial<SimControl['faults']>;
@@ -73,5 +84,6 @@ export function defaultControl(): SimControl {
     instanceFaults: {},
     transitionMs: { stopping: 1500, starting: 2500 },
     bootJitterMs: 0,
+    bootFaults: {},
   };
 }

@@ -137,8 +137,8 @@ export class Simulator {
   }
 
   /**
-   * Shallow merge; `faults` and `transitionMs` are merged field by field, `instanceFaults` replaced by copies
-   * (they count down in place, so the caller's objects must not be shared).
+   * Shallow merge; `faults` and `transitionMs` are merged field by field, `instanceFaults` and `bootFaults`
+   * replaced by copies (they count down in place, so the caller's objects must not be shared).
    */
   setControl(patch: SimControlUpdate): void {
     const current = this.control;
@@ -148,6 +148,7 @@ export class Simulator {
       faults: { ...current.faults, ...patch.faults },
       transitionMs: { ...current.transitionMs, ...patch.transitionMs },
       instanceFaults: patch.instanceFaults === undefined ? current.instanceFaults : copyEntries(patch.instanceFaults),
+      bootFaults: patch.bootFaults === undefined ? current.bootFaults : copyEntries(patch.bootFaults),
     };
   }
 
@@ -299,7 +300,20 @@ export class Simulator {
     // instance's boots must still last the same from run to run.
     const rng = new Rng(`${this.options.seed}/boot/${instanceId}/${count}`);
     const jittered = (base: number): number => (bootJitterMs === 0 ? base : Math.max(1, Math.round(base + (rng.next() * 2 - 1) * bootJitterMs)));
-    return { stoppingMs: jittered(transitionMs.stopping), startingMs: jittered(transitionMs.starting) };
+    return { stoppingMs: jittered(transitionMs.stopping), startingMs: jittered(transitionMs.starting), fault: this.takeBootFault(instanceId) };
+  }
+
+  private takeBootFault(instanceId: string): BootPlan['fault'] {
+    const faults = this.control.bootFaults;
+    const fault = faults[instanceId];
+    if (fault === undefined) return null;
+    if (fault.remaining <= 0) {
+      delete faults[instanceId];
+      return null;
+    }
+    fault.remaining -= 1;
+    if (fault.remaining <= 0) delete faults[instanceId];
+    return fault.mode;
   }
 }
 
