@@ -57,8 +57,59 @@ describe('control endpoint /__sim/', () => {
     expect(simulator.control.latencyMs).toBe(0);
   });
 
+  it('sets boot durations field by field and jitter, and a reset restores them', async () => {
+    const control = async (patch: unknown) =>
+      (await (await fetch(`${base}/__sim/control`, { method: 'POST', headers: JSON_HEADERS, body: JSON.stringify(patch) })).json()) as {
+        control: { transitionMs: unknown; bootJitterMs: number };
+      };
+    expect((await control({ transitionMs: { starting: 30 } })).control.transitionMs).toEqual({ stopping: 1500, starting: 30 });
+    const patched = await control({ transitionMs: { stopping: 200 }, bootJitterMs: 5 });
+    expect(patched.control).toMatchObject({ transitionMs: { stopping: 200, starting: 30 }, bootJitterMs: 5 });
+
+    // Short boots for a real-clock test: the reboot is over in about a quarter of a second.
+    const id = linuxInstance('Running');
+    expect(simulator.call('RebootInstance', { InstanceId: id }).status).toBe(200);
+    expect(simulator.statusesOf([id])).toEqual(['Stopping']);
+    await expect.poll(() => simulator.statusesOf([id])[0], { timeout: 2000, interval: 5 }).toBe('Running');
+
+    const reset = (await (await fetch(`${base}/__sim/reset`, { method: 'POST' })).json()) as { control: { transitionMs: unknown; bootJitterMs: number } };
+    expect(reset.control).toMatchObject({ transitionMs: { stopping: 1500, starting: 2500 }, bootJitterMs: 0 });
+  });
+
+  it('injects failures to boot: the reboot is accepted, the instance stays Starting, and /__sim/reset clears them', async () => {
+    const id = linuxInstance('Running');
+    const patch = { transitionMs: { stopping: 5, starting: 5 }, bootFaults: { [id]: { mode: 'never-returns', remaining: 1 } } };
+    expect((await fetch(`${base}/__sim/control`, { method: 'POST', headers: JSON_HEADERS, body: JSON.stringify(patch) })).status).toBe(200);
+    const before = (await (await fetch(`${base}/__sim/state`)).json()) as { control: { bootFaults: unknown } };
+    expect(before.control.bootFaults).toEqual({ [id]: { mode: 'never-returns', remaining: 1 } });
+
+    expect(simulator.call('RebootInstance', { InstanceId: id }).status).toBe(200);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const stuck = (await (await fetch(`${base}/__sim/instances/${id}`)).json()) as Record<string, unknown>;
+    expect(stuck['Status']).toBe('Starting');
+
+    // Armed again, then reset: faults gone, the seeded fleet back.
+    await fetch(`${base}/__sim/control`, { method: 'POST', headers: JSON_HEADERS, body: JSON.stringify({ bootFaults: { [id]: { mode: 'stops', remaining: 2 } } }) });
+    const reset = (await (await fetch(`${base}/__sim/reset`, { method: 'POST' })).json()) as { control: { bootFaults: unknown } };
+    expect(reset.control.bootFaults).toEqual({});
+    expect(simulator.control.bootFaults).toEqual({});
+    expect(simulator.statusesOf([id])).toEqual(['Running']);
+  });
+
   it('refuses bad control bodies with a 400 JSON error', async () => {
-    for (const body of ['not json', '[]', JSON.stringify({ latencyMs: -1 }), JSON.stringify({ faults: { dropRate: 2 } }), JSON.stringify({ typo: 1 })]) {
+    const bad = [
+      'not json',
+      '[]',
+      JSON.stringify({ latencyMs: -1 }),
+      JSON.stringify({ faults: { dropRate: 2 } }),
+      JSON.stringify({ typo: 1 }),
+      JSON.stringify({ transitionMs: { stopping: 0 } }),
+      JSON.stringify({ transitionMs: { typo: 1 } }),
+      JSON.stringify({ bootJitterMs: -1 }),
+      JSON.stringify({ bootFaults: { 'i-a': { mode: 'explodes', remaining: 1 } } }),
+      JSON.stringify({ bootFaults: { 'i-a': { mode: 'stops' } } }),
+    ];
+    for (const body of bad) {
       const res = await fetch(`${base}/__sim/control`, { method: 'POST', headers: JSON_HEADERS, body });
       expect(res.status).toBe(400);
       expect(((await res.json()) as Record<string, unknown>)['Code']).toBe('Sim.InvalidControl');

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type http from 'node:http';
 import type { z } from 'zod';
-import { SimControlSchema, type SimControl } from '../model/control';
+import { SimControlSchema } from '../model/control';
 import type { Simulator } from '../model/simulator';
 import { MAX_BODY_BYTES, readBody, sendJson } from './io';
 import type { NonceCache } from './nonce-cache';
@@ -11,18 +11,22 @@ import type { RequestRecord } from './request-record';
  * The test-only control door on the simulator's port, unsigned, answered only to loopback peers:
  *   GET  /__sim/state          → { control, regions: [{ RegionId, instances, byStatus }], nonces, requests }
  *                                (`requests`: the record of ECS-door requests, oldest first, see SimRequestRecord)
- *   POST /__sim/reset          → back to the seeded fleet and default control, request record emptied;
- *                                { ok: true, control }
- *   POST /__sim/control        → JSON body = a patch of SimControl (zod-checked; `faults` merged field by
- *                                field, `instanceFaults` replaced); answers { ok: true, control }; 400 on a bad body
+ *   POST /__sim/reset          → back to the seeded fleet and default control (injected refusals and boot
+ *                                failures cleared), request record emptied; { ok: true, control }
+ *   POST /__sim/control        → JSON body = a patch of SimControl (zod-checked; `faults` and `transitionMs`
+ *                                merged field by field, `instanceFaults` and `bootFaults` replaced); answers
+ *                                { ok: true, control }; 400 on a bad body
  *   GET  /__sim/instances/:id  → the simulator's current record of one instance, or 404
  */
 
 /**
- * A patch of SimControl: every field optional, `faults` field by field. Strict (like the schema it is built
- * from) so a typo in a test is a 400 rather than silently ignored.
+ * A patch of SimControl: every field optional, `faults` and `transitionMs` field by field. Strict (like the
+ * schema it is built from) so a typo in a test is a 400 rather than silently ignored.
  */
-export const SimControlPatch = SimControlSchema.extend({ faults: SimControlSchema.shape.faults.partial() }).partial();
+export const SimControlPatch = SimControlSchema.extend({
+  faults: SimControlSchema.shape.faults.partial(),
+  transitionMs: SimControlSchema.shape.transitionMs.partial(),
+}).partial();
 
 /** What a client of the door may send (the end-to-end fixtures type their patches with it). */
 export type SimControlPatch = z.input<typeof SimControlPatch>;
@@ -90,10 +94,7 @@ export async function handleControl(door: ControlDoor, req: http.IncomingMessage
         Issues: parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`),
       });
     }
-    const { faults, ...rest } = parsed.data;
-    const patch: Partial<SimControl> = { ...rest };
-    if (faults !== undefined) patch.faults = { ...simulator.control.faults, ...faults };
-    simulator.setControl(patch);
+    simulator.setControl(parsed.data);
     return sendJson(res, 200, { ok: true, control: simulator.control });
   }
   const instanceMatch = /^\/__sim\/instances\/([^/]+)$/.exec(path);

@@ -1,6 +1,7 @@
 import type { Instance, InstanceStatus, KeyPair } from '../../ecs/contract';
 import { ecsErrors } from '../../ecs/errors';
 import type { EcsError } from '../../ecs/errors';
+import type { BootFaultMode } from './control';
 
 /**
  * The simulator's in-memory records and the lazy state machine. Instances are stored in their ECS wire shape
@@ -84,14 +85,26 @@ export interface Fleet {
   byId: Map<string, Slot>;
 }
 
+/** How one accepted reboot or start of one instance plays out. */
+export interface BootPlan {
+  stoppingMs: number;
+  startingMs: number;
+  /** An injected failure to boot (SimControl.bootFaults), or null for a boot that ends Running. */
+  fault: BootFaultMode | null;
+}
+
 /** What an action handler sees: the fleet at one instant, plus the injected per-instance failures. */
 export interface World {
   fleet: Fleet;
   /** The simulator clock, read once per call so a call sees one consistent instant. */
   now: number;
-  transitionMs: { stopping: number; starting: number };
   /** Consumes one injected failure for this instance (SimControl.instanceFaults), if there is one. */
   takeInstanceFault(instanceId: string): EcsError | undefined;
+  /**
+   * The durations and outcome of a boot ECS has accepted for this instance; counts as one boot (for the
+   * jitter draw) and consumes one SimControl.bootFaults entry, so call it only once the call is accepted.
+   */
+  planBoot(instanceId: string): BootPlan;
 }
 
 /** The region's state; unknown regions are InvalidRegionId.NotFound (docs/ecs-notes.md#error-codes). */

@@ -1,7 +1,7 @@
 import type { InstanceStatus, RequestOf } from '../../ecs/contract';
 import { EcsError, ecsErrors } from '../../ecs/errors';
 import { lockReasons, requireRegion, schedule, settle } from './model';
-import type { RegionState, Slot, World } from './model';
+import type { BootPlan, RegionState, Slot, World } from './model';
 
 /**
  * The mutating actions: AttachKeyPair (docs/ecs-notes.md#attach-key-pair) and Start/Reboot, single and batch
@@ -83,25 +83,28 @@ interface Operation {
   act: (world: World, slot: Slot) => void;
 }
 
+/** How a boot ends: Running, or per an injected failure (SimControl.bootFaults) Stopped or never. */
+function bootEnd(boot: BootPlan): (readonly [InstanceStatus, number])[] {
+  if (boot.fault === 'never-returns') return [];
+  return [[boot.fault === 'stops' ? 'Stopped' : 'Running', boot.startingMs]];
+}
+
 /** RebootInstance: Running → Stopping → Starting → Running (docs/ecs-notes.md#reboot-instance). */
 const REBOOT: Operation = {
   required: 'Running',
-  act: (world, slot) =>
-    schedule(slot, world.now, [
-      ['Stopping', 0],
-      ['Starting', world.transitionMs.stopping],
-      ['Running', world.transitionMs.starting],
-    ]),
+  act: (world, slot) => {
+    const boot = world.planBoot(slot.data.InstanceId);
+    schedule(slot, world.now, [['Stopping', 0], ['Starting', boot.stoppingMs], ...bootEnd(boot)]);
+  },
 };
 
 /** StartInstance: Stopped → Starting → Running (docs/ecs-notes.md#start-instance). */
 const START: Operation = {
   required: 'Stopped',
-  act: (world, slot) =>
-    schedule(slot, world.now, [
-      ['Starting', 0],
-      ['Running', world.transitionMs.starting],
-    ]),
+  act: (world, slot) => {
+    const boot = world.planBoot(slot.data.InstanceId);
+    schedule(slot, world.now, [['Starting', 0], ...bootEnd(boot)]);
+  },
 };
 
 /**

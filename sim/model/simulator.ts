@@ -1,11 +1,11 @@
 import { actions, fromWire, isActionName } from '../../ecs/contract';
-import type { ActionName, RequestOf, WireProblem } from '../../ecs/contract';
+import type { ActionName, InstanceStatus, RequestOf, WireProblem } from '../../ecs/contract';
 import { EcsError, ecsErrors } from '../../ecs/errors';
-import { defaultControl, type SimControl } from './control';
+import { defaultControl, type SimControl, type SimControlUpdate } from './control';
 import { describeInstances, describeInstanceStatus, describeKeyPairs, describeRegions } from './describe';
 import { buildFleet, REGIONS } from './fleet';
 import { settle, settleRegion } from './model';
-import type { Fleet, SimInstance, World } from './model';
+import type { BootPlan, Fleet, SimInstance, World } from './model';
 import { attachKeyPair, rebootInstance, rebootInstances, startInstance, startInstances } from './mutate';
 import { Rng } from './random';
 
@@ -25,7 +25,8 @@ export interface SimOptions {
   instances?: number;
   /** Clock in ms; all state transitions are computed lazily from it. */
   now?: () => number;
-  transitionMs?: { stopping: number; starting: number };
+  /** The boot durations the control starts from and a reset returns to (SimControl.transitionMs). */
+  transitionMs?: SimControl['transitionMs'];
 }
 
 export interface SimResult {
@@ -96,6 +97,8 @@ interface State {
   /** Throttle counters of the current window only, keyed `action|region`. */
   throttleWindow: number;
   throttleCounts: Map<string, number>;
+  /** Accepted reboots and starts per instance since the last reset: the second half of each boot's jitter seed. */
+  boots: Map<string, number>;
 }
 
 export class Simulator {
@@ -110,10 +113,14 @@ export class Simulator {
       seed: options.seed ?? DEFAULT_SEED,
       instances,
       now: options.now ?? (() => Date.now()),
-      transitionMs: options.transitionMs ?? { stopping: 1500, starting: 2500 },
+      transitionMs: options.transitionMs ?? defaultControl().transitionMs,
     };
-    this.control = defaultControl();
+    this.control = this.initialControl();
     this.state = this.freshState();
+  }
+
+  private initialControl(): SimControl {
+    return { ...defaultControl(), transitionMs: { ...this.options.transitionMs } };
   }
 
   private freshState(): State {
@@ -125,21 +132,32 @@ export class Simulator {
       transportRng: new Rng(`${seed}/transport`),
       throttleWindow: Number.NaN,
       throttleCounts: new Map(),
+      boots: new Map(),
     };
   }
 
-  /** Shallow merge; `faults` is merged field by field and `instanceFaults` entries are copied. */
-  setControl(patch: Partial<SimControl>): void {
-    const instanceFaults =
-      patch.instanceFaults === undefined
-        ? this.control.instanceFaults
-        : Object.fromEntries(Object.entries(patch.instanceFaults).map(([id, fault]) => [id, { ...fault }]));
-    this.control = { ...this.control, ...patch, faults: { ...this.control.faults, ...patch.faults }, instanceFaults };
+  /**
+   * Shallow merge; `faults` and `transitionMs` are merged field by field, `instanceFaults` and `bootFaults`
+   * replaced by copies (they count down in place, so the caller's objects must not be shared).
+   */
+  setControl(patch: SimControlUpdate): void {
+    const current = this.control;
+    this.control = {
+      ...current,
+      ...patch,
+      faults: { ...current.faults, ...patch.faults },
+      transitionMs: { ...current.transitionMs, ...patch.transitionMs },
+      instanceFaults: patch.instanceFaults === undefined ? current.instanceFaults : copyEntries(patch.instanceFaults),
+      bootFaults: patch.bootFaults === undefined ? current.bootFaults : copyEntries(patch.bootFaults),
+    };
   }
 
-  /** Back to the seeded fleet, default control and cleared counters and random streams. */
+  /**
+   * Back to the seeded fleet, the initial control (injected failures cleared, the constructor's
+   * `transitionMs`) and cleared counters and random streams.
+   */
   reset(): void {
-    this.control = defaultControl();
+    this.control = this.initialControl();
     this.state = this.freshState();
   }
 
@@ -156,8 +174,8 @@ export class Simulator {
       const world: World = {
         fleet: this.state.fleet,
         now,
-        transitionMs: this.options.transitionMs,
         takeInstanceFault: (id) => this.takeInstanceFault(id),
+        planBoot: (id) => this.planBoot(id),
       };
       const body = runAction(action, world, wire);
       return { status: 200, body: { RequestId: requestId, ...body }, headers: { 'x-acs-request-id': requestId } };
@@ -191,6 +209,22 @@ export class Simulator {
     if (slot === undefined) return undefined;
     settle(slot, this.options.now());
     return { ...slot.data };
+  }
+
+  /**
+   * The statuses of these instances at one instant (undefined for an unknown ID), in the order asked: a
+   * sampler for tests that count how many are out of Running at once. Cheaper than `instance()` per ID: one
+   * clock read and no copies.
+   */
+  statusesOf(ids: readonly string[]): (InstanceStatus | undefined)[] {
+    const now = this.options.now();
+    const byId = this.state.fleet.byId;
+    return ids.map((id) => {
+      const slot = byId.get(id);
+      if (slot === undefined) return undefined;
+      settle(slot, now);
+      return slot.data.Status;
+    });
   }
 
   instancesIn(regionId: string): readonly Readonly<SimInstance>[] {
@@ -256,6 +290,35 @@ export class Simulator {
     if (fault.remaining <= 0) delete faults[instanceId];
     return new EcsError(faultStatus(fault.Code), fault.Code, fault.Message);
   }
+
+  private planBoot(instanceId: string): BootPlan {
+    const { transitionMs, bootJitterMs } = this.control;
+    const boots = this.state.boots;
+    const count = boots.get(instanceId) ?? 0;
+    boots.set(instanceId, count + 1);
+    // A stream per boot rather than one shared stream: concurrent calls may arrive in any order, and each
+    // instance's boots must still last the same from run to run.
+    const rng = new Rng(`${this.options.seed}/boot/${instanceId}/${count}`);
+    const jittered = (base: number): number => (bootJitterMs === 0 ? base : Math.max(1, Math.round(base + (rng.next() * 2 - 1) * bootJitterMs)));
+    return { stoppingMs: jittered(transitionMs.stopping), startingMs: jittered(transitionMs.starting), fault: this.takeBootFault(instanceId) };
+  }
+
+  private takeBootFault(instanceId: string): BootPlan['fault'] {
+    const faults = this.control.bootFaults;
+    const fault = faults[instanceId];
+    if (fault === undefined) return null;
+    if (fault.remaining <= 0) {
+      delete faults[instanceId];
+      return null;
+    }
+    fault.remaining -= 1;
+    if (fault.remaining <= 0) delete faults[instanceId];
+    return fault.mode;
+  }
+}
+
+function copyEntries<T extends object>(record: Record<string, T>): Record<string, T> {
+  return Object.fromEntries(Object.entries(record).map(([id, entry]) => [id, { ...entry }]));
 }
 
 export function createSimulator(options?: SimOptions): Simulator {
