@@ -5,9 +5,6 @@ import { text, unsetIfEmpty, wholeNumber } from './env';
 import { formatCidr, isLoopbackHost, parseCidr, type Cidr } from './net';
 import { RegionId } from '../ecs/contract';
 
-// The address helpers live in net.ts; re-exported for the modules and tests that have always imported them here.
-export { formatCidr, isLoopbackHost, normalizeAddress, parseCidr, type Cidr } from './net';
-
 /**
  * The proxy's configuration: one schema over the environment, every problem reported at once, loud warnings
  * for insecure combinations (STYLE.md habit 5, oauth2-proxy). Pure: `loadConfig` is handed the environment and
