@@ -1,9 +1,10 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { loadConfig } from './config';
-import type { Config, LoadConfigResult } from './config';
-import { readSimConfig } from './sim-main';
+import { readSimConfig } from '../sim-main';
+import { loadConfig } from './load';
+import type { LoadConfigResult } from './load';
+import type { Config } from './schema';
 
 function ok(result: LoadConfigResult): { config: Config; warnings: string[] } {
   if (!result.ok) throw new Error(`expected a valid configuration, got:\n${result.errors.join('\n')}`);
@@ -15,8 +16,8 @@ function errorsOf(result: LoadConfigResult): string[] {
   return result.errors;
 }
 
-/** The folder with package.json, one up from this file. */
-const PROJECT_ROOT = path.resolve(import.meta.dirname, '..');
+/** The folder with package.json, two up from this file. */
+const PROJECT_ROOT = path.resolve(import.meta.dirname, '..', '..');
 
 const HEADER_ENV = { AUTH_MODE: 'header', TRUSTED_PROXY_CIDRS: '10.0.0.0/8', HOST: '0.0.0.0', PUBLIC_ORIGIN: 'https://keys.example.com' };
 const JWT_ENV = {
