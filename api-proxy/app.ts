@@ -6,8 +6,8 @@ import path from 'node:path';
 import fastifyRateLimit from '@fastify/rate-limit';
 import fastifyStatic from '@fastify/static';
 import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
-import { z } from 'zod';
 import { actions, InstanceId, isActionName, KeyPairName, RegionId, toWire, type ActionName } from '../ecs/contract';
+import { ActivityQuery, PendingQuery, proxyRequestSchema, toUpstream } from '../ecs/console-api';
 import type { EcsErrorBody } from '../ecs/errors';
 import { instanceVerdict, readKeyPairReadings, type ReadOutcome } from '../ecs/outcomes';
 import { AuditUnavailableError, type AuditIntent, type AuditStore } from './audit';
@@ -83,29 +83,6 @@ function sendError(reply: FastifyReply, status: number, code: string, message: s
   const body: EcsErrorBody = { RequestId: reply.request.id, Code: code, Message: message };
   return reply.code(status).type('application/json; charset=utf-8').send(body);
 }
-
-/** Every ECS action's proxy schema: the contract's request, plus a routing RegionId for regionless calls. */
-const proxySchemas = Object.fromEntries(
-  (Object.keys(actions) as ActionName[]).map((name) => {
-    const request = actions[name].request as unknown as z.ZodObject;
-    // RebootInstance/StartInstance carry no RegionId on the wire, but they must go to the instance's regional
-    // endpoint (ecs-api.md §3.2); the browser names the region and the proxy strips it before signing.
-    const schema = name === 'DescribeRegions' || actions[name].regional ? request : request.extend({ RegionId });
-    return [name, schema];
-  }),
-) as Record<ActionName, z.ZodObject>;
-
-const ActivityQuery = z.strictObject({
-  user: z.string().max(256).optional(),
-  action: z.string().refine(isActionName, 'is not an allowed action').optional(),
-  regionId: RegionId.optional(),
-  instanceId: z.string().max(64).optional(),
-  status: z.enum(['pending', 'succeeded', 'partial', 'failed', 'unknown', 'denied']).optional(),
-  from: z.coerce.number().int().nonnegative().optional(),
-  to: z.coerce.number().int().nonnegative().optional(),
-  limit: z.coerce.number().int().min(1).max(200).optional(),
-  cursor: z.string().max(512).optional(),
-});
 
 /**
  * Host names a browser may use to reach the console. Without SSO (AUTH_MODE=none) only loopback names are
@@ -555,7 +532,7 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
     const who = await authenticate(request, reply);
     if (!who) return reply;
 
-    const parsed = proxySchemas[name].safeParse(request.body ?? {});
+    const parsed = proxyRequestSchema(name).safeParse(request.body ?? {});
     if (!parsed.success) {
       const problems = parsed.error.issues
         .slice(0, 5)
@@ -590,9 +567,7 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
         return refuse(request, reply, 400, 'Proxy.UnknownRegion', `The region "${regionId}" is not one of this account's ECS regions.`, `region ${regionId} is not one of the account's ECS regions`, params);
       }
     }
-    const wireParams = { ...params };
-    if (!spec.regional && name !== 'DescribeRegions') delete wireParams['RegionId'];
-    const wire = toWire(name, wireParams);
+    const wire = toUpstream(name, params);
 
     if (signal.aborted) {
       return sendError(reply, 503, 'Proxy.Timeout', 'The console could not send the call in time, so nothing was sent. Try again.');
@@ -760,9 +735,8 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
       const issue = parsed.error.issues[0];
       return sendError(reply, 400, 'Proxy.InvalidParameter', `Invalid activity filter: ${issue?.path.join('.') || 'query'} ${issue?.message ?? ''}`.trim());
     }
-    const { action, ...rest } = parsed.data;
     try {
-      return await audit.list({ ...rest, ...(action === undefined ? {} : { action }) });
+      return await audit.list(parsed.data);
     } catch (error) {
       if (error instanceof AuditUnavailableError) return sendError(reply, 503, 'Proxy.AuditUnavailable', 'The audit trail cannot be read right now. Try again later.');
       // The store refuses a forged cursor or an impossible range with a TypeError: that is bad input, not a 5xx.
@@ -774,7 +748,7 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
   app.get('/api/pending', async (request, reply) => {
     const who = await authenticateViewer(request, reply);
     if (!who) return reply;
-    const parsed = z.strictObject({ RegionId }).safeParse(request.query);
+    const parsed = PendingQuery.safeParse(request.query);
     if (!parsed.success) return sendError(reply, 400, 'Proxy.InvalidParameter', 'RegionId is required and must be a region ID.');
     try {
       return { RegionId: parsed.data.RegionId, Pending: await audit.pending(parsed.data.RegionId) };

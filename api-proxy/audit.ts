@@ -8,11 +8,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import Database from 'better-sqlite3';
 import { InstanceId, KeyPairName, RegionId, isActionName } from '../ecs/contract';
 import type { ActionName } from '../ecs/contract';
-import type { ActivityPage, ActivityRecord, InstanceOutcome, OperationStatus, PendingActivation } from '../ecs/console-api';
+import type { ActivityPage, ActivityQuery, ActivityRecord, InstanceOutcome, OperationStatus, PendingActivation } from '../ecs/console-api';
 import { instanceVerdict } from '../ecs/outcomes';
 
 // The shapes the store returns are the console API's (ecs/console-api.ts), so the web app reads exactly these.
-export type { ActivityPage, ActivityRecord, InstanceOutcome, OperationStatus, PendingActivation };
+export type { ActivityPage, ActivityQuery, ActivityRecord, InstanceOutcome, OperationStatus, PendingActivation };
 
 /**
  * The durable audit trail (PRODUCT.md safety rules: "Every mutating call is audited before and after,
@@ -89,24 +89,6 @@ export interface AuditReconciliation {
   /** The instance carries the key pair the attach asked for. */
   attached: boolean;
 }
-
-export interface ActivityQuery {
-  user?: string;
-  action?: ActionName;
-  regionId?: string;
-  instanceId?: string;
-  /** Inclusive lower bound on the intent's `at`. */
-  from?: number;
-  /** Inclusive upper bound on the intent's `at`. */
-  to?: number;
-  status?: OperationStatus;
-  /** Default 50; values above 200 are clamped to 200. */
-  limit?: number;
-  /** Opaque, from a previous page's `nextCursor`. */
-  cursor?: string;
-}
-
-
 
 /** The audit trail cannot be read or written; the caller must refuse the action (PRODUCT.md safety rules). */
 export class AuditUnavailableError extends Error {
