@@ -10,7 +10,7 @@ import { actions, InstanceId, isActionName, KeyPairName, RegionId, toWire, type 
 import { ActivityQuery, PendingQuery, proxyRequestSchema, toUpstream } from '../ecs/console-api';
 import type { EcsErrorBody } from '../ecs/errors';
 import { instanceVerdict, readKeyPairReadings, type ReadOutcome } from '../ecs/outcomes';
-import { AuditUnavailableError, type AuditIntent, type AuditStore } from './audit';
+import { AuditInputError, AuditUnavailableError, type AuditIntent, type AuditStore } from './audit';
 import { createDenialLedger } from './denials';
 import type { Identity, IdentityResolver, IdentityResult } from './identity';
 import { addressSet, clientAddress } from './net';
@@ -739,8 +739,8 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
       return await audit.list(parsed.data);
     } catch (error) {
       if (error instanceof AuditUnavailableError) return sendError(reply, 503, 'Proxy.AuditUnavailable', 'The audit trail cannot be read right now. Try again later.');
-      // The store refuses a forged cursor or an impossible range with a TypeError: that is bad input, not a 5xx.
-      if (error instanceof TypeError) return sendError(reply, 400, 'Proxy.InvalidParameter', `Invalid activity filter: ${error.message.slice(0, 200)}`);
+      // The store refuses a forged cursor or an impossible range: that is bad input, not a 5xx.
+      if (error instanceof AuditInputError) return sendError(reply, 400, 'Proxy.InvalidParameter', `Invalid activity filter: ${error.message.slice(0, 200)}`);
       throw error;
     }
   });

@@ -4,7 +4,7 @@ import pino from 'pino';
 import type { Simulator } from '../ecs/sim/simulator';
 import { createSimulator } from '../ecs/sim/simulator';
 import { createApp } from './app';
-import { openAuditStore } from './audit';
+import { openSqliteAuditStore } from './audit';
 import { loadConfig, type Config } from './config';
 import { createIdentityResolver } from './identity';
 import { createSimServer, type SimServer } from './sim-server';
@@ -82,7 +82,7 @@ export async function startServer(config: Config, options: { destination?: pino.
       logger.warn({ component: 'regions', err: error instanceof Error ? error.message : 'unknown' }, 'region list refresh failed; serving the cached list'),
   });
 
-  const audit = openAuditStore(config.auditDb);
+  const audit = openSqliteAuditStore(config.auditDb);
   // Which file holds the trail is the first thing to check when pending activations seem forgotten.
   logger.info({ component: 'audit', path: config.auditDb }, 'audit trail opened');
   const identity = createIdentityResolver(config.auth);

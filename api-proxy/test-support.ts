@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { createSimulator, type Simulator } from '../ecs/sim/simulator';
 import { createApp, type AppSettings } from './app';
-import { openAuditStore, type AuditStore, type AuditStoreOptions } from './audit';
+import { openSqliteAuditStore, type AuditStore, type SqliteAuditStoreOptions } from './audit';
 import { loadConfig, type Config } from './config';
 import { createIdentityResolver } from './identity';
 import { createSimServer, type SimRequestRecord, type SimServer } from './sim-server';
@@ -65,7 +65,7 @@ export interface TestProxyOptions {
   ecs?: (real: EcsClient) => EcsClient;
   audit?: (real: AuditStore) => AuditStore;
   /** Options of the real audit store (lock wait, free-space threshold). */
-  auditOptions?: AuditStoreOptions;
+  auditOptions?: SqliteAuditStoreOptions;
   readiness?: AppSettings['readiness'];
   credentials?: CredentialSource;
   upstream?: Partial<{ timeoutMs: number; connectTimeoutMs: number; maxRetries: number; maxDelayMs: number }>;
@@ -118,7 +118,7 @@ export async function createTestProxy(options: TestProxyOptions = {}): Promise<T
     code: entry.code,
     at: entry.at,
   });
-  const realAudit = openAuditStore(config.auditDb, options.auditOptions);
+  const realAudit = openSqliteAuditStore(config.auditDb, options.auditOptions);
   const audit = options.audit ? options.audit(realAudit) : realAudit;
   const logs: string[] = [];
   const app = await createApp({
