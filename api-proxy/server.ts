@@ -1,20 +1,13 @@
 import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import pino from 'pino';
-import type { Simulator } from '../ecs/sim/simulator';
-import { createSimulator } from '../ecs/sim/simulator';
-import { createApp } from './app';
-import { openSqliteAuditStore } from './audit';
+import { buildProxy, simUpstream } from './compose';
 import { loadConfig, type Config } from './config';
-import { createIdentityResolver } from './identity';
-import { createSimServer, type SimServer } from './sim-server';
-import { defaultChainCredentials, staticCredentials, type CredentialSource } from './upstream/credentials';
-import type { RegionEndpointMode } from './upstream/regions';
-import { createUpstream } from './upstream/wiring';
 
 /**
- * The only file that reads the environment and listens (STYLE.md, fastify/demo). `startServer` is exported
- * for the process-level test; running this file directly (or `npm start`) starts it with `process.env`.
+ * The only file that reads the environment and listens (docs/conventions.md#fastify-demo). `startServer` is
+ * exported for the process-level test; running this file directly (or `npm start`) starts it with
+ * `process.env`. The proxy itself is built by compose.ts.
  */
 
 /** Log redaction: belt and braces, since the app never logs headers or credentials in the first place. */
@@ -31,9 +24,33 @@ const REDACT = [
 
 export interface RunningServer {
   url: string;
+  /** Sim mode: the in-process simulated ECS's address (its /__sim/ door, when SIM_CONTROL=on). */
   simUrl?: string;
-  simulator?: Simulator;
   close(): Promise<void>;
+}
+
+/** The simulated ECS of sim mode, listening on loopback. */
+interface InProcessSimulator {
+  url: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Sim mode: starts the simulated ECS's HTTP door on loopback. The simulator is loaded here and only here, and
+ * only in sim mode: live mode never loads it.
+ */
+async function startSimulator(config: Config, logger: pino.Logger): Promise<InProcessSimulator> {
+  const [{ createSimulator }, { createSimServer }] = await Promise.all([import('../ecs/sim/simulator'), import('./sim-server')]);
+  const simulator = createSimulator({ ...(config.sim.seed === undefined ? {} : { seed: config.sim.seed }), instances: config.sim.instances });
+  simulator.setControl({ latencyMs: config.sim.latencyMs, jitterMs: config.sim.jitterMs });
+  const server = createSimServer({
+    simulator,
+    accessKeys: { [config.sim.accessKeyId]: config.sim.accessKeySecret },
+    controlEndpoint: config.sim.control,
+    log: (line) => logger.debug({ component: 'sim' }, line),
+  });
+  const { url } = await server.listen(config.sim.port, '127.0.0.1');
+  return { url, close: () => server.close() };
 }
 
 export async function startServer(config: Config, options: { destination?: pino.DestinationStream } = {}): Promise<RunningServer> {
@@ -41,82 +58,19 @@ export async function startServer(config: Config, options: { destination?: pino.
     { level: config.logLevel, redact: { paths: REDACT, censor: '[redacted]' }, base: { service: 'ecs-keypair-proxy' } },
     options.destination ?? pino.destination(1),
   );
+  const sim = config.ecs.mode === 'sim' ? await startSimulator(config, logger) : undefined;
+  const proxy = await buildProxy(config, { loggerInstance: logger, ...(sim ? { upstream: simUpstream(config, sim.url) } : {}) });
 
-  let sim: { server: SimServer; simulator: Simulator; url: string } | undefined;
-  let credentials: CredentialSource;
-  let mode: RegionEndpointMode;
-  if (config.ecs.mode === 'sim') {
-    // Demo mode signs every call and sends it over HTTP to the simulated ECS, exactly as live mode does
-    // (STYLE.md habit 2), so the demo path runs the real signer, allowlist, identity and audit code.
-    const simulator = createSimulator({ ...(config.sim.seed === undefined ? {} : { seed: config.sim.seed }), instances: config.sim.instances });
-    simulator.setControl({ latencyMs: config.sim.latencyMs, jitterMs: config.sim.jitterMs });
-    const server = createSimServer({
-      simulator,
-      accessKeys: { [config.sim.accessKeyId]: config.sim.accessKeySecret },
-      controlEndpoint: config.sim.control,
-      log: (line) => logger.debug({ component: 'sim' }, line),
-    });
-    const { url } = await server.listen(config.sim.port, '127.0.0.1');
-    sim = { server, simulator, url };
-    credentials = staticCredentials({ accessKeyId: config.sim.accessKeyId, accessKeySecret: config.sim.accessKeySecret }, 'static (simulator)');
-    mode = { kind: 'fixed', base: new URL(url) };
-  } else {
-    credentials = defaultChainCredentials();
-    mode = config.ecs.endpoint ? { kind: 'fixed', base: new URL(config.ecs.endpoint) } : { kind: 'aliyun', network: config.ecs.network };
-  }
-
-  const { ecs, regions } = createUpstream({
-    mode,
-    bootstrapRegion: config.ecs.bootstrapRegion,
-    credentials,
-    client: {
-      connectTimeoutMs: config.upstream.connectTimeoutMs,
-      timeoutMs: config.upstream.timeoutMs,
-      concurrencyPerRegion: config.upstream.concurrency,
-      maxRetries: config.upstream.maxRetries,
-      onRetry: (info) => logger.warn({ component: 'upstream', ...info }, 'retrying ECS call'),
-      onCredentialsError: (error) =>
-        logger.error({ component: 'credentials', err: error instanceof Error ? error.message : 'unknown' }, 'credentials unavailable'),
-    },
-    onRefreshError: (error) =>
-      logger.warn({ component: 'regions', err: error instanceof Error ? error.message : 'unknown' }, 'region list refresh failed; serving the cached list'),
-  });
-
-  const audit = openSqliteAuditStore(config.auditDb);
-  // Which file holds the trail is the first thing to check when pending activations seem forgotten.
-  logger.info({ component: 'audit', path: config.auditDb }, 'audit trail opened');
-  const identity = createIdentityResolver(config.auth);
-  const app = await createApp({
-    settings: {
-      mode: config.ecs.mode,
-      auth: config.auth,
-      roles: config.roles,
-      publicOrigins: config.publicOrigins ?? [],
-      trustedProxyCidrs: config.trustedProxyCidrs,
-      rateLimitPerMinute: config.rateLimitPerMinute,
-      bootstrapRegion: config.ecs.bootstrapRegion,
-      webDist: config.webDist,
-    },
-    identity,
-    ecs,
-    regions,
-    audit,
-    credentials,
-    loggerInstance: logger,
-  });
-
-  const address = await app.listen({ host: config.host, port: config.port });
-  logger.info({ url: address, mode: config.ecs.mode, auth: config.auth.mode, credentials: credentials.description }, 'proxy listening');
+  const address = await proxy.app.listen({ host: config.host, port: config.port });
+  logger.info({ url: address, mode: config.ecs.mode, auth: config.auth.mode, credentials: proxy.credentials.description }, 'proxy listening');
   if (sim && config.sim.control) logger.warn({ component: 'sim', control: `${sim.url}/__sim/` }, 'simulator control door is on (SIM_CONTROL=on)');
 
   return {
     url: address,
-    ...(sim ? { simUrl: sim.url, simulator: sim.simulator } : {}),
+    ...(sim ? { simUrl: sim.url } : {}),
     async close() {
-      await app.close();
-      await ecs.close();
-      audit.close();
-      if (sim) await sim.server.close();
+      await proxy.close();
+      await sim?.close();
     },
   };
 }
@@ -125,7 +79,7 @@ export async function startServer(config: Config, options: { destination?: pino.
 export async function main(): Promise<void> {
   const loaded = loadConfig(process.env);
   if (!loaded.ok) {
-    // Fail fast with every problem at once (STYLE.md habit 5).
+    // Fail fast with every problem at once (docs/conventions.md#fail-fast-on-configuration).
     console.error(`ecs-keypair-console: invalid configuration (${loaded.errors.length} problem${loaded.errors.length === 1 ? '' : 's'}):`);
     for (const error of loaded.errors) console.error(`  - ${error}`);
     process.exit(1);
