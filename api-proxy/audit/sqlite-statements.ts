@@ -29,7 +29,7 @@ export interface OperationRow {
   duration_ms: number | null;
 }
 
-export interface TargetRow {
+interface TargetRow {
   operation_seq: number;
   instance_id: string;
 }
@@ -74,7 +74,7 @@ export interface PendingRow {
   m_id: string | null;
 }
 
-export interface RecoveredRow {
+interface RecoveredRow {
   seq: number;
   action: string;
   region_id: string;

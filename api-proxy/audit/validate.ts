@@ -88,7 +88,7 @@ export function requireTime(field: string, value: unknown): number {
   return value;
 }
 
-export function requireList(field: string, value: unknown, max: number): unknown[] {
+function requireList(field: string, value: unknown, max: number): unknown[] {
   if (!Array.isArray(value)) throw new AuditInputError(`${field} must be an array`);
   if (value.length > max) throw new AuditInputError(`${field} has more than ${max} entries`);
   return value;
@@ -106,7 +106,7 @@ function clippedList(value: unknown): unknown[] {
   return kept;
 }
 
-export function contractField(field: string, schema: { safeParse(v: unknown): { success: boolean } }, value: unknown): string {
+function contractField(field: string, schema: { safeParse(v: unknown): { success: boolean } }, value: unknown): string {
   const text = requireText(field, value);
   if (!schema.safeParse(text).success) throw new AuditInputError(`${field} "${text.slice(0, 80)}" is not valid`);
   return text;

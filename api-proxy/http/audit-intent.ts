@@ -47,7 +47,7 @@ export function auditIntentOf({ forwarded, bootstrapRegion, clock }: IntentConte
 }
 
 /** The instance IDs a call names, whichever parameter carries them. */
-export function instanceIdsOf(params: Record<string, unknown>): string[] {
+function instanceIdsOf(params: Record<string, unknown>): string[] {
   const ids = params['InstanceIds'] ?? params['InstanceId'];
   if (Array.isArray(ids)) return ids.filter((id): id is string => typeof id === 'string');
   return typeof ids === 'string' ? [ids] : [];
