@@ -15,7 +15,7 @@ import type { EcsErrorBody } from '../../ecs/errors';
  * security headers are handed in (security.ts).
  */
 
-export type Headers = Readonly<Record<string, string>>;
+export type FixedHeaders = Readonly<Record<string, string>>;
 
 /** Sends the envelope. */
 export function sendError(reply: FastifyReply, status: number, code: string, message: string): FastifyReply {
@@ -91,7 +91,7 @@ function bodyRefusal(error: Error & { code?: string }, status: number): ProxyErr
 }
 
 /** Malformed URLs and the like fail before any hook runs: answer them in our envelope with our headers. */
-export function frameworkErrors(headers: Headers): NonNullable<FastifyServerOptions['frameworkErrors']> {
+export function frameworkErrors(headers: FixedHeaders): NonNullable<FastifyServerOptions['frameworkErrors']> {
   return (error, _request, reply) => {
     const plain = reply as unknown as FastifyReply;
     void plain.header('x-request-id', plain.request.id);
@@ -108,7 +108,7 @@ export function frameworkErrors(headers: Headers): NonNullable<FastifyServerOpti
  * Requests the HTTP parser refuses (oversized headers, bad request lines, bare LF, NUL, CL+TE, unknown methods)
  * never become requests: answer them on the socket, in our envelope, with our headers.
  */
-export function clientErrorHandler(headers: Headers, log: () => FastifyBaseLogger): NonNullable<FastifyServerOptions['clientErrorHandler']> {
+export function clientErrorHandler(headers: FixedHeaders, log: () => FastifyBaseLogger): NonNullable<FastifyServerOptions['clientErrorHandler']> {
   return (error: NodeJS.ErrnoException, socket) => {
     if (error.code === 'ECONNRESET' || socket.destroyed) return;
     const [status, code, message] = parserRefusal(error.code);
@@ -118,7 +118,7 @@ export function clientErrorHandler(headers: Headers, log: () => FastifyBaseLogge
 }
 
 /** What Node answers by itself, without any hook running, answered in our envelope instead. */
-export function answerServerLevelErrors(server: Server, headers: Headers): void {
+export function answerServerLevelErrors(server: Server, headers: FixedHeaders): void {
   // `Expect: <anything but 100-continue>`: Node would answer 417 with an empty body and none of our headers.
   server.on('checkExpectation', (_request: IncomingMessage, response: ServerResponse) => {
     const requestId = randomUUID();
@@ -158,7 +158,7 @@ function parserRefusal(code: string | undefined): [number, string, string] {
 }
 
 /** A complete HTTP/1.1 answer in our envelope, for places that only have the socket. */
-function rawEnvelope(extraHeaders: Headers, status: number, code: string, message: string): string {
+function rawEnvelope(extraHeaders: FixedHeaders, status: number, code: string, message: string): string {
   const requestId = randomUUID();
   const body = JSON.stringify({ RequestId: requestId, Code: code, Message: message } satisfies EcsErrorBody);
   const headers = {
@@ -176,7 +176,7 @@ function rawEnvelope(extraHeaders: Headers, status: number, code: string, messag
  * Answers on a socket the parser gave up on, then closes it. Node's own rule: only when no answer to an
  * earlier request on this connection has started, since bytes in the middle of one would corrupt it.
  */
-function answerOnSocket(socket: Duplex, headers: Headers, status: number, code: string, message: string): void {
+function answerOnSocket(socket: Duplex, headers: FixedHeaders, status: number, code: string, message: string): void {
   const inFlight = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
   if (socket.writable && inFlight?.headersSent !== true) {
     socket.end(rawEnvelope(headers, status, code, message));
