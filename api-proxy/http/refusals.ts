@@ -1,7 +1,7 @@
 import type { FastifyBaseLogger, FastifyRequest } from 'fastify';
 import { actions, isActionName, type ActionName } from '../../ecs/contract';
 import type { AuditStore } from '../audit';
-import { createDenialLedger } from '../denials';
+import { createDenialLedger } from './denials';
 import type { AuditIntentOf } from './audit-intent';
 import { sendError, type Refuse } from './errors';
 import { isEcsRoute } from './identity';
