@@ -6,7 +6,7 @@ import path from 'node:path';
 import { exportJWK, exportSPKI, generateKeyPair, SignJWT } from 'jose';
 import Database from 'better-sqlite3';
 import type { AuditStore } from './audit';
-import { AUDIT_LIMITS, AuditUnavailableError } from './audit';
+import { AUDIT_LIMITS, AuditInputError, AuditUnavailableError } from './audit';
 import { ActivityPage, PendingList, Session } from '../ecs/console-api';
 import { instanceVerdict, readEcsAnswer } from '../ecs/outcomes';
 import { createTestProxy, jsonFromConsole, SIM_SECRET, TEST_ORIGIN, type TestProxy } from './test-support';
@@ -305,6 +305,29 @@ describe('attach, follow-ups, audit and pending activation', () => {
     const forged = await proxy.app.inject({ method: 'GET', url: '/api/activity?cursor=not-a-cursor' });
     expect(forged.statusCode).toBe(400);
     expect(forged.json()).toMatchObject({ Code: 'Proxy.InvalidParameter' });
+  });
+
+  it('answers 400 only for the store’s AuditInputError: any other TypeError from the store is a 500', async () => {
+    let thrown: Error = new AuditInputError('invalid activity cursor');
+    const store = await createTestProxy({
+      audit: (real): AuditStore => ({
+        ...real,
+        list: () => Promise.reject(thrown),
+      }),
+    });
+    try {
+      const refused = await store.app.inject({ method: 'GET', url: '/api/activity' });
+      expect(refused.statusCode).toBe(400);
+      expect(refused.json()).toMatchObject({ Code: 'Proxy.InvalidParameter', Message: 'Invalid activity filter: audit: invalid activity cursor' });
+      // A bug inside a store (here: the kind of TypeError a missing property raises) is not the caller's mistake.
+      thrown = new TypeError("Cannot read properties of undefined (reading 'at')");
+      const failed = await store.app.inject({ method: 'GET', url: '/api/activity' });
+      expect(failed.statusCode).toBe(500);
+      expect(failed.json()).toMatchObject({ Code: 'Proxy.InternalError' });
+      expect(failed.body).not.toContain('Cannot read properties');
+    } finally {
+      await store.close();
+    }
   });
 });
 

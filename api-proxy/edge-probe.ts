@@ -100,7 +100,7 @@ function dechunk(data: Buffer): Buffer | undefined {
   }
 }
 
-/** The headers every answer of the proxy carries (app.ts SECURITY_HEADERS), checked on error answers. */
+/** The headers every answer of the proxy carries (SECURITY_HEADERS in http/security.ts), checked on error answers. */
 const REQUIRED_HEADERS: Record<string, RegExp> = {
   'content-security-policy': /frame-ancestors 'none'/,
   'x-content-type-options': /^nosniff$/,

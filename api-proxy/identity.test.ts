@@ -27,7 +27,6 @@ describe('AUTH_MODE=none', () => {
       ok: true,
       identity: { user: 'local operator', groups: [], via: 'none' },
     });
-    expect(resolver.identityHeaders).toEqual([]);
   });
 });
 
@@ -87,11 +86,10 @@ describe('AUTH_MODE=header', () => {
     expectDenied(await resolver.resolve({ 'x-forwarded-user': '\u00ff\u00fe' }, '127.0.0.1'), /not valid UTF-8/);
   });
 
-  it('reads the configured header names and lists them for log redaction', async () => {
+  it('reads the configured header names', async () => {
     const custom = createIdentityResolver(
       authFrom({ AUTH_MODE: 'header', TRUSTED_PROXY_CIDRS: '127.0.0.1', AUTH_HEADER_USER: 'X-Auth-Request-User', AUTH_HEADER_GROUPS: 'X-Auth-Request-Groups' }),
     );
-    expect(custom.identityHeaders).toEqual(['x-auth-request-user', 'x-forwarded-email', 'x-auth-request-groups']);
     expectDenied(await custom.resolve({ 'x-forwarded-user': 'alice' }, '127.0.0.1'), /no x-auth-request-user header/);
     await expect(custom.resolve({ 'x-auth-request-user': 'bob', 'x-auth-request-groups': 'ops' }, '127.0.0.1')).resolves.toEqual({
       ok: true,
@@ -184,7 +182,6 @@ describe('AUTH_MODE=jwt', () => {
       ok: true,
       identity: { user: 'alice@example.com', email: 'alice@example.com', groups: ['sre', 'ops'], via: 'jwt' },
     });
-    expect(resolver.identityHeaders).toEqual(['x-jwt-assertion']);
   });
 
   it('accepts a valid ES256 token; user falls back to sub, groups may be a comma-separated string', async () => {

@@ -4,9 +4,9 @@ import type { Config } from './config';
 import { addressSet } from './net';
 
 /**
- * Who is calling (PRODUCT.md safety rules: "Identity comes from the SSO layer in front: signed assertions
- * (JWT) verified against the issuer's keys, or plain identity headers only from configured trusted proxy
- * addresses"). The resolver only answers "who"; what they may do is policy.ts.
+ * Who is calling (docs/product.md#identity-from-sso: signed assertions (JWT) verified against the issuer's
+ * keys, or plain identity headers only from configured trusted proxy addresses). The resolver only answers
+ * "who"; what they may do is policy.ts; the hook that asks it is http/identity.ts.
  *
  * Nothing here logs, and no result ever contains the token or a raw header value that failed validation.
  */
@@ -32,8 +32,6 @@ export interface IdentityResolver {
    * `headers`, a joined copy is still refused because user names, e-mails and tokens never contain commas.
    */
   resolve(headers: HeaderMap, peer: string): Promise<IdentityResult>;
-  /** Lowercase names of every identity header this deployment knows (user/email/groups/JWT assertion), so the app can strip them from logs. */
-  readonly identityHeaders: readonly string[];
 }
 
 export interface IdentityDeps {
@@ -43,7 +41,7 @@ export interface IdentityDeps {
   now?: () => number;
 }
 
-/** Name of the local operator in AUTH_MODE=none (config.ts warns about this mode at start-up). */
+/** Name of the local operator in AUTH_MODE=none (config/ warns about this mode at start-up). */
 export const LOCAL_OPERATOR = 'local operator';
 
 /** Limits on values taken from headers or claims: they end up in the audit trail and in logs. */
@@ -72,10 +70,7 @@ function deny(message: string): IdentityResult {
 export function createIdentityResolver(auth: Config['auth'], deps: IdentityDeps = {}): IdentityResolver {
   switch (auth.mode) {
     case 'none':
-      return {
-        identityHeaders: [],
-        resolve: () => Promise.resolve({ ok: true, identity: { user: LOCAL_OPERATOR, groups: [], via: 'none' } }),
-      };
+      return { resolve: () => Promise.resolve({ ok: true, identity: { user: LOCAL_OPERATOR, groups: [], via: 'none' } }) };
     case 'header':
       return createHeaderResolver(auth);
     case 'jwt':
@@ -179,10 +174,7 @@ function createHeaderResolver(auth: Extract<Config['auth'], { mode: 'header' }>)
     return { ok: true, identity };
   }
 
-  return {
-    identityHeaders: [...new Set([auth.userHeader, auth.emailHeader, auth.groupsHeader])],
-    resolve: (headers, peer) => Promise.resolve(resolve(headers, peer)),
-  };
+  return { resolve: (headers, peer) => Promise.resolve(resolve(headers, peer)) };
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -247,7 +239,7 @@ function createJwtResolver(auth: Extract<Config['auth'], { mode: 'jwt' }>, deps:
     return identityFromClaims(payload, auth);
   }
 
-  return { identityHeaders: [auth.header], resolve: (headers) => resolve(headers) };
+  return { resolve: (headers) => resolve(headers) };
 }
 
 /** What went wrong, in words, without the token or any of its content. */

@@ -1,4 +1,4 @@
-import { addressSet, clientAddress } from './net';
+import { addressSet, clientAddress, isLoopbackHost, normalizeAddress, parseCidr } from './net';
 
 describe('clientAddress', () => {
   const trusted = addressSet(['10.0.0.0/8', '127.0.0.1/32', 'fd00::/8']);
@@ -52,5 +52,34 @@ describe('addressSet', () => {
     expect(set.has('')).toBe(false);
     expect(set.isEmpty).toBe(false);
     expect(addressSet([]).isEmpty).toBe(true);
+  });
+});
+
+describe('addresses', () => {
+  it('normalizes IPv4-mapped IPv6 (dotted and hex) to IPv4 and drops zones', () => {
+    expect(normalizeAddress('::ffff:127.0.0.1')).toEqual({ address: '127.0.0.1', family: 'ipv4', wasMapped: true });
+    expect(normalizeAddress('::FFFF:7f00:1')).toEqual({ address: '127.0.0.1', family: 'ipv4', wasMapped: true });
+    expect(normalizeAddress('0:0:0:0:0:ffff:10.1.2.3')).toEqual({ address: '10.1.2.3', family: 'ipv4', wasMapped: true });
+    expect(normalizeAddress('fe80::1%eth0')).toEqual({ address: 'fe80::1', family: 'ipv6', wasMapped: false });
+    expect(normalizeAddress('')).toBeUndefined();
+    expect(normalizeAddress('example.com')).toBeUndefined();
+  });
+
+  it('parses CIDRs and refuses bad prefixes', () => {
+    expect(parseCidr('10.0.0.0/8')).toEqual({ address: '10.0.0.0', prefix: 8, family: 'ipv4' });
+    expect(parseCidr('2001:db8::/32')).toEqual({ address: '2001:db8::', prefix: 32, family: 'ipv6' });
+    expect(parseCidr('::ffff:10.0.0.0/104')).toEqual({ address: '10.0.0.0', prefix: 8, family: 'ipv4' });
+    for (const bad of ['10.0.0.0/33', '::/129', '10.0.0.0/', '10.0.0.0/8/8', '10.0.0.0/-1', '::ffff:10.0.0.0/95', 'fe80::1%eth0/64', '300.0.0.0/8']) {
+      expect(parseCidr(bad)).toBeUndefined();
+    }
+  });
+
+  it('recognizes loopback hosts', () => {
+    for (const host of ['127.0.0.1', '127.255.0.1', '::1', '[::1]', '0:0:0:0:0:0:0:1', 'localhost', 'LOCALHOST', '::ffff:127.0.0.1']) {
+      expect(isLoopbackHost(host)).toBe(true);
+    }
+    for (const host of ['0.0.0.0', '::', '128.0.0.1', 'localhost.example.com', '10.0.0.1', '::2']) {
+      expect(isLoopbackHost(host)).toBe(false);
+    }
   });
 });

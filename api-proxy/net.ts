@@ -76,13 +76,13 @@ export interface AddressSet {
   readonly isEmpty: boolean;
 }
 
-/** From canonical `address/prefix` strings (config.ts's form); an entry that does not parse is left out. */
+/** From canonical `address/prefix` strings (the configuration's form, config/); an entry that does not parse is left out. */
 export function addressSet(cidrs: readonly string[]): AddressSet {
   const list = new BlockList();
   let count = 0;
   for (const text of cidrs) {
     const cidr = parseCidr(text);
-    // config.ts validated every entry; one that does not parse here is left out, trusting less (the safe side).
+    // The configuration validated every entry; one that does not parse here is left out, trusting less (the safe side).
     if (cidr === undefined) continue;
     list.addSubnet(cidr.address, cidr.prefix, cidr.family);
     count += 1;

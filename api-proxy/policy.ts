@@ -4,9 +4,9 @@ import type { Config } from './config';
 import type { Identity } from './identity';
 
 /**
- * Who may do what (PRODUCT.md safety rules: "Who may attach, reboot or start is decided per action by SSO
- * group; others can look"). Deny by default (STYLE.md habit 4): an action without a role, a role without a
- * matching group, or an identity that does not fit the auth mode gets nothing.
+ * Who may do what (docs/product.md#roles-per-action: who may attach, reboot or start is decided per action by
+ * SSO group; others can look). Deny by default (docs/conventions.md#deny-by-default): an action without a
+ * role, a role without a matching group, or an identity that does not fit the auth mode gets nothing.
  */
 
 export type Role = 'view' | 'attach' | 'power';
@@ -43,7 +43,7 @@ export function roleFor(action: ActionName): Role {
 export const EVERYONE = '*';
 
 /**
- * The roles an identity holds. AUTH_MODE=none: the local operator holds every role (config.ts allows that
+ * The roles an identity holds. AUTH_MODE=none: the local operator holds every role (config/ allows that
  * mode only on loopback and warns loudly). Otherwise a role is held when its groups contain `*` or one of
  * the identity's groups (exact, case-sensitive match: group names are identifiers, and a case-folded match
  * could hand a role to a look-alike group).

@@ -1,18 +1,14 @@
 import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import pino from 'pino';
-import { createApp } from './app';
-import { openAuditStore } from './audit';
+import { buildProxy, simUpstream } from './compose';
 import { loadConfig, type Config } from './config';
-import { createIdentityResolver } from './identity';
-import { startSimMode, type RunningSim, type Simulator } from './sim-mode';
-import { defaultChainCredentials, staticCredentials, type CredentialSource } from './upstream/credentials';
-import type { RegionEndpointMode } from './upstream/regions';
-import { createUpstream } from './upstream/wiring';
+import { startSimMode } from './sim-mode';
 
 /**
- * The only file that reads the environment and listens (STYLE.md, fastify/demo). `startServer` is exported
- * for the process-level test; running this file directly (or `npm start`) starts it with `process.env`.
+ * The only file that reads the environment and listens (docs/conventions.md#fastify-demo). `startServer` is
+ * exported for the process-level test; running this file directly (or `npm start`) starts it with
+ * `process.env`. The proxy itself is built by compose.ts.
  */
 
 /** Log redaction: belt and braces, since the app never logs headers or credentials in the first place. */
@@ -29,8 +25,8 @@ const REDACT = [
 
 export interface RunningServer {
   url: string;
+  /** Sim mode: the in-process simulated ECS's address (its /__sim/ door, when SIM_CONTROL=on). */
   simUrl?: string;
-  simulator?: Simulator;
   close(): Promise<void>;
 }
 
@@ -39,71 +35,20 @@ export async function startServer(config: Config, options: { destination?: pino.
     { level: config.logLevel, redact: { paths: REDACT, censor: '[redacted]' }, base: { service: 'ecs-keypair-proxy' } },
     options.destination ?? pino.destination(1),
   );
+  // Sim mode only: the simulator is loaded by sim-mode.ts with import(), so live mode never loads it.
+  const sim = config.ecs.mode === 'sim' ? await startSimMode(config.sim, (line) => logger.debug({ component: 'sim' }, line)) : undefined;
+  const proxy = await buildProxy(config, { loggerInstance: logger, ...(sim ? { upstream: simUpstream(config, sim.url) } : {}) });
 
-  let sim: RunningSim | undefined;
-  let credentials: CredentialSource;
-  let mode: RegionEndpointMode;
-  if (config.ecs.mode === 'sim') {
-    sim = await startSimMode(config.sim, (line) => logger.debug({ component: 'sim' }, line));
-    credentials = staticCredentials({ accessKeyId: config.sim.accessKeyId, accessKeySecret: config.sim.accessKeySecret }, 'static (simulator)');
-    mode = { kind: 'fixed', base: new URL(sim.url) };
-  } else {
-    credentials = defaultChainCredentials();
-    mode = config.ecs.endpoint ? { kind: 'fixed', base: new URL(config.ecs.endpoint) } : { kind: 'aliyun', network: config.ecs.network };
-  }
-
-  const { ecs, regions } = createUpstream({
-    mode,
-    bootstrapRegion: config.ecs.bootstrapRegion,
-    credentials,
-    client: {
-      connectTimeoutMs: config.upstream.connectTimeoutMs,
-      timeoutMs: config.upstream.timeoutMs,
-      concurrencyPerRegion: config.upstream.concurrency,
-      maxRetries: config.upstream.maxRetries,
-      onRetry: (info) => logger.warn({ component: 'upstream', ...info }, 'retrying ECS call'),
-      onCredentialsError: (error) =>
-        logger.error({ component: 'credentials', err: error instanceof Error ? error.message : 'unknown' }, 'credentials unavailable'),
-    },
-    onRefreshError: (error) =>
-      logger.warn({ component: 'regions', err: error instanceof Error ? error.message : 'unknown' }, 'region list refresh failed; serving the cached list'),
-  });
-
-  const audit = openAuditStore(config.auditDb);
-  // Which file holds the trail is the first thing to check when pending activations seem forgotten.
-  logger.info({ component: 'audit', path: config.auditDb }, 'audit trail opened');
-  const identity = createIdentityResolver(config.auth);
-  const app = await createApp({
-    settings: {
-      mode: config.ecs.mode,
-      auth: config.auth,
-      roles: config.roles,
-      publicOrigins: config.publicOrigins ?? [],
-      trustedProxyCidrs: config.trustedProxyCidrs,
-      rateLimitPerMinute: config.rateLimitPerMinute,
-      bootstrapRegion: config.ecs.bootstrapRegion,
-      webDist: config.webDist,
-    },
-    identity,
-    ecs,
-    regions,
-    audit,
-    credentials,
-    loggerInstance: logger,
-  });
-
-  const address = await app.listen({ host: config.host, port: config.port });
-  logger.info({ url: address, mode: config.ecs.mode, auth: config.auth.mode, credentials: credentials.description }, 'proxy listening');
+  const address = await proxy.app.listen({ host: config.host, port: config.port });
+  logger.info({ url: address, mode: config.ecs.mode, auth: config.auth.mode, credentials: proxy.credentials.description }, 'proxy listening');
   if (sim && config.sim.control) logger.warn({ component: 'sim', control: `${sim.url}/__sim/` }, 'simulator control door is on (SIM_CONTROL=on)');
 
   return {
     url: address,
-    ...(sim ? { simUrl: sim.url, simulator: sim.simulator } : {}),
+    ...(sim ? { simUrl: sim.url } : {}),
     async close() {
-      await app.close();
-      await ecs.close();
-      audit.close();
-      if (sim) await sim.close();
+      await proxy.close();
+      await sim?.close();
     },
   };
 }
@@ -112,7 +57,7 @@ export async function startServer(config: Config, options: { destination?: pino.
 export async function main(): Promise<void> {
   const loaded = loadConfig(process.env);
   if (!loaded.ok) {
-    // Fail fast with every problem at once (STYLE.md habit 5).
+    // Fail fast with every problem at once (docs/conventions.md#fail-fast-on-configuration).
     console.error(`ecs-keypair-console: invalid configuration (${loaded.errors.length} problem${loaded.errors.length === 1 ? '' : 's'}):`);
     for (const error of loaded.errors) console.error(`  - ${error}`);
     process.exit(1);

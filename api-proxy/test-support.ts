@@ -3,20 +3,19 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { createSimulator, type Simulator } from '../sim/model/simulator';
-import { createApp, type AppSettings } from './app';
-import { openAuditStore, type AuditStore, type AuditStoreOptions } from './audit';
+import type { AppSettings } from './app';
+import type { AuditStore, SqliteAuditStoreOptions } from './audit';
+import { buildProxy } from './compose';
 import { loadConfig, type Config } from './config';
-import { createIdentityResolver } from './identity';
 import { createSimServer, type SimRequestRecord, type SimServer } from '../sim/http/server';
 import type { CircuitBreaker, CircuitBreakerOptions } from './upstream/circuit-breaker';
 import { staticCredentials, type CredentialSource } from './upstream/credentials';
 import type { EcsClient } from './upstream/ecs-client';
-import { createUpstream } from './upstream/wiring';
 
 /**
- * Builds the whole proxy for `inject()` tests the way server.ts does in sim mode: the real signer, client,
- * region directory, identity, policy and audit store, talking over loopback HTTP to the simulated ECS. Parts
- * can be swapped for fakes where a test needs a failure the simulator cannot produce.
+ * Builds the whole proxy for `inject()` tests through the same composition root as server.ts (compose.ts): the
+ * real signer, client, region directory, identity, policy and audit store, talking over loopback HTTP to the
+ * simulated ECS. Parts can be swapped for fakes where a test needs a failure the simulator cannot produce.
  */
 
 // inject() sends Host: localhost:80, so the console's public origin in tests is http://localhost.
@@ -65,7 +64,7 @@ export interface TestProxyOptions {
   ecs?: (real: EcsClient) => EcsClient;
   audit?: (real: AuditStore) => AuditStore;
   /** Options of the real audit store (lock wait, free-space threshold). */
-  auditOptions?: AuditStoreOptions;
+  auditOptions?: SqliteAuditStoreOptions;
   readiness?: AppSettings['readiness'];
   credentials?: CredentialSource;
   upstream?: Partial<{ timeoutMs: number; connectTimeoutMs: number; maxRetries: number; maxDelayMs: number }>;
@@ -79,20 +78,25 @@ export interface TestProxyOptions {
 
 export async function createTestProxy(options: TestProxyOptions = {}): Promise<TestProxy> {
   const dir = mkdtempSync(path.join(tmpdir(), 'proxy-test-'));
-  const loaded = loadConfig({ AUDIT_DB: path.join(dir, 'audit.sqlite'), PUBLIC_ORIGIN: TEST_ORIGIN, ...options.env });
+  const loaded = loadConfig({
+    AUDIT_DB: path.join(dir, 'audit.sqlite'),
+    PUBLIC_ORIGIN: TEST_ORIGIN,
+    // API only unless a test serves a web build: a folder without index.html.
+    WEB_DIST: options.webDist ?? path.join(dir, 'no-web-app'),
+    ...options.env,
+  });
   if (!loaded.ok) throw new Error(`test config invalid: ${loaded.errors.join('; ')}`);
   const config = loaded.config;
 
   const simulator = createSimulator({ instances: 150 });
   const simServer: SimServer = createSimServer({ simulator, accessKeys: { 'test-ak': SIM_SECRET } });
   const { url, port: simPort } = await simServer.listen(0, '127.0.0.1');
-  const base = options.upstreamBase ?? new URL(url);
-  const credentials = options.credentials ?? staticCredentials({ accessKeyId: 'test-ak', accessKeySecret: SIM_SECRET }, 'static (test)');
-  let realEcs: EcsClient | undefined;
-  const { ecs, regions, breaker } = createUpstream({
-    mode: { kind: 'fixed', base },
-    bootstrapRegion: config.ecs.bootstrapRegion,
-    credentials,
+  const logs: string[] = [];
+  const proxy = await buildProxy(config, {
+    upstream: {
+      mode: { kind: 'fixed', base: options.upstreamBase ?? new URL(url) },
+      credentials: options.credentials ?? staticCredentials({ accessKeyId: 'test-ak', accessKeySecret: SIM_SECRET }, 'static (test)'),
+    },
     client: {
       connectTimeoutMs: options.upstream?.connectTimeoutMs ?? 1000,
       timeoutMs: options.upstream?.timeoutMs ?? 3000,
@@ -103,13 +107,14 @@ export async function createTestProxy(options: TestProxyOptions = {}): Promise<T
       sleep: () => Promise.resolve(),
     },
     ...(options.breaker ? { breaker: options.breaker } : {}),
-    wrap: (signed) => {
-      realEcs = signed;
-      if (!options.ecs) return signed;
-      const inner = options.ecs(signed);
-      return { call: (action, wire, route) => inner.call(action, wire, route), close: () => signed.close() };
-    },
+    ...(options.ecs ? { wrapEcs: options.ecs } : {}),
+    ...(options.auditOptions ? { auditOptions: options.auditOptions } : {}),
+    ...(options.audit ? { wrapAudit: options.audit } : {}),
+    ...(options.readiness ? { readiness: options.readiness } : {}),
+    ...(options.clock ? { clock: options.clock } : {}),
+    logger: { level: 'trace', stream: { write: (line: string) => logs.push(line) } },
   });
+  await proxy.app.ready();
   const toCall = (entry: SimRequestRecord): UpstreamCall => ({
     action: entry.action,
     wire: entry.params,
@@ -118,47 +123,21 @@ export async function createTestProxy(options: TestProxyOptions = {}): Promise<T
     code: entry.code,
     at: entry.at,
   });
-  const realAudit = openAuditStore(config.auditDb, options.auditOptions);
-  const audit = options.audit ? options.audit(realAudit) : realAudit;
-  const logs: string[] = [];
-  const app = await createApp({
-    settings: {
-      mode: 'sim',
-      auth: config.auth,
-      roles: config.roles,
-      publicOrigins: config.publicOrigins ?? [],
-      trustedProxyCidrs: config.trustedProxyCidrs,
-      rateLimitPerMinute: config.rateLimitPerMinute,
-      bootstrapRegion: config.ecs.bootstrapRegion,
-      ...(options.webDist === undefined ? {} : { webDist: options.webDist }),
-      ...(options.readiness === undefined ? {} : { readiness: options.readiness }),
-    },
-    identity: createIdentityResolver(config.auth),
-    ecs,
-    regions,
-    audit,
-    credentials,
-    ...(options.clock ? { clock: options.clock } : {}),
-    logger: { level: 'trace', stream: { write: (line: string) => logs.push(line) } },
-  });
-  await app.ready();
   return {
-    app,
+    app: proxy.app,
     simulator,
     sim: simServer,
     simPort,
     simServer,
-    audit: realAudit,
+    audit: proxy.audit,
     config,
     get upstreamCalls() {
       return simServer.requests().map(toCall);
     },
-    breaker,
+    breaker: proxy.breaker,
     logs,
     async close() {
-      await app.close();
-      await realEcs?.close();
-      realAudit.close();
+      await proxy.close();
       await simServer.close();
       rmSync(dir, { recursive: true, force: true });
     },

@@ -1,10 +1,11 @@
 import { z } from 'zod';
-import { ACTION_NAMES } from './contract';
+import { ACTION_NAMES, actions, RegionId, toWire, type ActionName } from './contract';
 
 /**
  * The proxy's own endpoints (beside `POST /api/ecs/{Action}`, whose shapes are ECS's, in contract.ts): the
- * session, the audit trail and pending activation. The proxy's audit store, the web app and the msw mocks all
- * take their types from these schemas (STYLE.md habit 1), so the three cannot drift apart.
+ * session, the audit trail and pending activation; and what the proxy accepts on `POST /api/ecs/{Action}` and
+ * sends on from it. The proxy, its audit store, the web app and the msw mocks all take their types and rules
+ * from these schemas (docs/conventions.md#one-contract), so they cannot drift apart.
  */
 
 export const Session = z.object({
@@ -92,3 +93,60 @@ export type PendingActivation = z.infer<typeof PendingActivation>;
 
 export const PendingList = z.object({ RegionId: z.string(), Pending: z.array(PendingActivation) });
 export type PendingList = z.infer<typeof PendingList>;
+
+/**
+ * The filters of `GET /api/activity`, as query-string values. The browser builds its query from the input type;
+ * the proxy parses the query with this schema and hands the output to the audit store.
+ */
+export const ActivityQuery = z.strictObject({
+  user: z.string().max(256).optional(),
+  action: z.enum(ACTION_NAMES as [ActionName, ...ActionName[]], { error: 'is not an allowed action' }).optional(),
+  regionId: RegionId.optional(),
+  instanceId: z.string().max(64).optional(),
+  status: OperationStatus.optional(),
+  /** Inclusive lower bound on the operation's `at` (ms since the epoch). */
+  from: z.coerce.number().int().nonnegative().optional(),
+  /** Inclusive upper bound on the operation's `at`. */
+  to: z.coerce.number().int().nonnegative().optional(),
+  /** Page size: default 50, at most 200. */
+  limit: z.coerce.number().int().min(1).max(200).optional(),
+  /** Opaque, from a previous page's `nextCursor`. */
+  cursor: z.string().max(512).optional(),
+});
+export type ActivityQueryInput = z.input<typeof ActivityQuery>;
+export type ActivityQuery = z.output<typeof ActivityQuery>;
+
+/** `GET /api/pending?RegionId=`. */
+export const PendingQuery = z.strictObject({ RegionId });
+export type PendingQuery = z.output<typeof PendingQuery>;
+
+/**
+ * RebootInstance and StartInstance carry no RegionId on the wire, but they must go to the instance's regional
+ * endpoint (docs/ecs-notes.md#endpoints): the browser names the region and the proxy strips it before signing.
+ * DescribeRegions takes none and goes to the bootstrap region.
+ */
+function isRoutedByProxy(action: ActionName): boolean {
+  return action !== 'DescribeRegions' && !actions[action].regional;
+}
+
+function proxyRequestOf(action: ActionName): z.ZodObject {
+  const request: z.ZodObject = actions[action].request;
+  return isRoutedByProxy(action) ? request.extend({ RegionId }) : request;
+}
+
+const proxyRequests = new Map<ActionName, z.ZodObject>(ACTION_NAMES.map((action) => [action, proxyRequestOf(action)]));
+
+/**
+ * What `POST /api/ecs/{action}` accepts: the contract's request, plus a routing RegionId for the actions ECS
+ * takes without one.
+ */
+export function proxyRequestSchema(action: ActionName): z.ZodObject {
+  return proxyRequests.get(action) ?? proxyRequestOf(action);
+}
+
+/** The wire parameters sent to ECS for a request `proxyRequestSchema` accepted: the routing RegionId removed. */
+export function toUpstream(action: ActionName, params: Record<string, unknown>): Record<string, string> {
+  const sent = { ...params };
+  if (isRoutedByProxy(action)) delete sent['RegionId'];
+  return toWire(action, sent);
+}

@@ -11,7 +11,8 @@ import type { SimServer } from '../../sim/http/server';
 import { CredentialsUnavailableError, staticCredentials } from './credentials';
 import type { CredentialSource } from './credentials';
 import { createCircuitBreaker } from './circuit-breaker';
-import { MAX_RESPONSE_BYTES, createEcsClient } from './ecs-client';
+import { createEcsClient } from './ecs-client';
+import { MAX_RESPONSE_BYTES } from './retry-policy';
 import type { EcsClient, EcsClientOptions, RetryInfo, UpstreamOutcome } from './ecs-client';
 
 const AK = 'ecs-client-test-key-id';

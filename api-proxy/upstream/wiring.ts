@@ -6,7 +6,7 @@ import { createRegionDirectory, type RegionDirectory, type RegionEndpointMode } 
 /**
  * Wires the ECS client to the region directory. They need each other: the directory learns the region list
  * through the client (DescribeRegions, sent to the configured bootstrap region), and the client takes every
- * other host from the directory. Shared by server.ts and the tests so both run the same wiring.
+ * other host from the directory. Used by the one composition root (compose.ts), so production and the tests run the same wiring.
  */
 export interface UpstreamWiring {
   mode: RegionEndpointMode;
@@ -29,7 +29,7 @@ export interface Upstream {
 
 export function createUpstream(wiring: UpstreamWiring): Upstream {
   const { mode, bootstrapRegion } = wiring;
-  // The bootstrap region comes from validated configuration, never from a request (config.ts).
+  // The bootstrap region comes from validated configuration, never from a request (config/).
   const bootstrapBase =
     mode.kind === 'fixed' ? mode.base : new URL(`https://${mode.network === 'vpc' ? 'ecs-vpc' : 'ecs'}.${bootstrapRegion}.aliyuncs.com`);
   const holder: { regions?: RegionDirectory } = {};

@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import { ActivityQuery, proxyRequestSchema, toUpstream } from '../../ecs/console-api';
 import type { ActivityPage, ActivityRecord, InstanceOutcome, PendingActivation, Session } from '../../ecs/console-api';
 import { actions, InstanceId, isActionName, KeyPairName, RegionId, toWire, type ActionName } from '../../ecs/contract';
 import { instanceVerdict, readEcsAnswer, readKeyPairReadings } from '../../ecs/outcomes';
@@ -40,11 +40,6 @@ export function createConsoleModel(options: { instances?: number; seed?: string 
   const simulator = createSimulator({ instances: options.instances ?? 300, ...(options.seed ? { seed: options.seed } : {}) });
   let records: ActivityRecord[] = [];
   let session: Session = { ...LOCAL_SESSION };
-
-  function schemaFor(name: ActionName): z.ZodObject {
-    const request = actions[name].request as unknown as z.ZodObject;
-    return name === 'DescribeRegions' || actions[name].regional ? request : request.extend({ RegionId });
-  }
 
   /** Like the proxy: instances of an attach of unknown outcome are read back, and what was found is kept. */
   function reconcile(regionId: string, keyPairName: string, instances: InstanceOutcome[]): void {
@@ -99,7 +94,7 @@ export function createConsoleModel(options: { instances?: number; seed?: string 
     },
     ecs(action, body) {
       if (!isActionName(action)) return proxyError(403, 'Proxy.ActionNotAllowed', `The action "${action}" is not allowed through this console.`);
-      const parsed = schemaFor(action).safeParse(body ?? {});
+      const parsed = proxyRequestSchema(action).safeParse(body ?? {});
       if (!parsed.success) {
         // Like the proxy: a refused mutating call is audited as denied, keeping only the values that are valid.
         if (actions[action].mutating) records.unshift(deniedRecord(action, body));
@@ -129,9 +124,7 @@ export function createConsoleModel(options: { instances?: number; seed?: string 
         if (actions[action].mutating) records.unshift({ ...base, status: 'denied', instances: [] });
         return proxyError(403, 'Proxy.Forbidden', `Your groups do not allow ${action}. Ask for the role that grants it.`);
       }
-      const wireParams = { ...params };
-      if (!actions[action].regional && action !== 'DescribeRegions') delete wireParams['RegionId'];
-      const answer = simulator.call(action, toWire(action, wireParams));
+      const answer = simulator.call(action, toUpstream(action, params));
       if (actions[action].mutating) {
         const read = readEcsAnswer(action, ids, answer.status, answer.body);
         if (action === 'AttachKeyPair' && typeof params['KeyPairName'] === 'string') reconcile(regionId, params['KeyPairName'], read.instances);
@@ -157,17 +150,24 @@ export function createConsoleModel(options: { instances?: number; seed?: string 
       return { status: answer.status, body: answer.body, headers };
     },
     activity(query) {
-      const limit = Math.min(Number(query.get('limit') ?? 50) || 50, 200);
-      const offset = Number(query.get('cursor') ?? 0) || 0;
+      // The proxy's own query schema: a filter the proxy refuses is refused here too.
+      const parsed = ActivityQuery.safeParse(Object.fromEntries(query));
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0];
+        return proxyError(400, 'Proxy.InvalidParameter', `Invalid activity filter: ${issue?.path.join('.') || 'query'} ${issue?.message ?? ''}`.trim());
+      }
+      const filter = parsed.data;
+      const limit = filter.limit ?? 50;
+      const offset = Number(filter.cursor ?? 0) || 0;
       const matches = records.filter(
         (r) =>
-          (!query.get('user') || r.user === query.get('user')) &&
-          (!query.get('action') || r.action === query.get('action')) &&
-          (!query.get('regionId') || r.regionId === query.get('regionId')) &&
-          (!query.get('status') || r.status === query.get('status')) &&
-          (!query.get('instanceId') || r.instanceIds.includes(query.get('instanceId') ?? '')) &&
-          (!query.get('from') || r.at >= Number(query.get('from'))) &&
-          (!query.get('to') || r.at <= Number(query.get('to'))),
+          (!filter.user || r.user === filter.user) &&
+          (!filter.action || r.action === filter.action) &&
+          (!filter.regionId || r.regionId === filter.regionId) &&
+          (!filter.status || r.status === filter.status) &&
+          (!filter.instanceId || r.instanceIds.includes(filter.instanceId)) &&
+          (filter.from === undefined || r.at >= filter.from) &&
+          (filter.to === undefined || r.at <= filter.to),
       );
       const items = matches.slice(offset, offset + limit);
       const page: ActivityPage = { items, nextCursor: offset + limit < matches.length ? String(offset + limit) : null };

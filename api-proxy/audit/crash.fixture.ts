@@ -1,20 +1,20 @@
 import { writeSync } from 'node:fs';
-import { openAuditStore } from './audit';
-import type { AuditIntent } from './audit';
+import { openSqliteAuditStore } from './sqlite-store';
+import type { AuditIntent } from './types';
 
 /**
- * Child-process fixture for audit.test.ts (crash survival, PRODUCT.md safety rules). It writes one operation
+ * Child-process fixture for sqlite-store.test.ts (crash survival, docs/product.md#audit-before-and-after). It writes one operation
  * that completes and one intent whose outcome never comes, prints both ids, then dies by SIGKILL: no close(),
  * no exit handlers, no chance to flush anything — like an OOM kill or a power cut after the intent write.
  *
- *   node --import tsx api-proxy/audit-crash.fixture.ts <db-path>
+ *   node --import tsx api-proxy/audit/crash.fixture.ts <db-path>
  *
  * This file is a script, not a module to import: running it is its only purpose.
  */
 
 const dbPath = process.argv[2];
 if (dbPath === undefined) {
-  process.stderr.write('usage: audit-crash.fixture.ts <db-path>\n');
+  process.stderr.write('usage: crash.fixture.ts <db-path>\n');
   process.exit(2);
 }
 
@@ -29,7 +29,7 @@ const intent = (at: number, action: AuditIntent['action']): AuditIntent => ({
   instanceIds: ['i-crash1', 'i-crash2'],
 });
 
-const store = openAuditStore(dbPath);
+const store = openSqliteAuditStore(dbPath);
 const finished = await store.begin(intent(1_000, 'AttachKeyPair'));
 await store.complete(finished, {
   at: 1_001,

@@ -1,4 +1,4 @@
-import type { AuditIntent } from './audit';
+import type { AuditIntent } from '../audit';
 import { createDenialLedger } from './denials';
 
 const WINDOW = 10_000;

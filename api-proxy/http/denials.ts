@@ -1,5 +1,5 @@
-import type { ActionName } from '../ecs/contract';
-import type { AuditIntent } from './audit';
+import type { ActionName } from '../../ecs/contract';
+import type { AuditIntent } from '../audit';
 
 /**
  * Which refusals are written to the audit trail one by one, and a summary of the rest.

@@ -1,0 +1,405 @@
+import { randomUUID } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, statSync } from 'node:fs';
+import type { Stats } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import type { ActivityPage, ActivityQuery, PendingActivation } from '../../ecs/console-api';
+import { readActivityQuery } from './activity-query';
+import { encodeCursor } from './cursor';
+import { AuditInputError, AuditUnavailableError } from './errors';
+import { migrate } from './migrations';
+import { activationChanges, isDryRun, isMaybeAttachWhenAbandoned, pendingActivationOf, UNKNOWN_OUTCOME_MESSAGE } from './pending';
+import { checkDisk } from './sqlite-disk';
+import { isLockBusy, retryWhileLocked } from './sqlite-locks';
+import {
+  activityWhere,
+  groupBySeq,
+  prepareStatements,
+  SELECT_OPERATION_COLUMNS,
+  toActivationState,
+  toInstanceOutcome,
+  toRecord,
+  type OpenOperationRow,
+  type OperationRow,
+} from './sqlite-statements';
+import type { AuditCheck, AuditIntent, AuditOutcome, AuditReconciliation, AuditStore } from './types';
+import { clippedText, requireText, validateIntent, validateOutcome, validateReadings, type CleanIntent, type CleanOutcome } from './validate';
+
+/**
+ * The audit store in one SQLite file through better-sqlite3 (docs/decisions/sqlite-audit-store.md).
+ *
+ * Why SQLite: the proxy runs as one process (PostgreSQL is for the several-replica future, docs/product.md#later;
+ * it would be a second `AuditStore` passing the same contract suite). Each write is one synchronous
+ * better-sqlite3 transaction, so `begin()` resolves only once the intent is committed and fsynced — there is no
+ * window in which ECS is called before the audit exists. The methods are asynchronous all the same, because a
+ * lock held by another connection is waited out without blocking the event loop (sqlite-locks.ts).
+ *
+ * The tables are in migrations.ts, the statements in sqlite-statements.ts, the pending-activation rule in
+ * pending.ts. No side effects at import: nothing happens until `openSqliteAuditStore` is called.
+ */
+
+export interface SqliteAuditStoreOptions {
+  /** Clock for the crash-recovery cutoff; defaults to Date.now. */
+  now?: () => number;
+  /** How long a call waits for a lock held by another connection before failing; default 5000 ms. */
+  lockWaitMs?: number;
+  /** How long `check()` waits for the lock; default 1000 ms (a readiness probe must answer quickly). */
+  checkLockWaitMs?: number;
+  /** `check()` fails below this much free space on the database's file system; default 64 MiB. */
+  minFreeBytes?: number;
+}
+
+const DEFAULT_LOCK_WAIT_MS = 5000;
+const DEFAULT_CHECK_LOCK_WAIT_MS = 1000;
+const DEFAULT_MIN_FREE_BYTES = 64 * 1024 * 1024;
+
+/**
+ * Identifies the current process in `operations.writer_process`, so crash recovery never touches intents
+ * this process wrote itself (say, through a second store on the same file). Made on first open, not at import.
+ */
+let processToken: string | undefined;
+function currentProcessToken(): string {
+  processToken ??= randomUUID();
+  return processToken;
+}
+
+function isDryRunJson(optionsJson: string | null): boolean {
+  return optionsJson !== null && isDryRun(JSON.parse(optionsJson) as Record<string, unknown>);
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * Opens (creating if needed) the audit database at `path` and brings its schema up to date. `':memory:'` gives
+ * a private in-memory store for tests. Throws AuditUnavailableError if the file cannot be opened or migrated,
+ * so the server fails at start-up rather than at the first action.
+ */
+export function openSqliteAuditStore(path: string, options: SqliteAuditStoreOptions = {}): AuditStore {
+  if (typeof path !== 'string' || path.length === 0) throw new AuditInputError('the database path must be a non-empty string');
+  const now = options.now ?? Date.now;
+  const settings: StoreSettings = {
+    lockWaitMs: nonNegative('lockWaitMs', options.lockWaitMs ?? DEFAULT_LOCK_WAIT_MS),
+    checkLockWaitMs: nonNegative('checkLockWaitMs', options.checkLockWaitMs ?? DEFAULT_CHECK_LOCK_WAIT_MS),
+    minFreeBytes: nonNegative('minFreeBytes', options.minFreeBytes ?? DEFAULT_MIN_FREE_BYTES),
+  };
+  const inMemory = path === ':memory:';
+  let db: Database.Database;
+  try {
+    if (!inMemory) mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    const isNew = !inMemory && !existsSync(path);
+    // Opening (schema migration, crash recovery) happens once, before the server listens: waiting for a lock
+    // there blocks no request, so SQLite's own blocking wait is fine. It is switched off below.
+    db = new Database(path, { timeout: settings.lockWaitMs });
+    // The trail names people and their e-mail addresses: owner-only, like the folder. SQLite gives the -wal
+    // and -shm files the main file's permissions.
+    if (isNew) chmodSync(path, 0o600);
+  } catch (error) {
+    throw new AuditUnavailableError(`audit database ${path} cannot be opened: ${messageOf(error)}`, { cause: error });
+  }
+  try {
+    configure(db, settings.lockWaitMs);
+    migrate(db);
+    const identity = inMemory ? undefined : statSync(path);
+    const store = new SqliteAuditStore(db, path, identity && { dev: identity.dev, ino: identity.ino }, now(), currentProcessToken(), settings);
+    // From now on a step never sleeps inside SQLite: a held lock fails at once and is retried asynchronously
+    // (SqliteAuditStore.withLockRetry), so a lock held elsewhere cannot freeze the event loop.
+    db.pragma('busy_timeout = 0');
+    return store;
+  } catch (error) {
+    db.close();
+    if (error instanceof AuditUnavailableError) throw error;
+    throw new AuditUnavailableError(`audit database ${path} cannot be prepared: ${messageOf(error)}`, { cause: error });
+  }
+}
+
+function nonNegative(name: string, value: number): number {
+  if (!Number.isFinite(value) || value < 0) throw new AuditInputError(`${name} must be a non-negative number`);
+  return value;
+}
+
+function configure(db: Database.Database, busyTimeoutMs: number): void {
+  // WAL: readers (the activity page, pending()) never block the writer, and a commit is one append to the
+  // log. synchronous=FULL: every commit is fsynced before it returns — with NORMAL, WAL may lose the last
+  // commits on power loss, i.e. an intent whose action ECS already carried out would vanish. Audit writes are
+  // human-paced (a few per click), so the fsync costs nothing that matters (docs/product.md#audit-before-and-after: audited "durably").
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = FULL');
+  db.pragma('foreign_keys = ON');
+  db.pragma(`busy_timeout = ${Math.max(0, Math.floor(busyTimeoutMs))}`);
+  // The file is data, not code: never run functions named by the schema itself.
+  db.pragma('trusted_schema = OFF');
+}
+
+interface StoreSettings {
+  lockWaitMs: number;
+  checkLockWaitMs: number;
+  minFreeBytes: number;
+}
+
+class SqliteAuditStore implements AuditStore {
+  private readonly statements: ReturnType<typeof prepareStatements>;
+  private readonly intentTx: Database.Transaction<(intent: CleanIntent, status: 'pending' | 'denied', reason: string | null) => string>;
+  private readonly outcomeTx: Database.Transaction<(id: string, outcome: CleanOutcome) => void>;
+  private readonly reconcileTx: Database.Transaction<(id: string, readings: readonly AuditReconciliation[]) => void>;
+  /** The activity query's SQL depends on which filters are set; prepare each shape once. */
+  private readonly listStatements = new Map<string, Database.Statement<Record<string, string | number>, OperationRow>>();
+
+  constructor(
+    private readonly db: Database.Database,
+    private readonly path: string,
+    private readonly fileIdentity: { dev: number; ino: number } | undefined,
+    openedAt: number,
+    private readonly writerProcess: string,
+    private readonly settings: StoreSettings,
+  ) {
+    const s = prepareStatements(db);
+    this.statements = s;
+
+    const nextSeq = (): number => {
+      const row = s.tick.get();
+      if (row === undefined) throw new Error('audit: the event clock row is missing');
+      return row.value;
+    };
+
+    this.intentTx = db.transaction((intent: CleanIntent, status: 'pending' | 'denied', reason: string | null): string => {
+      const seq = nextSeq();
+      const id = randomUUID();
+      s.insertOperation.run({
+        seq,
+        id,
+        at: intent.at,
+        user: intent.user,
+        email: intent.email ?? null,
+        groups: intent.groupsJson,
+        clientAddress: intent.clientAddress,
+        action: intent.action,
+        regionId: intent.regionId,
+        keyPairName: intent.keyPairName ?? null,
+        options: intent.optionsJson ?? null,
+        status,
+        // A refusal is final the moment it is made.
+        completedSeq: status === 'denied' ? seq : null,
+        completedAt: status === 'denied' ? intent.at : null,
+        errorMessage: reason,
+        writer: this.writerProcess,
+      });
+      intent.instanceIds.forEach((instanceId, position) => s.insertTarget.run(seq, position, instanceId));
+      return id;
+    });
+
+    this.outcomeTx = db.transaction((id: string, outcome: CleanOutcome): void => {
+      const op = s.findOperation.get(id);
+      if (op === undefined) throw new AuditInputError(`no operation with id "${id.slice(0, 80)}"`);
+      // Still open means never completed: a row that recovery marked 'unknown' may still get its real outcome
+      // from a process that outlived the restart. Denials are final.
+      if (op.completed_seq !== null || op.status === 'denied') {
+        throw new AuditInputError(`operation ${id} already has its outcome`);
+      }
+      const completedSeq = nextSeq();
+      s.updateOutcome.run({
+        seq: op.seq,
+        status: outcome.status,
+        completedSeq,
+        at: outcome.at,
+        httpStatus: outcome.httpStatus ?? null,
+        requestId: outcome.requestId ?? null,
+        errorCode: outcome.errorCode ?? null,
+        errorMessage: outcome.errorMessage ?? null,
+        durationMs: outcome.durationMs,
+      });
+      outcome.instances.forEach((item, position) =>
+        s.insertOutcome.run(op.seq, position, item.instanceId, item.ok ? 1 : 0, item.unknown ? 1 : 0, item.code, item.message ?? null),
+      );
+      this.updateActivation(op, completedSeq, outcome);
+    });
+
+    this.reconcileTx = db.transaction((id: string, readings: readonly AuditReconciliation[]): void => {
+      const op = s.findAttach.get(id);
+      if (op === undefined) throw new AuditInputError(`no operation with id "${id.slice(0, 80)}"`);
+      if (op.action !== 'AttachKeyPair' || op.completed_seq === null) {
+        throw new AuditInputError(`operation ${id} is not a completed AttachKeyPair`);
+      }
+      for (const reading of readings) {
+        const { changes } = s.setReconciled.run({
+          seq: op.seq,
+          instanceId: reading.InstanceId,
+          at: reading.at,
+          keyPairName: reading.KeyPairName,
+          attached: reading.attached ? 1 : 0,
+        });
+        // Only an instance whose outcome was unknown, and only once: a reading never overrides ECS's own answer.
+        if (changes === 0) continue;
+        // The key pair landed as part of this attach, so it counts from the attach's completion like a confirmed
+        // one; either way the "may be" is settled (pending.ts).
+        if (reading.attached) s.markAttached.run(op.region_id, reading.InstanceId, op.completed_seq, op.seq);
+        s.dropMaybeAttached.run(op.region_id, reading.InstanceId, op.seq);
+      }
+    });
+
+    // Crash survival: an intent still 'pending' that an earlier process wrote before this store opened can no
+    // longer get its outcome from that process. Say so rather than leave it looking in flight forever. An attach
+    // among them may have happened, so its instances become "may be pending", stamped now: only a reboot or
+    // start requested from here on can be known to come after it (pending.ts).
+    const recoverTx = db.transaction(() => {
+      const recovered = s.recover.all(UNKNOWN_OUTCOME_MESSAGE, writerProcess, openedAt);
+      for (const op of recovered) {
+        if (!isMaybeAttachWhenAbandoned({ action: op.action, isDryRun: isDryRunJson(op.options_json) })) continue;
+        const stamp = nextSeq();
+        for (const target of s.recoveredTargets.all(op.seq)) s.markMaybeAttached.run(op.region_id, target.instance_id, stamp, op.seq);
+      }
+    });
+    this.guard('crash recovery', () => recoverTx.immediate());
+  }
+
+  /** Keeps the activation stamps the pending rule names for this outcome (pending.ts). */
+  private updateActivation(op: OpenOperationRow, completedSeq: number, outcome: CleanOutcome): void {
+    const s = this.statements;
+    for (const change of activationChanges({ action: op.action, isDryRun: isDryRunJson(op.options_json) }, outcome.instances)) {
+      if (change.kind === 'attached') s.markAttached.run(op.region_id, change.instanceId, completedSeq, op.seq);
+      else if (change.kind === 'maybe-attached') s.markMaybeAttached.run(op.region_id, change.instanceId, completedSeq, op.seq);
+      else s.markActivated.run(op.region_id, change.instanceId, op.seq);
+    }
+  }
+
+  /** Runs a database step; any failure of the database (closed, locked, read-only, gone) becomes unavailability. */
+  private guard<T>(what: string, step: () => T): T {
+    try {
+      return step();
+    } catch (error) {
+      if (error instanceof AuditUnavailableError) throw error;
+      if (error instanceof AuditInputError) throw error;
+      throw new AuditUnavailableError(`audit ${what} failed: ${messageOf(error)}`, { cause: error });
+    }
+  }
+
+  /** Runs one guarded step, waiting out a lock held by another connection (sqlite-locks.ts). */
+  private withLockRetry<T>(what: string, waitMs: number, step: () => T): Promise<T> {
+    return retryWhileLocked(what, waitMs, () => this.guard(what, step));
+  }
+
+  /**
+   * SQLite keeps writing to a file that was deleted or replaced under it (an unlinked inode), so such writes
+   * would "succeed" into a file nobody will ever read. Check that the path still names the file we opened.
+   */
+  private assertFileIntact(): void {
+    if (this.fileIdentity === undefined) return;
+    let current: Stats;
+    try {
+      current = statSync(this.path);
+    } catch (error) {
+      throw new AuditUnavailableError(`audit database ${this.path} is gone: ${messageOf(error)}`, { cause: error });
+    }
+    if (current.dev !== this.fileIdentity.dev || current.ino !== this.fileIdentity.ino) {
+      throw new AuditUnavailableError(`audit database ${this.path} was replaced while open`);
+    }
+  }
+
+  async begin(intent: AuditIntent): Promise<string> {
+    const clean = validateIntent(intent);
+    return this.withLockRetry('intent write', this.settings.lockWaitMs, () => {
+      this.assertFileIntact();
+      return this.intentTx.immediate(clean, 'pending', null);
+    });
+  }
+
+  async complete(id: string, outcome: AuditOutcome): Promise<void> {
+    requireText('operation id', id);
+    const clean = validateOutcome(outcome);
+    await this.withLockRetry('outcome write', this.settings.lockWaitMs, () => {
+      this.assertFileIntact();
+      this.outcomeTx.immediate(id, clean);
+    });
+  }
+
+  async recordDenied(intent: AuditIntent, reason: string): Promise<void> {
+    const clean = validateIntent(intent, 'denial');
+    const why = clippedText('reason', reason);
+    await this.withLockRetry('denial write', this.settings.lockWaitMs, () => {
+      this.assertFileIntact();
+      this.intentTx.immediate(clean, 'denied', why);
+    });
+  }
+
+  async list(query: ActivityQuery): Promise<ActivityPage> {
+    const filter = readActivityQuery(query);
+    const { where, params } = activityWhere(filter);
+    const { limit } = filter;
+    // Under WAL a read does not need the write lock, so this answers while a writer holds it; only the rare
+    // exclusive locks (recovery of a crashed writer's WAL) are waited out, asynchronously like writes.
+    return this.withLockRetry('activity read', this.settings.lockWaitMs, () => {
+      const sql = `SELECT ${SELECT_OPERATION_COLUMNS} FROM operations
+        ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
+        ORDER BY at DESC, seq DESC LIMIT @limitPlusOne`;
+      let statement = this.listStatements.get(sql);
+      if (statement === undefined) {
+        statement = this.db.prepare<Record<string, string | number>, OperationRow>(sql);
+        this.listStatements.set(sql, statement);
+      }
+      // One row beyond the page tells whether there is a next page.
+      const rows = statement.all({ ...params, limitPlusOne: limit + 1 });
+      const page = rows.slice(0, limit);
+      const seqs = JSON.stringify(page.map((r) => r.seq));
+      const targets = groupBySeq(this.statements.targetsOf.all(seqs), (t) => t.instance_id);
+      const outcomes = groupBySeq(this.statements.outcomesOf.all(seqs), toInstanceOutcome);
+      const items = page.map((row) => toRecord(row, targets.get(row.seq) ?? [], outcomes.get(row.seq) ?? []));
+      const last = page[page.length - 1];
+      return { items, nextCursor: rows.length > limit && last !== undefined ? encodeCursor(last.at, last.seq) : null };
+    });
+  }
+
+  async pending(regionId: string): Promise<PendingActivation[]> {
+    const region = requireText('regionId', regionId);
+    return this.withLockRetry('pending read', this.settings.lockWaitMs, () =>
+      this.statements.pending.all(region).flatMap((row) => pendingActivationOf(toActivationState(row)) ?? []),
+    );
+  }
+
+  async reconcile(id: string, readings: readonly AuditReconciliation[]): Promise<void> {
+    requireText('operation id', id);
+    const clean = validateReadings(readings);
+    await this.withLockRetry('reconciliation write', this.settings.lockWaitMs, () => {
+      this.assertFileIntact();
+      this.reconcileTx.immediate(id, clean);
+    });
+  }
+
+  /** One check at a time: concurrent probes share it (and the probe file, which has a fixed name). */
+  private checking: Promise<AuditCheck> | undefined;
+
+  /**
+   * Readiness: the file is still where it was opened, the write lock can be taken, and the disk takes new data
+   * (sqlite-disk.ts).
+   */
+  check(): Promise<AuditCheck> {
+    this.checking ??= this.runCheck().finally(() => {
+      this.checking = undefined;
+    });
+    return this.checking;
+  }
+
+  private async runCheck(): Promise<AuditCheck> {
+    try {
+      // A write inside a transaction that is rolled back: proves the write lock can be taken and the file is
+      // not read-only, without changing anything. It needs no new space, hence the two checks after it.
+      await this.withLockRetry('readiness check', this.settings.checkLockWaitMs, () => {
+        this.assertFileIntact();
+        this.db.exec('BEGIN IMMEDIATE');
+        try {
+          this.statements.probe.run();
+        } finally {
+          this.db.exec('ROLLBACK');
+        }
+      });
+    } catch (error) {
+      return { ok: false, problem: isLockBusy(error) ? 'the audit database is locked by another process' : 'the audit store is not writable' };
+    }
+    if (this.fileIdentity === undefined) return { ok: true };
+    return checkDisk(this.path, this.settings.minFreeBytes);
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+}
