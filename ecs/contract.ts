@@ -1,13 +1,28 @@
 import { z } from 'zod';
-import { LIMITS } from './wire';
+import {
+  ACTIONS,
+  FIELD_LIMITS,
+  FINGERPRINT_PATTERN,
+  INSTANCE_ID_PATTERN,
+  INSTANCE_STATUSES,
+  KEY_PAIR_NAME_PATTERN,
+  KEY_PAIR_NAME_SEARCH_PATTERN,
+  LIMITS,
+  NEXT_TOKEN_PATTERN,
+  REGION_ID_PATTERN,
+  VPC_ID_PATTERN,
+  ZONE_ID_PATTERN,
+  type ActionName,
+} from './wire';
 
-export { ECS_API_VERSION, LIMITS, isResultOk, isTrue, toCount } from './wire';
+export { ACTION_NAMES, ECS_API_VERSION, LIMITS, isActionName, isResultOk, isTrue, toCount, type ActionName } from './wire';
 
 /**
  * The ECS contract: for every action the console uses, the request and response schemas with wire names
- * exactly as ECS spells them (ecs-api.md), whether the action mutates, and how list parameters travel on the
- * wire. Every other module derives its types from here (STYLE.md habit 1). Standard Web APIs only: the browser
- * imports this file too.
+ * exactly as ECS spells them, and how list parameters travel on the wire. Whether an action mutates or needs a
+ * region, the status lists, ID patterns and limits come from the catalogue in wire.ts, so no value is written
+ * twice. Every other module derives its types from here (docs/conventions.md#one-contract). Standard Web APIs
+ * only: the browser imports this file too.
  *
  * Requests are described in their *structured* form (lists are arrays, numbers are numbers), which is what the
  * web app sends to the proxy as JSON. `toWire` flattens that into ECS's query form, `fromWire` parses ECS's
@@ -32,16 +47,10 @@ export const LooseCode = z.union([z.string(), z.number()]);
  * tight: the proxy builds upstream host names from region IDs, so nothing that could steer a host (dots,
  * slashes, `@`, colons, unicode) can ever pass.
  */
-export const RegionId = z
-  .string()
-  .max(64)
-  .regex(/^[a-z]{2,}(?:-[a-z0-9]+){1,4}$/, 'must look like a region ID, e.g. cn-hangzhou');
+export const RegionId = z.string().max(FIELD_LIMITS.regionIdMax).regex(REGION_ID_PATTERN, 'must look like a region ID, e.g. cn-hangzhou');
 
 /** Instance IDs: `i-` plus alphanumerics (the simulator and ECS both use this shape). */
-export const InstanceId = z
-  .string()
-  .max(64)
-  .regex(/^i-[a-z0-9]{1,60}$/, 'must look like an instance ID, e.g. i-bp67acfmxazb4p');
+export const InstanceId = z.string().max(FIELD_LIMITS.instanceIdMax).regex(INSTANCE_ID_PATTERN, 'must look like an instance ID, e.g. i-bp67acfmxazb4p');
 
 /**
  * Key pair names (ecs-api.md §7): 2–128 characters, starts with a letter or a Chinese character, may
@@ -49,17 +58,17 @@ export const InstanceId = z
  */
 export const KeyPairName = z
   .string()
-  .min(2)
-  .max(128)
-  .regex(/^[A-Za-z\u4e00-\u9fa5][A-Za-z0-9\u4e00-\u9fa5:_.-]*$/, 'is not a valid key pair name')
+  .min(FIELD_LIMITS.keyPairNameMin)
+  .max(FIELD_LIMITS.keyPairNameMax)
+  .regex(KEY_PAIR_NAME_PATTERN, 'is not a valid key pair name')
   .refine((s) => !/^https?:\/\//i.test(s), 'must not start with http:// or https://');
 export const KeyPairNamePattern = z
   .string()
   .min(1)
-  .max(130)
-  .regex(/^[A-Za-z0-9\u4e00-\u9fa5:_.*-]+$/, 'is not a valid key pair name pattern');
+  .max(FIELD_LIMITS.keyPairNameSearchMax)
+  .regex(KEY_PAIR_NAME_SEARCH_PATTERN, 'is not a valid key pair name pattern');
 
-export const InstanceStatus = z.enum(['Pending', 'Running', 'Starting', 'Stopping', 'Stopped']);
+export const InstanceStatus = z.enum(INSTANCE_STATUSES);
 export type InstanceStatus = z.infer<typeof InstanceStatus>;
 
 export const AcceptLanguage = z.enum(['zh-CN', 'en-US', 'ja', 'zh-TW', 'fr', 'de', 'ko']);
@@ -72,12 +81,12 @@ const PlainText = (max: number) =>
     .max(max)
     .regex(/^[^\u0000-\u001f\u007f]*$/, 'must not contain control characters')
     .refine((s) => !LONE_SURROGATE.test(s), 'must be valid Unicode text');
-const ZoneId = z.string().max(64).regex(/^[a-z0-9-]+$/, 'is not a valid zone ID');
-const VpcId = z.string().max(64).regex(/^vpc-[a-z0-9]+$/, 'is not a valid VPC ID');
-const NextToken = z.string().max(256).regex(/^[A-Za-z0-9+/=_-]*$/, 'is not a valid NextToken');
+const ZoneId = z.string().max(FIELD_LIMITS.zoneIdMax).regex(ZONE_ID_PATTERN, 'is not a valid zone ID');
+const VpcId = z.string().max(FIELD_LIMITS.vpcIdMax).regex(VPC_ID_PATTERN, 'is not a valid VPC ID');
+const NextToken = z.string().max(FIELD_LIMITS.nextTokenMax).regex(NEXT_TOKEN_PATTERN, 'is not a valid NextToken');
 const PageNumber = z.number().int().min(1).max(1_000_000);
 const pageSize = (max: number) => z.number().int().min(1).max(max);
-const TagFilter = z.strictObject({ Key: PlainText(128).min(1), Value: PlainText(128).optional() });
+const TagFilter = z.strictObject({ Key: PlainText(FIELD_LIMITS.plainTextMax).min(1), Value: PlainText(FIELD_LIMITS.plainTextMax).optional() });
 
 // ---------------------------------------------------------------------------------------------------------
 // Response pieces. Objects are loose: ECS adds fields over time and the console must not break on them.
@@ -185,24 +194,21 @@ export interface WireShape {
   booleans?: readonly string[];
 }
 
-interface ActionSpec<Req extends z.ZodType, Res extends z.ZodType> {
-  /** Changes something in the cloud: audited and permission-checked by the proxy. */
-  mutating: boolean;
-  /** Whether ECS requires RegionId (Reboot/StartInstance take none; ecs-api.md §3.2). */
-  regional: boolean;
+interface ActionSchemas<Req extends z.ZodObject, Res extends z.ZodType> {
   request: Req;
   response: Res;
   wire: WireShape;
 }
 
-function action<Req extends z.ZodType, Res extends z.ZodType>(spec: ActionSpec<Req, Res>): ActionSpec<Req, Res> {
-  return spec;
+/** The schemas of one action, with its traits (`mutating`, `regional`) taken from the catalogue in wire.ts. */
+type ActionSpec<N extends ActionName, Req extends z.ZodObject, Res extends z.ZodType> = (typeof ACTIONS)[N] & ActionSchemas<Req, Res>;
+
+function action<N extends ActionName, Req extends z.ZodObject, Res extends z.ZodType>(name: N, schemas: ActionSchemas<Req, Res>): ActionSpec<N, Req, Res> {
+  return { ...ACTIONS[name], ...schemas };
 }
 
 export const actions = {
-  DescribeRegions: action({
-    mutating: false,
-    regional: false,
+  DescribeRegions: action('DescribeRegions', {
     request: z.strictObject({
       AcceptLanguage: AcceptLanguage.optional(),
       InstanceChargeType: z.enum(['PostPaid', 'PrePaid', 'SpotWithPriceLimit', 'SpotAsPriceGo']).optional(),
@@ -212,9 +218,7 @@ export const actions = {
     wire: {},
   }),
 
-  DescribeInstances: action({
-    mutating: false,
-    regional: true,
+  DescribeInstances: action('DescribeInstances', {
     request: z.strictObject({
       RegionId,
       InstanceIds: z.array(InstanceId).max(LIMITS.describeInstancesIds).optional(),
@@ -224,7 +228,7 @@ export const actions = {
       PageSize: pageSize(LIMITS.describeInstancesPageSize).optional(),
       Status: InstanceStatus.optional(),
       KeyPairName: KeyPairName.optional(),
-      InstanceName: PlainText(128).optional(),
+      InstanceName: PlainText(FIELD_LIMITS.plainTextMax).optional(),
       ZoneId: ZoneId.optional(),
       VpcId: VpcId.optional(),
       Tag: z.array(TagFilter).max(LIMITS.tags).optional(),
@@ -240,13 +244,11 @@ export const actions = {
     wire: { json: ['InstanceIds'], tags: ['Tag'], numbers: ['MaxResults', 'PageNumber', 'PageSize'] },
   }),
 
-  DescribeKeyPairs: action({
-    mutating: false,
-    regional: true,
+  DescribeKeyPairs: action('DescribeKeyPairs', {
     request: z.strictObject({
       RegionId,
       KeyPairName: KeyPairNamePattern.optional(),
-      KeyPairFingerPrint: z.string().max(64).regex(/^[0-9a-f:]+$/, 'is not an MD5 fingerprint').optional(),
+      KeyPairFingerPrint: z.string().max(FIELD_LIMITS.fingerprintMax).regex(FINGERPRINT_PATTERN, 'is not an MD5 fingerprint').optional(),
       PageNumber: PageNumber.optional(),
       PageSize: pageSize(LIMITS.describeKeyPairsPageSize).optional(),
     }),
@@ -260,9 +262,7 @@ export const actions = {
     wire: { numbers: ['PageNumber', 'PageSize'] },
   }),
 
-  DescribeInstanceStatus: action({
-    mutating: false,
-    regional: true,
+  DescribeInstanceStatus: action('DescribeInstanceStatus', {
     request: z.strictObject({
       RegionId,
       InstanceId: z.array(InstanceId).min(1).max(LIMITS.statusInstanceIds).optional(),
@@ -282,9 +282,7 @@ export const actions = {
     wire: { repeat: ['InstanceId'], numbers: ['PageNumber', 'PageSize'] },
   }),
 
-  AttachKeyPair: action({
-    mutating: true,
-    regional: true,
+  AttachKeyPair: action('AttachKeyPair', {
     request: z.strictObject({
       RegionId,
       KeyPairName,
@@ -300,25 +298,19 @@ export const actions = {
     wire: { json: ['InstanceIds'] },
   }),
 
-  RebootInstance: action({
-    mutating: true,
-    regional: false,
+  RebootInstance: action('RebootInstance', {
     request: z.strictObject({ InstanceId, ForceStop: z.boolean().optional(), DryRun: z.boolean().optional() }),
     response: z.looseObject(Envelope),
     wire: { booleans: ['ForceStop', 'DryRun'] },
   }),
 
-  StartInstance: action({
-    mutating: true,
-    regional: false,
+  StartInstance: action('StartInstance', {
     request: z.strictObject({ InstanceId, DryRun: z.boolean().optional() }),
     response: z.looseObject(Envelope),
     wire: { booleans: ['DryRun'] },
   }),
 
-  RebootInstances: action({
-    mutating: true,
-    regional: true,
+  RebootInstances: action('RebootInstances', {
     request: z.strictObject({
       RegionId,
       InstanceId: z.array(InstanceId).min(1).max(LIMITS.batchInstanceIds),
@@ -333,9 +325,7 @@ export const actions = {
     wire: { repeat: ['InstanceId'], booleans: ['ForceReboot', 'DryRun'] },
   }),
 
-  StartInstances: action({
-    mutating: true,
-    regional: true,
+  StartInstances: action('StartInstances', {
     request: z.strictObject({
       RegionId,
       InstanceId: z.array(InstanceId).min(1).max(LIMITS.batchInstanceIds),
@@ -348,16 +338,10 @@ export const actions = {
     }),
     wire: { repeat: ['InstanceId'], booleans: ['DryRun'] },
   }),
-} as const;
+} as const satisfies { [N in ActionName]: ActionSpec<N, z.ZodObject, z.ZodType> };
 
-export type ActionName = keyof typeof actions;
-export const ACTION_NAMES = Object.keys(actions) as ActionName[];
 export type RequestOf<A extends ActionName> = z.infer<(typeof actions)[A]['request']>;
 export type ResponseOf<A extends ActionName> = z.infer<(typeof actions)[A]['response']>;
-
-export function isActionName(name: string): name is ActionName {
-  return Object.hasOwn(actions, name);
-}
 
 // ---------------------------------------------------------------------------------------------------------
 // Wire form (ecs-api.md §1): flatten structured parameters into ECS's string parameters, and back.
@@ -403,7 +387,7 @@ export function fromWire<A extends ActionName>(
 ): { ok: true; value: RequestOf<A> } | { ok: false; problem: WireProblem } {
   const spec = actions[name];
   const shape = spec.wire;
-  const known = Object.keys((spec.request as unknown as z.ZodObject).shape);
+  const known = Object.keys(spec.request.shape);
   const structured: Record<string, unknown> = {};
   for (const key of known) {
     if (shape.repeat?.includes(key)) {
