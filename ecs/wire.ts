@@ -48,8 +48,11 @@ export const MUTATING_ACTIONS = ACTION_NAMES.filter((name): name is MutatingActi
 // ---------------------------------------------------------------------------------------------------------
 // Statuses.
 
-/** The states ECS reports for an instance (docs/ecs-notes.md#instance-states). */
-export const INSTANCE_STATUSES = ['Pending', 'Running', 'Starting', 'Stopping', 'Stopped'] as const;
+/**
+ * The states ECS reports for an instance (docs/ecs-notes.md#instance-states), settled ones first: the order the
+ * console offers them in its status filter.
+ */
+export const INSTANCE_STATUSES = ['Running', 'Stopped', 'Starting', 'Stopping', 'Pending'] as const;
 export type KnownInstanceStatus = (typeof INSTANCE_STATUSES)[number];
 
 /** States an instance passes through on its own: worth polling until it settles. */

@@ -33,10 +33,6 @@ export function followUpFor(status: string | undefined): FollowUpAction | undefi
   return undefined;
 }
 
-export function isTransitional(status: string | undefined): boolean {
-  return status === 'Starting' || status === 'Stopping' || status === 'Pending';
-}
-
 export function afterCall(action: FollowUpAction, result: InstanceResult, now: number): FollowUpState {
   if (result.status === 'succeeded' || result.status === 'unknown') {
     return {

@@ -15,7 +15,8 @@ import ScheduleIcon from '@mui/icons-material/Schedule';
 import type { ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { FollowUpAction } from '../api/follow-ups';
-import { followUpFor, isTransitional } from '../follow-up-state';
+import { isTransitionalStatus } from '../../../../ecs/wire';
+import { followUpFor } from '../follow-up-state';
 import { explainResult, statusText } from '../outcome-text';
 import { outcomeOf, type ResultRow } from '../results-rows';
 import { CopyRequestId } from './CopyRequestId';
@@ -186,7 +187,7 @@ function FollowUpCell({ row, isForce, followUpBlocked, onFollowUp }: { row: Resu
       <Box>
         {failure}
         <Typography variant="body2" color="text.secondary">
-          {isTransitional(row.status) ? t('followUp.settling', { status }) : t('followUp.noFollowUp', { status })}
+          {isTransitionalStatus(row.status) ? t('followUp.settling', { status }) : t('followUp.noFollowUp', { status })}
         </Typography>
       </Box>
     );

@@ -1,10 +1,11 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { isTransitionalStatus } from '../../../../ecs/wire';
 import { keyRoots } from '../../../lib/query-keys';
 import { runBatches, type InstanceResult } from '../api/batch-runner';
 import { FOLLOW_UP_BATCH_SIZE, sendFollowUpBatch, sendFollowUpSingle, type FollowUpAction } from '../api/follow-ups';
 import { attachQueries } from '../api/instance-status';
-import { afterCall, afterPoll, isTransitional, type FollowUpState } from '../follow-up-state';
+import { afterCall, afterPoll, type FollowUpState } from '../follow-up-state';
 import { useAttachTiming } from '../timing';
 import type { AttachRun } from './use-attach-run';
 
@@ -57,7 +58,7 @@ export function useFollowUps(run: AttachRun | undefined) {
         if (run.results[id]?.status !== 'succeeded') return false;
         const followUp = state.byId[id];
         if (followUp) return followUp.kind === 'waiting';
-        return isTransitional(statusOf(id));
+        return isTransitionalStatus(statusOf(id));
       });
   }, [run, state.byId, statusOf]);
 

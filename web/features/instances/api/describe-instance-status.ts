@@ -1,7 +1,7 @@
 import { queryOptions, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useMemo } from 'react';
 import type { Instance } from '../../../../ecs/contract';
-import { LIMITS } from '../../../../ecs/wire';
+import { isTransitionalStatus, LIMITS } from '../../../../ecs/wire';
 import { ecsCall } from '../../../lib/api-client';
 import { keyRoots } from '../../../lib/query-keys';
 import { instancesQueries, type InstancePages, type InstanceRow } from './describe-instances';
@@ -11,14 +11,8 @@ import { instancesQueries, type InstancePages, type InstanceRow } from './descri
  * just those instances and write the fresh statuses into the instance list, instead of re-listing the region.
  */
 
-/** ECS's transitional states (ecs-api.md §4.2 appendix). */
-const TRANSITIONAL = new Set(['Starting', 'Stopping', 'Pending']);
 export const STATUS_POLL_MS = 2_000;
 const STATUS_POLL_BACKOFF_MS = 15_000;
-
-export function isTransitional(status: string): boolean {
-  return TRANSITIONAL.has(status);
-}
 
 /**
  * InstanceId.N takes up to 100 IDs, but PageSize stops at 50 (§6.4): 50 IDs per call is what one page answers.
@@ -84,7 +78,7 @@ export function useInstanceStatusRefresh(regionId: string, rows: readonly Instan
     () =>
       isActive
         ? rows
-            .filter((r) => isTransitional(r.Status))
+            .filter((r) => isTransitionalStatus(r.Status))
             .map((r) => r.InstanceId)
             .sort()
         : [],

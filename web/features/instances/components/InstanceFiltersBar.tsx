@@ -9,7 +9,8 @@ import MenuItem from '@mui/material/MenuItem';
 import TextField from '@mui/material/TextField';
 import { memo, useMemo } from 'react';
 import { useTranslation } from 'react-i18next';
-import { NO_KEY_PAIR, STATUSES, hasFilters, type InstanceFilters } from '../lib/filters';
+import { INSTANCE_STATUSES } from '../../../../ecs/wire';
+import { NO_KEY_PAIR, hasFilters, type InstanceFilters } from '../lib/filters';
 import { DisabledReason } from './DisabledReason';
 
 export interface InstanceFiltersBarProps {
@@ -32,7 +33,7 @@ interface Choice {
 export function InstanceFiltersBar({ filters, keyPairNames, onChange, onClear }: InstanceFiltersBarProps) {
   const { t } = useTranslation('instances');
   const any = t('filters.any');
-  const statusChoices = useMemo<Choice[]>(() => [{ value: '', label: any }, ...STATUSES.map((s) => ({ value: s, label: t(`app:instanceStatus.${s}`) }))], [any, t]);
+  const statusChoices = useMemo<Choice[]>(() => [{ value: '', label: any }, ...INSTANCE_STATUSES.map((s) => ({ value: s, label: t(`app:instanceStatus.${s}`) }))], [any, t]);
   const osChoices = useMemo<Choice[]>(
     () => [
       { value: '', label: any },

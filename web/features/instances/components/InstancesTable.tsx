@@ -20,6 +20,7 @@ import type { TFunction } from 'i18next';
 import { memo, useCallback, useRef, type ChangeEvent, type KeyboardEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { PendingActivation } from '../../../../ecs/console-api';
+import { isKnownInstanceStatus, isTransitionalStatus } from '../../../../ecs/wire';
 import type { InstanceRow } from '../api/describe-instances';
 import { DisabledReason, visuallyHidden } from './DisabledReason';
 
@@ -290,13 +291,12 @@ const InstanceTableRow = memo(function InstanceTableRow({ row, rowIndex, isSelec
 /** Status as an icon and a word, never colour alone (issue 4 §14). */
 export function StatusText({ status }: { status: string }) {
   const { t } = useTranslation('instances');
-  const known = status === 'Running' || status === 'Stopped' || status === 'Starting' || status === 'Stopping' || status === 'Pending';
   const icon =
     status === 'Running' ? (
       <PlayCircleIcon color="success" sx={{ fontSize: 18 }} aria-hidden />
     ) : status === 'Stopped' ? (
       <StopCircleIcon color="disabled" sx={{ fontSize: 18 }} aria-hidden />
-    ) : known ? (
+    ) : isTransitionalStatus(status) ? (
       <HourglassTopIcon color="info" sx={{ fontSize: 18 }} aria-hidden />
     ) : (
       <HelpOutlineIcon color="disabled" sx={{ fontSize: 18 }} aria-hidden />
@@ -304,7 +304,7 @@ export function StatusText({ status }: { status: string }) {
   return (
     <Typography variant="body2" component="span" sx={{ display: 'flex', alignItems: 'center', gap: 0.5 }}>
       {icon}
-      {known ? t(`app:instanceStatus.${status}`) : t('app:instanceStatus.unknown', { status })}
+      {isKnownInstanceStatus(status) ? t(`app:instanceStatus.${status}`) : t('app:instanceStatus.unknown', { status })}
     </Typography>
   );
 }
