@@ -1,5 +1,4 @@
-import type { FollowUpAction } from './api/follow-ups';
-import type { InstanceResult } from './api/batch-runner';
+import type { FollowUpAction, InstanceResult } from './model';
 
 /**
  * Where each instance is on its way to an active key pair (PRODUCT.md step 7). Pure transitions, driven by the

@@ -1,5 +1,5 @@
 import { isKnownInstanceStatus, type KnownInstanceStatus } from '../../../ecs/wire';
-import type { AttachTarget } from './components/AttachFlow';
+import type { AttachTarget } from './model';
 
 /**
  * The review plan (PRODUCT.md step 4, issue 4 §6): for every selected instance, what happens to its key pair and

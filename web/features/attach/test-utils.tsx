@@ -5,7 +5,8 @@ import { createI18n, type Language } from '../../app/i18n';
 import { Providers } from '../../app/providers';
 import { createQueryClient } from '../../lib/query-client';
 import { mockModel } from '../../mocks/node';
-import { AttachFlow, type AttachTarget } from './components/AttachFlow';
+import { AttachFlow } from './components/AttachFlow';
+import type { AttachTarget } from './model';
 import { AttachTimingContext, defaultAttachTiming, type AttachTiming } from './timing';
 
 /**

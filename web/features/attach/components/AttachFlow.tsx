@@ -9,15 +9,8 @@ import { useAttachRun } from '../hooks/use-attach-run';
 import { useFollowUps } from '../hooks/use-follow-ups';
 import { ReviewDialog } from './ReviewDialog';
 import { RunDialog } from './RunDialog';
+import type { AttachTarget } from '../model';
 import { WithReason } from './WithReason';
-
-export interface AttachTarget {
-  InstanceId: string;
-  InstanceName: string;
-  Status: string;
-  KeyPairName: string | undefined;
-  ZoneId: string | undefined;
-}
 
 export interface AttachFlowProps {
   regionId: string;

@@ -15,9 +15,9 @@ import CheckCircleOutlineIcon from '@mui/icons-material/CheckCircleOutlined';
 import SwapHorizIcon from '@mui/icons-material/SwapHoriz';
 import { memo, useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import { buildPlan, needsTypedConfirmation, type Effect, type Plan, type PlanRow } from '../plan';
+import type { AttachTarget } from '../model';
 import { statusText } from '../outcome-text';
-import type { AttachTarget } from './AttachFlow';
+import { buildPlan, needsTypedConfirmation, type Effect, type Plan, type PlanRow } from '../plan';
 import { VirtualTable } from './VirtualTable';
 import { WithReason } from './WithReason';
 

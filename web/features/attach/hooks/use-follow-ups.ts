@@ -2,12 +2,12 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { isTransitionalStatus } from '../../../../ecs/wire';
 import { keyRoots } from '../../../lib/query-keys';
-import { runBatches, type InstanceResult } from '../api/batch-runner';
-import { FOLLOW_UP_BATCH_SIZE, sendFollowUpBatch, sendFollowUpSingle, type FollowUpAction } from '../api/follow-ups';
+import { runBatches } from '../api/batch-runner';
+import { FOLLOW_UP_BATCH_SIZE, sendFollowUpBatch, sendFollowUpSingle } from '../api/follow-ups';
 import { attachQueries } from '../api/instance-status';
 import { afterCall, afterPoll, type FollowUpState } from '../follow-up-state';
+import type { AttachRun, FollowUpAction, InstanceResult } from '../model';
 import { useAttachTiming } from '../timing';
-import type { AttachRun } from './use-attach-run';
 
 interface State {
   runId: number | undefined;
