@@ -14,6 +14,7 @@ import KeyIcon from '@mui/icons-material/Key';
 import ScheduleIcon from '@mui/icons-material/Schedule';
 import type { ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
+import { DisabledReason } from '../../../components/DisabledReason';
 import { isTransitionalStatus } from '../../../../ecs/wire';
 import { followUpFor } from '../follow-up-state';
 import type { FollowUpAction } from '../model';
@@ -21,7 +22,6 @@ import { explainResult, statusText } from '../outcome-text';
 import { outcomeOf, type ResultRow } from '../results-rows';
 import { CopyRequestId } from './CopyRequestId';
 import { VirtualTable } from './VirtualTable';
-import { WithReason } from './WithReason';
 
 export interface ResultsTableProps {
   rows: readonly ResultRow[];
@@ -198,7 +198,7 @@ function FollowUpCell({ row, isForce, followUpBlocked, onFollowUp }: { row: Resu
   return (
     <Box>
       {failure}
-      <WithReason reason={followUpBlocked[action]}>
+      <DisabledReason reason={followUpBlocked[action]}>
         {(describedBy) => (
           <Button
             size="small"
@@ -212,7 +212,7 @@ function FollowUpCell({ row, isForce, followUpBlocked, onFollowUp }: { row: Resu
             {action === 'start' ? t('followUp.start') : isForced ? t('followUp.forceReboot') : t('followUp.reboot')}
           </Button>
         )}
-      </WithReason>
+      </DisabledReason>
     </Box>
   );
 }

@@ -15,11 +15,11 @@ import CheckCircleOutlineIcon from '@mui/icons-material/CheckCircleOutlined';
 import SwapHorizIcon from '@mui/icons-material/SwapHoriz';
 import { memo, useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
+import { DisabledReason } from '../../../components/DisabledReason';
 import type { AttachTarget } from '../model';
 import { statusText } from '../outcome-text';
 import { buildPlan, needsTypedConfirmation, type Effect, type Plan, type PlanRow } from '../plan';
 import { VirtualTable } from './VirtualTable';
-import { WithReason } from './WithReason';
 
 export interface ReviewDialogProps {
   open: boolean;
@@ -88,7 +88,7 @@ export function ReviewDialog({ open, regionId, keyPairName, targets, onCancel, o
       </DialogContent>
       <DialogActions>
         <Button onClick={close}>{t('review.cancel')}</Button>
-        <WithReason reason={isConfirmed ? undefined : t('review.confirmReason')}>
+        <DisabledReason reason={isConfirmed ? undefined : t('review.confirmReason')}>
           {(describedBy) => (
             <Button
               variant="contained"
@@ -103,7 +103,7 @@ export function ReviewDialog({ open, regionId, keyPairName, targets, onCancel, o
               {t('review.confirm', { count })}
             </Button>
           )}
-        </WithReason>
+        </DisabledReason>
       </DialogActions>
     </Dialog>
   );

@@ -11,7 +11,7 @@ import { memo, useMemo } from 'react';
 import { useTranslation } from 'react-i18next';
 import { INSTANCE_STATUSES } from '../../../../ecs/wire';
 import { NO_KEY_PAIR, hasFilters, type InstanceFilters } from '../lib/filters';
-import { DisabledReason } from './DisabledReason';
+import { DisabledReason } from '../../../components/DisabledReason';
 
 export interface InstanceFiltersBarProps {
   filters: InstanceFilters;
@@ -90,7 +90,7 @@ export function InstanceFiltersBar({ filters, keyPairNames, onChange, onClear }:
           </Button>
         </Box>
       )}
-      <DisabledReason isFocusable reason={isFiltered ? undefined : t('filters.clearDisabled')}>
+      <DisabledReason reason={isFiltered ? undefined : t('filters.clearDisabled')}>
         {(describedBy) => (
           <Button size="small" startIcon={<FilterAltOffIcon aria-hidden />} onClick={onClear} disabled={!isFiltered} aria-describedby={describedBy}>
             {t('filters.clear')}

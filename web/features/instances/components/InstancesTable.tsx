@@ -15,6 +15,7 @@ import TableHead from '@mui/material/TableHead';
 import TableRow from '@mui/material/TableRow';
 import Tooltip from '@mui/material/Tooltip';
 import Typography from '@mui/material/Typography';
+import visuallyHidden from '@mui/utils/visuallyHidden';
 import { observeElementRect, useVirtualizer, type Rect, type Virtualizer } from '@tanstack/react-virtual';
 import type { TFunction } from 'i18next';
 import { memo, useCallback, useRef, type ChangeEvent, type KeyboardEvent } from 'react';
@@ -22,7 +23,7 @@ import { useTranslation } from 'react-i18next';
 import type { PendingActivation } from '../../../../ecs/console-api';
 import { isKnownInstanceStatus, isTransitionalStatus } from '../../../../ecs/wire';
 import type { InstanceRow } from '../api/describe-instances';
-import { DisabledReason, visuallyHidden } from './DisabledReason';
+import { DisabledReason } from '../../../components/DisabledReason';
 
 /**
  * The instance table. A virtualized MUI Table (@tanstack/react-virtual) rather than MUI X DataGrid: the free
@@ -207,7 +208,7 @@ const InstanceTableRow = memo(function InstanceTableRow({ row, rowIndex, isSelec
   return (
     <TableRow hover selected={isSelected} aria-rowindex={rowIndex} sx={{ height: ROW_HEIGHT }}>
       <TableCell padding="checkbox">
-        <DisabledReason reason={reason}>
+        <DisabledReason reason={reason} isFocusable={false}>
           {(describedBy) => (
             <Checkbox
               checked={isSelected}
