@@ -22,10 +22,10 @@ import { useTranslation } from 'react-i18next';
 import { Link as RouterLink } from 'wouter';
 import type { InstanceReconciliation } from '../../../../ecs/console-api';
 import { instanceVerdict, type Verdict } from '../../../../ecs/outcomes';
+import { CopyRequestIdButton } from '../../../components/CopyRequestIdButton';
 import { explainCode } from '../../../lib/error-text';
 import type { OperationRow } from '../api/get-activity';
 import { formatAbsoluteTime, formatDuration, formatLocalTime, formatRelativeTime } from '../format';
-import { CopyRequestIdButton } from './CopyRequestIdButton';
 import { OperationStatusLabel } from './OperationStatusLabel';
 
 /** Where the instances screen shows exactly these instances; the app owns its URLs (features never import app). */

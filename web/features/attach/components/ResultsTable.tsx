@@ -14,13 +14,13 @@ import KeyIcon from '@mui/icons-material/Key';
 import ScheduleIcon from '@mui/icons-material/Schedule';
 import type { ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
+import { CopyRequestIdButton } from '../../../components/CopyRequestIdButton';
 import { DisabledReason } from '../../../components/DisabledReason';
 import { isTransitionalStatus } from '../../../../ecs/wire';
 import { followUpFor } from '../follow-up-state';
 import type { FollowUpAction } from '../model';
 import { explainResult, statusText } from '../outcome-text';
 import { outcomeOf, type ResultRow } from '../results-rows';
-import { CopyRequestId } from './CopyRequestId';
 import { VirtualTable } from './VirtualTable';
 
 export interface ResultsTableProps {
@@ -65,7 +65,7 @@ export function ResultsTable(props: ResultsTableProps) {
             <ResultCell row={row} isIncluded={props.includedUnknown.has(row.target.InstanceId)} onToggle={props.onToggleUnknown} />
           </TableCell>
           <TableCell>
-            <CopyRequestId requestId={row.result?.requestId} />
+            <RequestIdCell requestId={row.result?.requestId} />
           </TableCell>
           <TableCell>
             <Typography variant="body2">{statusText(t, row.status)}</Typography>
@@ -89,6 +89,26 @@ function Line({ icon, children, color }: { icon: ReactNode; children: ReactNode;
       <Typography variant="body2" component="span" sx={{ fontWeight: 500 }}>
         {children}
       </Typography>
+    </Box>
+  );
+}
+
+/** The ID in full (a batch's instances share it), selectable by hand, with the copy button. */
+function RequestIdCell({ requestId }: { requestId: string | undefined }) {
+  const { t } = useTranslation('attach');
+  if (!requestId) {
+    return (
+      <Box component="span" sx={{ color: 'text.secondary' }}>
+        {t('results.noRequestId')}
+      </Box>
+    );
+  }
+  return (
+    <Box sx={{ display: 'flex', alignItems: 'center', gap: 0.5, minWidth: 0 }}>
+      <Box component="span" sx={{ fontFamily: 'monospace', fontSize: '0.75rem', wordBreak: 'break-all', userSelect: 'all' }}>
+        {requestId}
+      </Box>
+      <CopyRequestIdButton requestId={requestId} />
     </Box>
   );
 }
