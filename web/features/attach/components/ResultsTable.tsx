@@ -16,12 +16,13 @@ import type { ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import { CopyRequestIdButton } from '../../../components/CopyRequestIdButton';
 import { DisabledReason } from '../../../components/DisabledReason';
+import { InstanceCell } from '../../../components/InstanceCell';
+import { VirtualTable } from '../../../components/VirtualTable';
 import { isTransitionalStatus } from '../../../../ecs/wire';
 import { followUpFor } from '../follow-up-state';
 import type { FollowUpAction } from '../model';
 import { explainResult, statusText } from '../outcome-text';
 import { outcomeOf, type ResultRow } from '../results-rows';
-import { VirtualTable } from './VirtualTable';
 
 export interface ResultsTableProps {
   rows: readonly ResultRow[];
@@ -42,7 +43,9 @@ export function ResultsTable(props: ResultsTableProps) {
       label={t('results.tableLabel')}
       columnCount={5}
       rowHeight={64}
-      maxHeight="45vh"
+      isMeasured
+      isScrollRegion
+      size={{ maxHeight: '45vh' }}
       rowKey={(row) => row.target.InstanceId}
       head={
         <TableRow aria-rowindex={1}>
@@ -56,10 +59,7 @@ export function ResultsTable(props: ResultsTableProps) {
       renderCells={(row) => (
         <>
           <TableCell>
-            <Typography variant="body2">{row.target.InstanceName || row.target.InstanceId}</Typography>
-            <Typography variant="caption" color="text.secondary" sx={{ fontFamily: 'monospace' }}>
-              {row.target.InstanceId}
-            </Typography>
+            <InstanceCell InstanceId={row.target.InstanceId} InstanceName={row.target.InstanceName} />
           </TableCell>
           <TableCell>
             <ResultCell row={row} isIncluded={props.includedUnknown.has(row.target.InstanceId)} onToggle={props.onToggleUnknown} />
