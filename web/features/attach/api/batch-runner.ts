@@ -51,7 +51,7 @@ export function throttleWaitMs(error: unknown): number | undefined {
   return Math.min(error.retryAfterMs, MAX_RETRY_AFTER_MS);
 }
 
-export function chunk<T>(items: readonly T[], size: number): T[][] {
+function chunk<T>(items: readonly T[], size: number): T[][] {
   if (!Number.isInteger(size) || size < 1) throw new RangeError(`batch size must be a positive integer, got ${size}`);
   const out: T[][] = [];
   for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
