@@ -1,6 +1,6 @@
 import { screen, waitFor, within } from '@testing-library/react';
 import { mockModel } from '../../../mocks/node';
-import { confirmAttach, ecsCallsOf, READ_ONLY, renderAttachFlow, settled, waitForResults } from '../test-utils';
+import { confirmAttach, ecsCallsOf, READ_ONLY, renderAttachFlow, settled, waitForResults } from '../../../test/attach-flow';
 
 afterEach(() => {
   vi.restoreAllMocks();

@@ -1,7 +1,7 @@
 import { waitFor, within } from '@testing-library/react';
 import { http, HttpResponse } from 'msw';
 import { mockModel, server } from '../../../mocks/node';
-import { confirmAttach, ecsCallsOf, renderAttachFlow, selectableTargets, settled, toTarget, waitForResults } from '../test-utils';
+import { confirmAttach, ecsCallsOf, renderAttachFlow, selectableTargets, settled, toTarget, waitForResults } from '../../../test/attach-flow';
 
 afterEach(() => {
   vi.restoreAllMocks();

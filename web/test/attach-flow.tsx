@@ -1,13 +1,14 @@
 import { render, screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { useState } from 'react';
-import { createI18n, type Language } from '../../app/i18n';
-import { Providers } from '../../app/providers';
-import { createQueryClient } from '../../lib/query-client';
-import { mockModel } from '../../mocks/node';
-import { AttachFlow } from './components/AttachFlow';
-import type { AttachTarget } from './model';
-import { AttachTimingContext, defaultAttachTiming, type AttachTiming } from './timing';
+import { SETTLED_STATUSES } from '../../ecs/wire';
+import { createI18n, type Language } from '../app/i18n';
+import { Providers } from '../app/providers';
+import { AttachFlow } from '../features/attach/components/AttachFlow';
+import type { AttachTarget } from '../features/attach/model';
+import { AttachTimingContext, defaultAttachTiming, type AttachTiming } from '../features/attach/timing';
+import { createQueryClient } from '../lib/query-client';
+import { mockModel } from '../mocks/node';
 
 /**
  * Test helpers for the attach flow: AttachFlow inside the app's real providers (i18n, theme, query client) with
@@ -23,8 +24,9 @@ export function selectableTargets(regionId = 'cn-hangzhou'): AttachTarget[] {
 }
 
 /** Selectable and settled (Running or Stopped), so ECS accepts the attach. */
-export function settled(status?: 'Running' | 'Stopped'): AttachTarget[] {
-  return selectableTargets().filter((t) => (status ? t.Status === status : t.Status === 'Running' || t.Status === 'Stopped'));
+export function settled(status?: (typeof SETTLED_STATUSES)[number]): AttachTarget[] {
+  const wanted: readonly string[] = status ? [status] : SETTLED_STATUSES;
+  return selectableTargets().filter((t) => wanted.includes(t.Status));
 }
 
 /** An operator who may look but not change anything. */
