@@ -62,6 +62,9 @@ describe('AttachFlow: the attach run and its results', () => {
     const answer = spy.mock.results[spy.mock.calls.findIndex(([action]) => action === 'AttachKeyPair')];
     const requestId = answer?.type === 'return' ? (answer.value.body as { RequestId: string }).RequestId : 'none';
     await user.click(within(faultedRow).getByRole('button', { name: `Copy request ID ${requestId}` }));
+    expect(await within(faultedRow).findByText(`Request ID ${requestId} copied`, {}, { timeout: 5_000 })).toBeInTheDocument();
+    // Read inside waitFor: user-event's clipboard reads through a FileReader, a macrotask in which the copy
+    // button's tooltip goes on updating; outside Testing Library's wrapper that update is outside act(...).
     await waitFor(async () => expect(await navigator.clipboard.readText()).toBe(requestId));
     expect(within(results).getByRole('region', { name: 'Outcome' })).toHaveTextContent('Attached: 3');
 
@@ -133,6 +136,7 @@ describe('AttachFlow: the attach run and its results', () => {
     // The request may have reached the server (and ECS) before the connection broke.
     server.use(http.post('/api/ecs/AttachKeyPair', () => HttpResponse.error(), { once: true }));
     const targets = settled().slice(0, 2);
+    expect(targets).toHaveLength(2);
     const { user } = await renderAttachFlow(targets);
     await confirmAttach(user, 2);
     const results = await waitForResults();
@@ -161,6 +165,7 @@ describe('AttachFlow: the attach run and its results', () => {
       ),
     );
     const targets = settled().filter((t) => t.KeyPairName !== 'ops-team').slice(0, 2);
+    expect(targets).toHaveLength(2);
     const { user } = await renderAttachFlow(targets);
     await confirmAttach(user, 2);
     const results = await waitForResults();
