@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ACTION_NAMES, actions, RegionId, toWire, type ActionName } from './contract';
+import { OPERATION_STATUSES } from './wire';
 
 /**
  * The proxy's own endpoints (beside `POST /api/ecs/{Action}`, whose shapes are ECS's, in contract.ts): the
@@ -18,7 +19,7 @@ export const Session = z.object({
 });
 export type Session = z.infer<typeof Session>;
 
-export const OperationStatus = z.enum(['pending', 'succeeded', 'partial', 'failed', 'unknown', 'denied']);
+export const OperationStatus = z.enum(OPERATION_STATUSES);
 export type OperationStatus = z.infer<typeof OperationStatus>;
 
 /** What a later read of the instance found: its KeyPairName, and whether that is the key pair the call attached. */

@@ -1,173 +1,57 @@
 import { z } from 'zod';
-import { LIMITS } from './wire';
+import {
+  AcceptLanguage,
+  Envelope,
+  Instance,
+  InstanceId,
+  InstanceResponse,
+  InstanceStatus,
+  KeyPair,
+  KeyPairName,
+  KeyPairNamePattern,
+  KeyPairResult,
+  LooseCount,
+  NextToken,
+  PageNumber,
+  pageSize,
+  PlainText,
+  Region,
+  RegionId,
+  TagFilter,
+  VpcId,
+  ZoneId,
+} from './fields';
+import { ACTIONS, FIELD_LIMITS, FINGERPRINT_PATTERN, LIMITS, type ActionName } from './wire';
 
-export { ECS_API_VERSION, LIMITS, isResultOk, isTrue, toCount } from './wire';
+export { ACTION_NAMES, ECS_API_VERSION, LIMITS, isActionName, isResultOk, isTrue, toCount, type ActionName } from './wire';
+export {
+  AcceptLanguage,
+  Instance,
+  InstanceId,
+  InstanceStatus,
+  KeyPair,
+  KeyPairName,
+  KeyPairNamePattern,
+  LooseCode,
+  LooseCount,
+  LooseFlag,
+  Region,
+  RegionId,
+  type InstanceResponse,
+  type KeyPairResult,
+} from './fields';
 
 /**
  * The ECS contract: for every action the console uses, the request and response schemas with wire names
- * exactly as ECS spells them (ecs-api.md), whether the action mutates, and how list parameters travel on the
- * wire. Every other module derives its types from here (STYLE.md habit 1). Standard Web APIs only: the browser
- * imports this file too.
+ * exactly as ECS spells them, and how list parameters travel on the wire. Whether an action mutates or needs a
+ * region, the status lists, ID patterns and limits come from the catalogue in wire.ts, so no value is written
+ * twice. Every other module derives its types from here (docs/conventions.md#one-contract). Standard Web APIs
+ * only: the browser imports this file too.
  *
  * Requests are described in their *structured* form (lists are arrays, numbers are numbers), which is what the
  * web app sends to the proxy as JSON. `toWire` flattens that into ECS's query form, `fromWire` parses ECS's
  * query form back (the simulator's door), and both are checked against the same schema.
  */
-
-// ---------------------------------------------------------------------------------------------------------
-// Loose wire scalars (ecs-api.md §0.1): declared strings that real responses send as numbers or booleans.
-
-/** A count that may arrive as `2` or `"2"`. */
-export const LooseCount = z.union([z.number(), z.string()]);
-/** A flag that may arrive as `true` or `"true"`. */
-export const LooseFlag = z.union([z.boolean(), z.string()]);
-/** A result code that may arrive as `200` or `"200"`. */
-export const LooseCode = z.union([z.string(), z.number()]);
-
-// ---------------------------------------------------------------------------------------------------------
-// Field schemas shared by several actions.
-
-/**
- * Region IDs are lowercase words joined by dashes (`cn-hangzhou`, `ap-southeast-1`). This is deliberately
- * tight: the proxy builds upstream host names from region IDs, so nothing that could steer a host (dots,
- * slashes, `@`, colons, unicode) can ever pass.
- */
-export const RegionId = z
-  .string()
-  .max(64)
-  .regex(/^[a-z]{2,}(?:-[a-z0-9]+){1,4}$/, 'must look like a region ID, e.g. cn-hangzhou');
-
-/** Instance IDs: `i-` plus alphanumerics (the simulator and ECS both use this shape). */
-export const InstanceId = z
-  .string()
-  .max(64)
-  .regex(/^i-[a-z0-9]{1,60}$/, 'must look like an instance ID, e.g. i-bp67acfmxazb4p');
-
-/**
- * Key pair names (ecs-api.md §7): 2–128 characters, starts with a letter or a Chinese character, may
- * contain letters, digits, `:`, `_`, `.`, `-`. Search patterns may also carry `*` (§5).
- */
-export const KeyPairName = z
-  .string()
-  .min(2)
-  .max(128)
-  .regex(/^[A-Za-z\u4e00-\u9fa5][A-Za-z0-9\u4e00-\u9fa5:_.-]*$/, 'is not a valid key pair name')
-  .refine((s) => !/^https?:\/\//i.test(s), 'must not start with http:// or https://');
-export const KeyPairNamePattern = z
-  .string()
-  .min(1)
-  .max(130)
-  .regex(/^[A-Za-z0-9\u4e00-\u9fa5:_.*-]+$/, 'is not a valid key pair name pattern');
-
-export const InstanceStatus = z.enum(['Pending', 'Running', 'Starting', 'Stopping', 'Stopped']);
-export type InstanceStatus = z.infer<typeof InstanceStatus>;
-
-export const AcceptLanguage = z.enum(['zh-CN', 'en-US', 'ja', 'zh-TW', 'fr', 'de', 'ko']);
-
-// Lone UTF-16 surrogates cannot be percent-encoded (encodeURIComponent throws), so they are refused here.
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-const PlainText = (max: number) =>
-  z
-    .string()
-    .max(max)
-    .regex(/^[^\u0000-\u001f\u007f]*$/, 'must not contain control characters')
-    .refine((s) => !LONE_SURROGATE.test(s), 'must be valid Unicode text');
-const ZoneId = z.string().max(64).regex(/^[a-z0-9-]+$/, 'is not a valid zone ID');
-const VpcId = z.string().max(64).regex(/^vpc-[a-z0-9]+$/, 'is not a valid VPC ID');
-const NextToken = z.string().max(256).regex(/^[A-Za-z0-9+/=_-]*$/, 'is not a valid NextToken');
-const PageNumber = z.number().int().min(1).max(1_000_000);
-const pageSize = (max: number) => z.number().int().min(1).max(max);
-const TagFilter = z.strictObject({ Key: PlainText(128).min(1), Value: PlainText(128).optional() });
-
-// ---------------------------------------------------------------------------------------------------------
-// Response pieces. Objects are loose: ECS adds fields over time and the console must not break on them.
-// List wrappers (`Instances`, `KeyPairs`, …) are optional: ecs-api.md §1 says to expect a missing wrapper.
-
-const IpList = z.looseObject({ IpAddress: z.array(z.string()).optional() });
-const Tag = z.looseObject({ TagKey: z.string(), TagValue: z.string().optional() });
-const TagSet = z.looseObject({ Tag: z.array(Tag).optional() });
-
-export const Instance = z.looseObject({
-  InstanceId: z.string(),
-  InstanceName: z.string().optional(),
-  HostName: z.string().optional(),
-  Status: z.string(),
-  OSType: z.string().optional(),
-  OSName: z.string().optional(),
-  OSNameEn: z.string().optional(),
-  KeyPairName: z.string().optional(),
-  RegionId: z.string(),
-  ZoneId: z.string().optional(),
-  InstanceType: z.string().optional(),
-  ImageId: z.string().optional(),
-  IoOptimized: LooseFlag.optional(),
-  CreationTime: z.string().optional(),
-  StartTime: z.string().optional(),
-  ExpiredTime: z.string().optional(),
-  InstanceNetworkType: z.string().optional(),
-  InstanceChargeType: z.string().optional(),
-  StoppedMode: z.string().optional(),
-  VpcAttributes: z
-    .looseObject({
-      VpcId: z.string().optional(),
-      VSwitchId: z.string().optional(),
-      NatIpAddress: z.string().optional(),
-      PrivateIpAddress: IpList.optional(),
-    })
-    .optional(),
-  PublicIpAddress: IpList.optional(),
-  InnerIpAddress: IpList.optional(),
-  EipAddress: z
-    .looseObject({
-      AllocationId: z.string().optional(),
-      IpAddress: z.string().optional(),
-      InternetChargeType: z.string().optional(),
-    })
-    .optional(),
-  Tags: TagSet.optional(),
-  OperationLocks: z
-    .looseObject({
-      LockReason: z.array(z.looseObject({ LockReason: z.string(), LockMsg: z.string().optional() })).optional(),
-    })
-    .optional(),
-});
-export type Instance = z.infer<typeof Instance>;
-
-export const KeyPair = z.looseObject({
-  KeyPairName: z.string(),
-  KeyPairFingerPrint: z.string().optional(),
-  CreationTime: z.string().optional(),
-  ResourceGroupId: z.string().optional(),
-  Tags: TagSet.optional(),
-});
-export type KeyPair = z.infer<typeof KeyPair>;
-
-export const Region = z.looseObject({
-  RegionId: z.string(),
-  LocalName: z.string(),
-  RegionEndpoint: z.string().optional(),
-  Status: z.string().optional(),
-});
-export type Region = z.infer<typeof Region>;
-
-const KeyPairResult = z.looseObject({
-  InstanceId: z.string(),
-  Code: LooseCode,
-  Message: z.string().optional(),
-  Success: LooseFlag.optional(),
-});
-export type KeyPairResult = z.infer<typeof KeyPairResult>;
-
-const InstanceResponse = z.looseObject({
-  InstanceId: z.string(),
-  Code: LooseCode,
-  Message: z.string().optional(),
-  PreviousStatus: z.string().optional(),
-  CurrentStatus: z.string().optional(),
-});
-export type InstanceResponse = z.infer<typeof InstanceResponse>;
-
-const Envelope = { RequestId: z.string() };
 
 // ---------------------------------------------------------------------------------------------------------
 // Actions.
@@ -185,24 +69,21 @@ export interface WireShape {
   booleans?: readonly string[];
 }
 
-interface ActionSpec<Req extends z.ZodType, Res extends z.ZodType> {
-  /** Changes something in the cloud: audited and permission-checked by the proxy. */
-  mutating: boolean;
-  /** Whether ECS requires RegionId (Reboot/StartInstance take none; ecs-api.md §3.2). */
-  regional: boolean;
+interface ActionSchemas<Req extends z.ZodObject, Res extends z.ZodType> {
   request: Req;
   response: Res;
   wire: WireShape;
 }
 
-function action<Req extends z.ZodType, Res extends z.ZodType>(spec: ActionSpec<Req, Res>): ActionSpec<Req, Res> {
-  return spec;
+/** The schemas of one action, with its traits (`mutating`, `regional`) taken from the catalogue in wire.ts. */
+type ActionSpec<N extends ActionName, Req extends z.ZodObject, Res extends z.ZodType> = (typeof ACTIONS)[N] & ActionSchemas<Req, Res>;
+
+function action<N extends ActionName, Req extends z.ZodObject, Res extends z.ZodType>(name: N, schemas: ActionSchemas<Req, Res>): ActionSpec<N, Req, Res> {
+  return { ...ACTIONS[name], ...schemas };
 }
 
 export const actions = {
-  DescribeRegions: action({
-    mutating: false,
-    regional: false,
+  DescribeRegions: action('DescribeRegions', {
     request: z.strictObject({
       AcceptLanguage: AcceptLanguage.optional(),
       InstanceChargeType: z.enum(['PostPaid', 'PrePaid', 'SpotWithPriceLimit', 'SpotAsPriceGo']).optional(),
@@ -212,9 +93,7 @@ export const actions = {
     wire: {},
   }),
 
-  DescribeInstances: action({
-    mutating: false,
-    regional: true,
+  DescribeInstances: action('DescribeInstances', {
     request: z.strictObject({
       RegionId,
       InstanceIds: z.array(InstanceId).max(LIMITS.describeInstancesIds).optional(),
@@ -224,7 +103,7 @@ export const actions = {
       PageSize: pageSize(LIMITS.describeInstancesPageSize).optional(),
       Status: InstanceStatus.optional(),
       KeyPairName: KeyPairName.optional(),
-      InstanceName: PlainText(128).optional(),
+      InstanceName: PlainText(FIELD_LIMITS.plainTextMax).optional(),
       ZoneId: ZoneId.optional(),
       VpcId: VpcId.optional(),
       Tag: z.array(TagFilter).max(LIMITS.tags).optional(),
@@ -240,13 +119,11 @@ export const actions = {
     wire: { json: ['InstanceIds'], tags: ['Tag'], numbers: ['MaxResults', 'PageNumber', 'PageSize'] },
   }),
 
-  DescribeKeyPairs: action({
-    mutating: false,
-    regional: true,
+  DescribeKeyPairs: action('DescribeKeyPairs', {
     request: z.strictObject({
       RegionId,
       KeyPairName: KeyPairNamePattern.optional(),
-      KeyPairFingerPrint: z.string().max(64).regex(/^[0-9a-f:]+$/, 'is not an MD5 fingerprint').optional(),
+      KeyPairFingerPrint: z.string().max(FIELD_LIMITS.fingerprintMax).regex(FINGERPRINT_PATTERN, 'is not an MD5 fingerprint').optional(),
       PageNumber: PageNumber.optional(),
       PageSize: pageSize(LIMITS.describeKeyPairsPageSize).optional(),
     }),
@@ -260,9 +137,7 @@ export const actions = {
     wire: { numbers: ['PageNumber', 'PageSize'] },
   }),
 
-  DescribeInstanceStatus: action({
-    mutating: false,
-    regional: true,
+  DescribeInstanceStatus: action('DescribeInstanceStatus', {
     request: z.strictObject({
       RegionId,
       InstanceId: z.array(InstanceId).min(1).max(LIMITS.statusInstanceIds).optional(),
@@ -282,9 +157,7 @@ export const actions = {
     wire: { repeat: ['InstanceId'], numbers: ['PageNumber', 'PageSize'] },
   }),
 
-  AttachKeyPair: action({
-    mutating: true,
-    regional: true,
+  AttachKeyPair: action('AttachKeyPair', {
     request: z.strictObject({
       RegionId,
       KeyPairName,
@@ -300,25 +173,19 @@ export const actions = {
     wire: { json: ['InstanceIds'] },
   }),
 
-  RebootInstance: action({
-    mutating: true,
-    regional: false,
+  RebootInstance: action('RebootInstance', {
     request: z.strictObject({ InstanceId, ForceStop: z.boolean().optional(), DryRun: z.boolean().optional() }),
     response: z.looseObject(Envelope),
     wire: { booleans: ['ForceStop', 'DryRun'] },
   }),
 
-  StartInstance: action({
-    mutating: true,
-    regional: false,
+  StartInstance: action('StartInstance', {
     request: z.strictObject({ InstanceId, DryRun: z.boolean().optional() }),
     response: z.looseObject(Envelope),
     wire: { booleans: ['DryRun'] },
   }),
 
-  RebootInstances: action({
-    mutating: true,
-    regional: true,
+  RebootInstances: action('RebootInstances', {
     request: z.strictObject({
       RegionId,
       InstanceId: z.array(InstanceId).min(1).max(LIMITS.batchInstanceIds),
@@ -333,9 +200,7 @@ export const actions = {
     wire: { repeat: ['InstanceId'], booleans: ['ForceReboot', 'DryRun'] },
   }),
 
-  StartInstances: action({
-    mutating: true,
-    regional: true,
+  StartInstances: action('StartInstances', {
     request: z.strictObject({
       RegionId,
       InstanceId: z.array(InstanceId).min(1).max(LIMITS.batchInstanceIds),
@@ -348,16 +213,10 @@ export const actions = {
     }),
     wire: { repeat: ['InstanceId'], booleans: ['DryRun'] },
   }),
-} as const;
+} as const satisfies { [N in ActionName]: ActionSpec<N, z.ZodObject, z.ZodType> };
 
-export type ActionName = keyof typeof actions;
-export const ACTION_NAMES = Object.keys(actions) as ActionName[];
 export type RequestOf<A extends ActionName> = z.infer<(typeof actions)[A]['request']>;
 export type ResponseOf<A extends ActionName> = z.infer<(typeof actions)[A]['response']>;
-
-export function isActionName(name: string): name is ActionName {
-  return Object.hasOwn(actions, name);
-}
 
 // ---------------------------------------------------------------------------------------------------------
 // Wire form (ecs-api.md §1): flatten structured parameters into ECS's string parameters, and back.
@@ -403,7 +262,7 @@ export function fromWire<A extends ActionName>(
 ): { ok: true; value: RequestOf<A> } | { ok: false; problem: WireProblem } {
   const spec = actions[name];
   const shape = spec.wire;
-  const known = Object.keys((spec.request as unknown as z.ZodObject).shape);
+  const known = Object.keys(spec.request.shape);
   const structured: Record<string, unknown> = {};
   for (const key of known) {
     if (shape.repeat?.includes(key)) {

@@ -1,4 +1,4 @@
-import { screen, within } from '@testing-library/react';
+import { screen, waitFor, within } from '@testing-library/react';
 import { http, HttpResponse } from 'msw';
 import { server } from '../mocks/node';
 import { renderApp } from '../test/render';
@@ -14,11 +14,11 @@ describe('the app shell', () => {
 
   it('opens the last region used, or the first region ECS lists', async () => {
     const first = await renderApp('/');
-    await vi.waitFor(() => expect(first.location.history?.at(-1)).toBe('/regions/cn-hangzhou'));
+    await waitFor(() => expect(first.location.history?.at(-1)).toBe('/regions/cn-hangzhou'));
     first.unmount();
     localStorage.setItem('ecs-console.region', 'eu-central-1');
     const second = await renderApp('/');
-    await vi.waitFor(() => expect(second.location.history?.at(-1)).toBe('/regions/eu-central-1'));
+    await waitFor(() => expect(second.location.history?.at(-1)).toBe('/regions/eu-central-1'));
   });
 
   it('switches to 简体中文 from the header', async () => {

@@ -1,4 +1,4 @@
-import { screen, within } from '@testing-library/react';
+import { screen, waitFor, within } from '@testing-library/react';
 import { mockModel } from '../../mocks/node';
 import { renderApp } from '../../test/render';
 
@@ -30,7 +30,7 @@ describe('the region page', () => {
     // Another region: the route changes, the region is remembered, region-specific filters and the selection go.
     await user.click(screen.getByRole('combobox', { name: 'Region' }));
     await user.click(screen.getByRole('option', { name: 'China (Shanghai) (cn-shanghai)' }));
-    await vi.waitFor(() => expect(location.history?.at(-1)).toBe('/regions/cn-shanghai?q=prod'), LOAD);
+    await waitFor(() => expect(location.history?.at(-1)).toBe('/regions/cn-shanghai?q=prod'), LOAD);
     expect(localStorage.getItem('ecs-console.region')).toBe('cn-shanghai');
     expect(await screen.findByRole('table', { name: 'Instances in cn-shanghai' }, LOAD)).toBeInTheDocument();
     expect(screen.getByRole('searchbox', { name: 'Search' })).toHaveValue('prod');

@@ -1,7 +1,8 @@
 import Box from '@mui/material/Box';
 import { memo, useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import { useLocation, useSearchParams } from 'wouter';
-import { AttachFlow, type AttachTarget } from '../../features/attach/components/AttachFlow';
+import { AttachFlow } from '../../features/attach/components/AttachFlow';
+import type { AttachTarget } from '../../features/attach/model';
 import { useInstances } from '../../features/instances/api/describe-instances';
 import { InstancesScreen } from '../../features/instances/components/InstancesScreen';
 import { KeyPairPicker } from '../../features/keypairs/components/KeyPairPicker';

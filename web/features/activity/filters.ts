@@ -1,25 +1,28 @@
-import type { OperationStatus } from '../../../ecs/console-api';
-import type { ActionName } from '../../../ecs/contract';
+import {
+  ACTIVITY_QUERY_LIMITS,
+  INSTANCE_ID_PATTERN,
+  MUTATING_ACTIONS,
+  OPERATION_STATUSES,
+  REGION_ID_PATTERN,
+  type MutatingAction,
+  type OperationStatusName,
+} from '../../../ecs/wire';
 
 /**
- * The activity page's filters live in the URL query string (issue 4 §3, §10), so a link reproduces the view:
- * `/activity?user=alice&action=AttachKeyPair&regionId=cn-hangzhou&instanceId=i-…&status=failed&from=…&to=…`.
+ * The activity page's filters live in the URL query string (docs/product.md#step-10-activity), so a link reproduces
+ * the view: `/activity?user=alice&action=AttachKeyPair&regionId=cn-hangzhou&instanceId=i-…&status=failed&from=…&to=…`.
  * Names match the proxy's `GET /api/activity` parameters; `from`/`to` are ISO instants in the URL (readable and
- * time-zone free when shared) and milliseconds on the API.
+ * time-zone free when shared) and milliseconds on the API. Action names, statuses, ID patterns and the user
+ * filter's length come from the contract's catalogue (ecs/wire.ts), zod-free so the page loads without zod; the
+ * proxy refuses a malformed region with a 400, so the page catches it first and says what a region ID looks like.
  */
-
-/** Only mutating actions are audited (ecs/contract.ts `mutating`); the filter offers exactly those. */
-export const AUDITED_ACTIONS = ['AttachKeyPair', 'RebootInstances', 'StartInstances', 'RebootInstance', 'StartInstance'] as const satisfies readonly ActionName[];
-export type AuditedAction = (typeof AUDITED_ACTIONS)[number];
-
-export const OPERATION_STATUSES = ['succeeded', 'partial', 'failed', 'unknown', 'denied', 'pending'] as const satisfies readonly OperationStatus[];
 
 export interface ActivityFilters {
   user?: string;
-  action?: AuditedAction;
+  action?: MutatingAction;
   regionId?: string;
   instanceId?: string;
-  status?: OperationStatus;
+  status?: OperationStatusName;
   /** Inclusive lower bound, ms since the epoch. */
   from?: number;
   /** Inclusive upper bound, ms since the epoch. */
@@ -28,14 +31,6 @@ export interface ActivityFilters {
 
 export type FilterName = keyof ActivityFilters;
 export const FILTER_NAMES = ['user', 'action', 'regionId', 'instanceId', 'status', 'from', 'to'] as const satisfies readonly FilterName[];
-
-// The contract's RegionId and InstanceId patterns (ecs/contract.ts), repeated here because importing the
-// contract at run time would pull zod into the browser bundle. The proxy refuses a malformed region with a 400,
-// so the page catches it first and says what a region ID looks like.
-export const REGION_ID_PATTERN = /^[a-z]{2,}(?:-[a-z0-9]+){1,4}$/;
-export const INSTANCE_ID_PATTERN = /^i-[a-z0-9]{1,60}$/;
-/** The proxy's limit on the user filter (api-proxy/app.ts ActivityQuery). */
-const USER_MAX = 256;
 
 function isOneOf<T extends string>(list: readonly T[], value: string): value is T {
   return (list as readonly string[]).includes(value);
@@ -60,12 +55,12 @@ export function parseFilters(params: URLSearchParams): { filters: ActivityFilter
   };
   const user = read('user');
   if (user !== undefined) {
-    if (user.length <= USER_MAX) filters.user = user;
+    if (user.length <= ACTIVITY_QUERY_LIMITS.userMax) filters.user = user;
     else ignored.push('user');
   }
   const action = read('action');
   if (action !== undefined) {
-    if (isOneOf(AUDITED_ACTIONS, action)) filters.action = action;
+    if (isOneOf(MUTATING_ACTIONS, action)) filters.action = action;
     else ignored.push('action');
   }
   const regionId = read('regionId');

@@ -1,5 +1,4 @@
-import type { FollowUpAction } from './api/follow-ups';
-import type { InstanceResult } from './api/batch-runner';
+import type { FollowUpAction, InstanceResult } from './model';
 
 /**
  * Where each instance is on its way to an active key pair (PRODUCT.md step 7). Pure transitions, driven by the
@@ -31,10 +30,6 @@ export function followUpFor(status: string | undefined): FollowUpAction | undefi
   if (status === 'Running') return 'reboot';
   if (status === 'Stopped') return 'start';
   return undefined;
-}
-
-export function isTransitional(status: string | undefined): boolean {
-  return status === 'Starting' || status === 'Stopping' || status === 'Pending';
 }
 
 export function afterCall(action: FollowUpAction, result: InstanceResult, now: number): FollowUpState {

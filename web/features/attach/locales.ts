@@ -92,9 +92,6 @@ const en = {
     retryNone: 'No failed instances to retry.',
     sendNotSent: 'Send the {{count}} not sent',
     exportCsv: 'Export CSV',
-    copyRequestId: 'Copy request ID {{id}}',
-    copied: 'Request ID {{id}} copied',
-    copyFailed: 'Could not copy; select the ID and copy it by hand.',
     noRequestId: 'none',
     codes: {
       NoResult: 'ECS answered the call but said nothing about this instance, so whether the key pair was attached is not known. Check the instance’s key pair before retrying.',
@@ -231,9 +228,6 @@ const zhCN: Catalogue = {
     retryNone: '没有需要重试的失败实例。',
     sendNotSent: '发送未发送的 {{count}} 个实例',
     exportCsv: '导出 CSV',
-    copyRequestId: '复制请求 ID {{id}}',
-    copied: '已复制请求 ID {{id}}',
-    copyFailed: '无法复制，请手动选中 ID 后复制。',
     noRequestId: '无',
     codes: {
       NoResult: 'ECS 已响应该请求，但没有返回此实例的结果，因此无法确定密钥对是否已挂载。重试前请先检查该实例的密钥对。',

@@ -1,6 +1,6 @@
 import type { TFunction } from 'i18next';
 import { explainCode } from '../../lib/error-text';
-import { CONSOLE_CODES, type InstanceResult } from './api/batch-runner';
+import { CONSOLE_CODES, type InstanceResult } from './model';
 
 /**
  * Words for a per-instance outcome code: console codes from this feature's catalogue, ECS and proxy codes through

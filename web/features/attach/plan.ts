@@ -1,4 +1,5 @@
-import type { AttachTarget } from './components/AttachFlow';
+import { isKnownInstanceStatus, type KnownInstanceStatus } from '../../../ecs/wire';
+import type { AttachTarget } from './model';
 
 /**
  * The review plan (PRODUCT.md step 4, issue 4 §6): for every selected instance, what happens to its key pair and
@@ -31,21 +32,17 @@ export function keyChangeOf(target: AttachTarget, keyPairName: string): KeyChang
   return target.KeyPairName === keyPairName ? 'same' : 'replace';
 }
 
+/** Keyed by the catalogue's states, so a state added there must be given its effect here. */
+const EFFECTS: Record<KnownInstanceStatus, Effect> = {
+  Running: 'afterReboot',
+  Stopped: 'afterStart',
+  Starting: 'starting',
+  Stopping: 'stopping',
+  Pending: 'pending',
+};
+
 export function effectOf(status: string): Effect {
-  switch (status) {
-    case 'Running':
-      return 'afterReboot';
-    case 'Stopped':
-      return 'afterStart';
-    case 'Starting':
-      return 'starting';
-    case 'Stopping':
-      return 'stopping';
-    case 'Pending':
-      return 'pending';
-    default:
-      return 'other';
-  }
+  return isKnownInstanceStatus(status) ? EFFECTS[status] : 'other';
 }
 
 export function buildPlan(targets: readonly AttachTarget[], keyPairName: string): Plan {

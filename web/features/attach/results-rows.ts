@@ -1,7 +1,6 @@
 import type { TFunction } from 'i18next';
-import type { InstanceResult, InstanceResultStatus } from './api/batch-runner';
-import type { AttachTarget } from './components/AttachFlow';
 import type { FollowUpState } from './follow-up-state';
+import type { AttachTarget, InstanceResult, InstanceResultStatus } from './model';
 import { explainResult } from './outcome-text';
 import type { CsvRow } from './results-csv';
 

@@ -1,5 +1,5 @@
-import { infiniteQueryOptions } from '@tanstack/react-query';
-import type { ActivityRecord } from '../../../../ecs/console-api';
+import { infiniteQueryOptions, type InfiniteData } from '@tanstack/react-query';
+import type { ActivityPage, ActivityRecord } from '../../../../ecs/console-api';
 import { instanceVerdict } from '../../../../ecs/outcomes';
 import { getActivity } from '../../../lib/api-client';
 import { keyRoots } from '../../../lib/query-keys';
@@ -36,6 +36,11 @@ export interface ActivityView {
   operations: OperationRow[];
 }
 
+/** Module-level, so TanStack Query keeps the selected view between renders instead of re-running it. */
+function toView(data: InfiniteData<ActivityPage, string | undefined>): ActivityView {
+  return { operations: data.pages.flatMap((page) => page.items).map(toRow) };
+}
+
 /**
  * GET /api/activity (issue 4 §10). The root is shared (lib/query-keys.ts) so that attach, reboot and start in
  * other features refresh this list by invalidating `keyRoots.activity()`.
@@ -52,8 +57,6 @@ export const activityQueries = {
       // The trail is the record of what just happened; opening the page must show it, not a 30 s old copy.
       staleTime: 0,
       refetchInterval: (query) => (query.state.data?.pages.some((page) => page.items.some((r) => r.status === 'pending')) ? PENDING_REFRESH_MS : false),
-      select: (data): ActivityView => ({
-        operations: data.pages.flatMap((page) => page.items).map(toRow),
-      }),
+      select: toView,
     }),
 };

@@ -5,17 +5,15 @@ import TextField from '@mui/material/TextField';
 import { useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import {
-  AUDITED_ACTIONS,
-  fromLocalInput,
-  hasFilters,
+  ACTIVITY_QUERY_LIMITS,
   INSTANCE_ID_PATTERN,
+  MUTATING_ACTIONS,
   OPERATION_STATUSES,
   REGION_ID_PATTERN,
-  toLocalInput,
-  type ActivityFilters,
-  type AuditedAction,
-} from '../filters';
-import type { OperationStatus } from '../../../../ecs/console-api';
+  type MutatingAction,
+  type OperationStatusName,
+} from '../../../../ecs/wire';
+import { fromLocalInput, hasFilters, toLocalInput, type ActivityFilters } from '../filters';
 
 export interface ActivityFilterBarProps {
   /** The filters in the URL; the parent remounts the bar (key) when they change, so drafts start from them. */
@@ -25,10 +23,10 @@ export interface ActivityFilterBarProps {
 
 interface Draft {
   user: string;
-  action: AuditedAction | '';
+  action: MutatingAction | '';
   regionId: string;
   instanceId: string;
-  status: OperationStatus | '';
+  status: OperationStatusName | '';
   from: string;
   to: string;
 }
@@ -96,14 +94,14 @@ export function ActivityFilterBar({ filters, onApply }: ActivityFilterBarProps) 
   const errorText = (name: DraftError, message: string) => (errors.has(name) ? { error: true, helperText: message } : {});
   return (
     <Box component="form" role="search" aria-label={t('filters.label')} onSubmit={onSubmit} noValidate sx={{ display: 'flex', flexWrap: 'wrap', gap: 1.5, alignItems: 'flex-start' }}>
-      <TextField size="small" label={t('filters.user')} {...text('user')} slotProps={{ htmlInput: { 'aria-description': t('filters.userHint'), maxLength: 256 } }} sx={{ width: 180 }} />
+      <TextField size="small" label={t('filters.user')} {...text('user')} slotProps={{ htmlInput: { 'aria-description': t('filters.userHint'), maxLength: ACTIVITY_QUERY_LIMITS.userMax } }} sx={{ width: 180 }} />
       <TextField
         select
         size="small"
         label={t('filters.action')}
         value={draft.action}
         onChange={(event) => {
-          const next = { ...draft, action: event.target.value as AuditedAction | '' };
+          const next = { ...draft, action: event.target.value as MutatingAction | '' };
           setDraft(next);
           commit(next);
         }}
@@ -111,7 +109,7 @@ export function ActivityFilterBar({ filters, onApply }: ActivityFilterBarProps) 
         sx={{ width: 190 }}
       >
         <MenuItem value="">{t('filters.anyAction')}</MenuItem>
-        {AUDITED_ACTIONS.map((action) => (
+        {MUTATING_ACTIONS.map((action) => (
           <MenuItem key={action} value={action}>
             {t(`actions.${action}`)}
           </MenuItem>
@@ -125,7 +123,7 @@ export function ActivityFilterBar({ filters, onApply }: ActivityFilterBarProps) 
         label={t('filters.status')}
         value={draft.status}
         onChange={(event) => {
-          const next = { ...draft, status: event.target.value as OperationStatus | '' };
+          const next = { ...draft, status: event.target.value as OperationStatusName | '' };
           setDraft(next);
           commit(next);
         }}

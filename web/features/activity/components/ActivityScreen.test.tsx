@@ -1,4 +1,4 @@
-import { screen, within } from '@testing-library/react';
+import { screen, waitFor, within } from '@testing-library/react';
 import { http, HttpResponse } from 'msw';
 import { mockModel, server } from '../../../mocks/node';
 import { renderApp } from '../../../test/render';
@@ -65,7 +65,10 @@ describe('the activity page', () => {
     expect(within(older).getByText(attachId)).toBeInTheDocument();
 
     await user.click(within(older).getByRole('button', { name: `Copy request ID ${attachId}` }));
-    expect(await navigator.clipboard.readText()).toBe(attachId);
+    expect(await within(older).findByText(`Request ID ${attachId} copied`, {}, FIRST_LOAD)).toBeInTheDocument();
+    // Read inside waitFor: user-event's clipboard reads through a FileReader, a macrotask in which the copy
+    // button's tooltip goes on updating; outside Testing Library's wrapper that update is outside act(...).
+    await waitFor(async () => expect(await navigator.clipboard.readText()).toBe(attachId));
   });
 
   it('expands an operation to the outcome of each instance, with the ECS code explained', async () => {
@@ -103,7 +106,7 @@ describe('the activity page', () => {
     const target = `/regions/${REGION}?ids=${ids.join(',')}`;
     expect(link).toHaveAttribute('href', target);
     await user.click(link);
-    await vi.waitFor(() => expect(location.history?.at(-1)).toBe(target));
+    await waitFor(() => expect(location.history?.at(-1)).toBe(target));
   });
 
   it('filters by action, status, instance and time range from the URL', async () => {
@@ -151,14 +154,14 @@ describe('the activity page', () => {
 
     await user.click(screen.getByRole('combobox', { name: 'Outcome' }));
     await user.click(screen.getByRole('option', { name: 'Failed' }));
-    await vi.waitFor(() => expect(location.history?.at(-1)).toBe('/activity?status=failed'));
+    await waitFor(() => expect(location.history?.at(-1)).toBe('/activity?status=failed'));
     expect(await screen.findByText('No operations match these filters.', {}, FIRST_LOAD)).toBeInTheDocument();
 
     await user.type(screen.getByRole('textbox', { name: 'Instance ID' }), `${linux[0]}{Enter}`);
-    await vi.waitFor(() => expect(location.history?.at(-1)).toBe(`/activity?instanceId=${linux[0]}&status=failed`));
+    await waitFor(() => expect(location.history?.at(-1)).toBe(`/activity?instanceId=${linux[0]}&status=failed`));
 
     await user.click(screen.getByRole('button', { name: 'Clear filters' }));
-    await vi.waitFor(() => expect(location.history?.at(-1)).toBe('/activity'));
+    await waitFor(() => expect(location.history?.at(-1)).toBe('/activity'));
     expect(await operationRows()).toHaveLength(1);
   });
 

@@ -15,16 +15,17 @@ import TableHead from '@mui/material/TableHead';
 import TableRow from '@mui/material/TableRow';
 import Tooltip from '@mui/material/Tooltip';
 import Typography from '@mui/material/Typography';
+import visuallyHidden from '@mui/utils/visuallyHidden';
 import { Fragment, useId, useState } from 'react';
 import type { TFunction } from 'i18next';
 import { useTranslation } from 'react-i18next';
 import { Link as RouterLink } from 'wouter';
 import type { InstanceReconciliation } from '../../../../ecs/console-api';
 import { instanceVerdict, type Verdict } from '../../../../ecs/outcomes';
+import { CopyRequestIdButton } from '../../../components/CopyRequestIdButton';
 import { explainCode } from '../../../lib/error-text';
 import type { OperationRow } from '../api/get-activity';
 import { formatAbsoluteTime, formatDuration, formatLocalTime, formatRelativeTime } from '../format';
-import { CopyRequestIdButton } from './CopyRequestIdButton';
 import { OperationStatusLabel } from './OperationStatusLabel';
 
 /** Where the instances screen shows exactly these instances; the app owns its URLs (features never import app). */
@@ -38,15 +39,6 @@ export interface ActivityTableProps {
 }
 
 const COLUMNS = ['who', 'when', 'action', 'region', 'keyPair', 'instances', 'outcome', 'requestId', 'duration'] as const;
-
-const visuallyHidden = {
-  position: 'absolute',
-  width: 1,
-  height: 1,
-  overflow: 'hidden',
-  clip: 'rect(0 0 0 0)',
-  whiteSpace: 'nowrap',
-} as const;
 
 const mono = { fontFamily: 'ui-monospace, SFMono-Regular, Menlo, Consolas, monospace', fontSize: '0.8125rem' } as const;
 

@@ -2,7 +2,8 @@ import type { ResponseOf } from '../../../../ecs/contract';
 import { ApiError } from '../../../lib/api-error';
 import { instanceVerdict, readEcsAnswer } from '../../../../ecs/outcomes';
 import { readAttachResults, runAttach } from './attach-runner';
-import { CONSOLE_CODES, MAX_RETRY_AFTER_MS, runBatches, throttleWaitMs, type InstanceResult } from './batch-runner';
+import { CONSOLE_CODES, type InstanceResult } from '../model';
+import { MAX_RETRY_AFTER_MS, runBatches, throttleWaitMs } from './batch-runner';
 
 type Body = ResponseOf<'AttachKeyPair'>;
 

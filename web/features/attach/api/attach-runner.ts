@@ -1,7 +1,8 @@
 import type { ResponseOf } from '../../../../ecs/contract';
 import { readEcsAnswer } from '../../../../ecs/outcomes';
 import { LIMITS } from '../../../../ecs/wire';
-import { runBatches, type BatchRunOptions, type InstanceResult } from './batch-runner';
+import type { InstanceResult } from '../model';
+import { runBatches, type BatchRunOptions } from './batch-runner';
 import { throwIfWholeCallFailed, toInstanceResults } from './read-results';
 
 /**

@@ -1,4 +1,5 @@
 import { ApiError } from '../../../lib/api-error';
+import { CONSOLE_CODES, type InstanceResult } from '../model';
 import { failedCallStatus } from './read-results';
 
 /**
@@ -11,31 +12,6 @@ import { failedCallStatus } from './read-results';
  * Plain and injectable (`send`, `sleep`, `random`), so the rules are unit-tested without a clock or a network;
  * the attach run and the Start/Reboot follow-ups both drive it from hooks.
  */
-
-/** What happened to one instance. `not-sent` = cancelled before its batch went out (nothing was changed). */
-export type InstanceResultStatus = 'succeeded' | 'failed' | 'unknown' | 'not-sent';
-
-export interface InstanceResult {
-  InstanceId: string;
-  status: InstanceResultStatus;
-  /** ECS code ("200" on success), a proxy code (`Proxy.*`) or a console code (`Console.*`). */
-  code?: string | undefined;
-  message?: string | undefined;
-  /** The ECS RequestId of the call that carried this instance. */
-  requestId?: string | undefined;
-  /** The status ECS reported right after a batch Start/Reboot (ecs-api.md §6.3). */
-  currentStatus?: string | undefined;
-}
-
-/** Console codes for outcomes ECS never named; the results screen explains them from the attach catalogue. */
-export const CONSOLE_CODES = {
-  /** ECS answered the batch but said nothing about this instance (§2.2: one Result per instance). */
-  noResult: 'Console.NoResult',
-  /** The operator cancelled before this instance's batch was sent. */
-  cancelled: 'Console.Cancelled',
-  /** Something other than an ApiError was thrown: a bug, reported instead of lost. */
-  unexpected: 'Console.Unexpected',
-} as const;
 
 export interface ThrottleNotice {
   batch: readonly string[];
@@ -75,7 +51,7 @@ export function throttleWaitMs(error: unknown): number | undefined {
   return Math.min(error.retryAfterMs, MAX_RETRY_AFTER_MS);
 }
 
-export function chunk<T>(items: readonly T[], size: number): T[][] {
+function chunk<T>(items: readonly T[], size: number): T[][] {
   if (!Number.isInteger(size) || size < 1) throw new RangeError(`batch size must be a positive integer, got ${size}`);
   const out: T[][] = [];
   for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));

@@ -2,7 +2,7 @@ import type { ResponseOf } from '../../../../ecs/contract';
 import { LIMITS } from '../../../../ecs/wire';
 import { readEcsAnswer } from '../../../../ecs/outcomes';
 import { ecsCall } from '../../../lib/api-client';
-import type { InstanceResult } from './batch-runner';
+import type { FollowUpAction, InstanceResult } from '../model';
 import { throwIfWholeCallFailed, toInstanceResults } from './read-results';
 
 /**
@@ -11,8 +11,6 @@ import { throwIfWholeCallFailed, toInstanceResults } from './read-results';
  * SuccessFirst, so one instance in the wrong state does not block the others (§6.3); graceful unless the operator
  * asked for force.
  */
-
-export type FollowUpAction = 'reboot' | 'start';
 
 /** The RAM/SSO action each control needs (issue 4 §11), single and batch. */
 export const FOLLOW_UP_ACTIONS = {

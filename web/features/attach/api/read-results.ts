@@ -1,6 +1,6 @@
 import { failedCallVerdict, instanceVerdict, NO_RESULT_CODE, type ReadOutcome } from '../../../../ecs/outcomes';
 import { ApiError } from '../../../lib/api-error';
-import type { InstanceResult } from './batch-runner';
+import type { InstanceResult } from '../model';
 
 /**
  * The results screen's side of the one outcome rule (ecs/outcomes.ts): the same reader that writes the proxy's

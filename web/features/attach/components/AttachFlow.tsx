@@ -4,20 +4,13 @@ import VpnKeyIcon from '@mui/icons-material/VpnKey';
 import { useQuery } from '@tanstack/react-query';
 import { useState, type JSX } from 'react';
 import { useTranslation } from 'react-i18next';
+import { DisabledReason } from '../../../components/DisabledReason';
 import { sessionQueries, useCan } from '../../../lib/session';
 import { useAttachRun } from '../hooks/use-attach-run';
 import { useFollowUps } from '../hooks/use-follow-ups';
+import type { AttachTarget } from '../model';
 import { ReviewDialog } from './ReviewDialog';
 import { RunDialog } from './RunDialog';
-import { WithReason } from './WithReason';
-
-export interface AttachTarget {
-  InstanceId: string;
-  InstanceName: string;
-  Status: string;
-  KeyPairName: string | undefined;
-  ZoneId: string | undefined;
-}
 
 export interface AttachFlowProps {
   regionId: string;
@@ -55,7 +48,7 @@ export function AttachFlow({ regionId, keyPairName, targets, onSelectionDone }: 
 
   return (
     <Box sx={{ display: 'flex', gap: 1, alignItems: 'flex-start', flexWrap: 'wrap' }}>
-      <WithReason reason={reason} isReasonVisible>
+      <DisabledReason reason={reason} isReasonVisible>
         {(describedBy) => (
           <Button
             variant="contained"
@@ -68,7 +61,7 @@ export function AttachFlow({ regionId, keyPairName, targets, onSelectionDone }: 
             {t('primary.review')}
           </Button>
         )}
-      </WithReason>
+      </DisabledReason>
       {run && dialog === 'none' && (
         <Button variant="text" onClick={() => setDialog('run')}>
           {t('primary.showResults')}

@@ -6,8 +6,8 @@ import Typography from '@mui/material/Typography';
 import HourglassTopIcon from '@mui/icons-material/HourglassTop';
 import { useEffect, useId, useState } from 'react';
 import { useTranslation } from 'react-i18next';
+import type { AttachRun } from '../model';
 import { useAttachTiming } from '../timing';
-import type { AttachRun } from '../hooks/use-attach-run';
 
 export interface AttachProgressProps {
   run: AttachRun;

@@ -14,7 +14,7 @@ import RestartAltIcon from '@mui/icons-material/RestartAlt';
 import WarningAmberIcon from '@mui/icons-material/WarningAmber';
 import { useId, useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import { WithReason } from './WithReason';
+import { DisabledReason } from '../../../components/DisabledReason';
 
 export interface FollowUpBarProps {
   runningIds: readonly string[];
@@ -50,7 +50,7 @@ export function FollowUpBar(props: FollowUpBarProps) {
         {t('followUp.intro')}
       </Typography>
       <Box sx={{ display: 'flex', gap: 2, flexWrap: 'wrap', alignItems: 'flex-start' }}>
-        <WithReason reason={rebootReason}>
+        <DisabledReason reason={rebootReason}>
           {(describedBy) => (
             <Button
               variant="contained"
@@ -63,8 +63,8 @@ export function FollowUpBar(props: FollowUpBarProps) {
               {props.isForce ? t('followUp.forceRebootAll', { count: running }) : t('followUp.rebootAll', { count: running })}
             </Button>
           )}
-        </WithReason>
-        <WithReason reason={startReason}>
+        </DisabledReason>
+        <DisabledReason reason={startReason}>
           {(describedBy) => (
             <Button
               variant="contained"
@@ -76,7 +76,7 @@ export function FollowUpBar(props: FollowUpBarProps) {
               {t('followUp.startAll', { count: stopped })}
             </Button>
           )}
-        </WithReason>
+        </DisabledReason>
       </Box>
       <FormControlLabel
         sx={{ mt: 1, color: props.isForce ? 'error.main' : undefined }}

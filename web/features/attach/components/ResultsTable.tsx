@@ -14,13 +14,15 @@ import KeyIcon from '@mui/icons-material/Key';
 import ScheduleIcon from '@mui/icons-material/Schedule';
 import type { ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
-import type { FollowUpAction } from '../api/follow-ups';
-import { followUpFor, isTransitional } from '../follow-up-state';
+import { CopyRequestIdButton } from '../../../components/CopyRequestIdButton';
+import { DisabledReason } from '../../../components/DisabledReason';
+import { InstanceCell } from '../../../components/InstanceCell';
+import { VirtualTable } from '../../../components/VirtualTable';
+import { isTransitionalStatus } from '../../../../ecs/wire';
+import { followUpFor } from '../follow-up-state';
+import type { FollowUpAction } from '../model';
 import { explainResult, statusText } from '../outcome-text';
 import { outcomeOf, type ResultRow } from '../results-rows';
-import { CopyRequestId } from './CopyRequestId';
-import { VirtualTable } from './VirtualTable';
-import { WithReason } from './WithReason';
 
 export interface ResultsTableProps {
   rows: readonly ResultRow[];
@@ -41,7 +43,9 @@ export function ResultsTable(props: ResultsTableProps) {
       label={t('results.tableLabel')}
       columnCount={5}
       rowHeight={64}
-      maxHeight="45vh"
+      isMeasured
+      isScrollRegion
+      size={{ maxHeight: '45vh' }}
       rowKey={(row) => row.target.InstanceId}
       head={
         <TableRow aria-rowindex={1}>
@@ -55,16 +59,13 @@ export function ResultsTable(props: ResultsTableProps) {
       renderCells={(row) => (
         <>
           <TableCell>
-            <Typography variant="body2">{row.target.InstanceName || row.target.InstanceId}</Typography>
-            <Typography variant="caption" color="text.secondary" sx={{ fontFamily: 'monospace' }}>
-              {row.target.InstanceId}
-            </Typography>
+            <InstanceCell InstanceId={row.target.InstanceId} InstanceName={row.target.InstanceName} />
           </TableCell>
           <TableCell>
             <ResultCell row={row} isIncluded={props.includedUnknown.has(row.target.InstanceId)} onToggle={props.onToggleUnknown} />
           </TableCell>
           <TableCell>
-            <CopyRequestId requestId={row.result?.requestId} />
+            <RequestIdCell requestId={row.result?.requestId} />
           </TableCell>
           <TableCell>
             <Typography variant="body2">{statusText(t, row.status)}</Typography>
@@ -88,6 +89,26 @@ function Line({ icon, children, color }: { icon: ReactNode; children: ReactNode;
       <Typography variant="body2" component="span" sx={{ fontWeight: 500 }}>
         {children}
       </Typography>
+    </Box>
+  );
+}
+
+/** The ID in full (a batch's instances share it), selectable by hand, with the copy button. */
+function RequestIdCell({ requestId }: { requestId: string | undefined }) {
+  const { t } = useTranslation('attach');
+  if (!requestId) {
+    return (
+      <Box component="span" sx={{ color: 'text.secondary' }}>
+        {t('results.noRequestId')}
+      </Box>
+    );
+  }
+  return (
+    <Box sx={{ display: 'flex', alignItems: 'center', gap: 0.5, minWidth: 0 }}>
+      <Box component="span" sx={{ fontFamily: 'monospace', fontSize: '0.75rem', wordBreak: 'break-all', userSelect: 'all' }}>
+        {requestId}
+      </Box>
+      <CopyRequestIdButton requestId={requestId} />
     </Box>
   );
 }
@@ -186,7 +207,7 @@ function FollowUpCell({ row, isForce, followUpBlocked, onFollowUp }: { row: Resu
       <Box>
         {failure}
         <Typography variant="body2" color="text.secondary">
-          {isTransitional(row.status) ? t('followUp.settling', { status }) : t('followUp.noFollowUp', { status })}
+          {isTransitionalStatus(row.status) ? t('followUp.settling', { status }) : t('followUp.noFollowUp', { status })}
         </Typography>
       </Box>
     );
@@ -197,7 +218,7 @@ function FollowUpCell({ row, isForce, followUpBlocked, onFollowUp }: { row: Resu
   return (
     <Box>
       {failure}
-      <WithReason reason={followUpBlocked[action]}>
+      <DisabledReason reason={followUpBlocked[action]}>
         {(describedBy) => (
           <Button
             size="small"
@@ -211,7 +232,7 @@ function FollowUpCell({ row, isForce, followUpBlocked, onFollowUp }: { row: Resu
             {action === 'start' ? t('followUp.start') : isForced ? t('followUp.forceReboot') : t('followUp.reboot')}
           </Button>
         )}
-      </WithReason>
+      </DisabledReason>
     </Box>
   );
 }

@@ -15,11 +15,12 @@ import CheckCircleOutlineIcon from '@mui/icons-material/CheckCircleOutlined';
 import SwapHorizIcon from '@mui/icons-material/SwapHoriz';
 import { memo, useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import { buildPlan, needsTypedConfirmation, type Effect, type Plan, type PlanRow } from '../plan';
+import { DisabledReason } from '../../../components/DisabledReason';
+import { InstanceCell } from '../../../components/InstanceCell';
+import { VirtualTable } from '../../../components/VirtualTable';
+import type { AttachTarget } from '../model';
 import { statusText } from '../outcome-text';
-import type { AttachTarget } from './AttachFlow';
-import { VirtualTable } from './VirtualTable';
-import { WithReason } from './WithReason';
+import { buildPlan, needsTypedConfirmation, type Effect, type Plan, type PlanRow } from '../plan';
 
 export interface ReviewDialogProps {
   open: boolean;
@@ -88,7 +89,7 @@ export function ReviewDialog({ open, regionId, keyPairName, targets, onCancel, o
       </DialogContent>
       <DialogActions>
         <Button onClick={close}>{t('review.cancel')}</Button>
-        <WithReason reason={isConfirmed ? undefined : t('review.confirmReason')}>
+        <DisabledReason reason={isConfirmed ? undefined : t('review.confirmReason')}>
           {(describedBy) => (
             <Button
               variant="contained"
@@ -103,7 +104,7 @@ export function ReviewDialog({ open, regionId, keyPairName, targets, onCancel, o
               {t('review.confirm', { count })}
             </Button>
           )}
-        </WithReason>
+        </DisabledReason>
       </DialogActions>
     </Dialog>
   );
@@ -152,7 +153,9 @@ const PlanOverview = memo(function PlanOverview({ plan, keyPairName }: { plan: P
         label={t('review.tableLabel')}
         columnCount={4}
         rowHeight={53}
-        maxHeight="40vh"
+        isMeasured
+        isScrollRegion
+        size={{ maxHeight: '40vh' }}
         rowKey={(row) => row.target.InstanceId}
         head={
           <TableRow aria-rowindex={1}>
@@ -165,10 +168,7 @@ const PlanOverview = memo(function PlanOverview({ plan, keyPairName }: { plan: P
         renderCells={(row) => (
           <>
             <TableCell>
-              <Typography variant="body2">{row.target.InstanceName || row.target.InstanceId}</Typography>
-              <Typography variant="caption" color="text.secondary" sx={{ fontFamily: 'monospace' }}>
-                {row.target.InstanceId}
-              </Typography>
+              <InstanceCell InstanceId={row.target.InstanceId} InstanceName={row.target.InstanceName} />
             </TableCell>
             <TableCell>{statusText(t, row.target.Status)}</TableCell>
             <TableCell>

@@ -17,18 +17,18 @@ import ScheduleIcon from '@mui/icons-material/Schedule';
 import SendIcon from '@mui/icons-material/Send';
 import { useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
+import { DisabledReason } from '../../../components/DisabledReason';
 import { explainError } from '../../../lib/error-text';
 import { useCan } from '../../../lib/session';
-import { FOLLOW_UP_ACTIONS, type FollowUpAction } from '../api/follow-ups';
+import { FOLLOW_UP_ACTIONS } from '../api/follow-ups';
 import { followUpFor } from '../follow-up-state';
-import type { AttachRun } from '../hooks/use-attach-run';
 import type { useFollowUps } from '../hooks/use-follow-ups';
+import type { AttachRun, FollowUpAction } from '../model';
 import { countOutcomes, outcomeOf, sortRows, toCsvRows, type ResultRow } from '../results-rows';
 import { downloadCsv, toCsv } from '../results-csv';
 import { AttachProgress } from './AttachProgress';
 import { FollowUpBar } from './FollowUpBar';
 import { ResultsTable } from './ResultsTable';
-import { WithReason } from './WithReason';
 
 export interface RunDialogProps {
   open: boolean;
@@ -152,7 +152,7 @@ export function RunDialog({ open, run, followUps, onCancelRun, onResend, onClose
       <DialogActions sx={{ flexWrap: 'wrap', gap: 1 }}>
         {isDone && (
           <>
-            <WithReason reason={retryReason}>
+            <DisabledReason reason={retryReason}>
               {(describedBy) => (
                 <Button
                   startIcon={<ReplayIcon />}
@@ -167,15 +167,15 @@ export function RunDialog({ open, run, followUps, onCancelRun, onResend, onClose
                   {t('results.retryFailed', { count: retryIds.length })}
                 </Button>
               )}
-            </WithReason>
+            </DisabledReason>
             {notSentIds.length > 0 && (
-              <WithReason reason={attachBlocked}>
+              <DisabledReason reason={attachBlocked}>
                 {(describedBy) => (
                   <Button startIcon={<SendIcon />} disabled={attachBlocked !== undefined} aria-describedby={describedBy} onClick={() => onResend(notSentIds)}>
                     {t('results.sendNotSent', { count: notSentIds.length })}
                   </Button>
                 )}
-              </WithReason>
+              </DisabledReason>
             )}
           </>
         )}

@@ -3,26 +3,8 @@ import { useCallback, useRef, useState } from 'react';
 import { ecsCall } from '../../../lib/api-client';
 import { keyRoots } from '../../../lib/query-keys';
 import { runAttach } from '../api/attach-runner';
-import type { InstanceResult } from '../api/batch-runner';
-import type { AttachTarget } from '../components/AttachFlow';
+import type { AttachRun, AttachTarget } from '../model';
 import { useAttachTiming } from '../timing';
-
-export interface AttachRun {
-  /** Changes with every new run (not with a retry), so per-run state elsewhere can reset. */
-  runId: number;
-  regionId: string;
-  keyPairName: string;
-  /** The selection as it was confirmed: the list may change underneath while the run goes on. */
-  targets: AttachTarget[];
-  /** Latest outcome per instance; absent = not answered yet. */
-  results: Record<string, InstanceResult>;
-  isRunning: boolean;
-  /** The current pass (the first run or a retry): how many of its instances have an outcome. */
-  progress: { done: number; total: number };
-  /** Set while a throttled batch waits (issue 4 §7: the wait is shown). */
-  throttledUntil: number | undefined;
-  isCancelling: boolean;
-}
 
 interface Pass {
   ids: string[];

@@ -1,12 +1,13 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { isTransitionalStatus } from '../../../../ecs/wire';
+import { instanceStatusQueries } from '../../../lib/instance-status';
 import { keyRoots } from '../../../lib/query-keys';
-import { runBatches, type InstanceResult } from '../api/batch-runner';
-import { FOLLOW_UP_BATCH_SIZE, sendFollowUpBatch, sendFollowUpSingle, type FollowUpAction } from '../api/follow-ups';
-import { attachQueries } from '../api/instance-status';
-import { afterCall, afterPoll, isTransitional, type FollowUpState } from '../follow-up-state';
+import { runBatches } from '../api/batch-runner';
+import { FOLLOW_UP_BATCH_SIZE, sendFollowUpBatch, sendFollowUpSingle } from '../api/follow-ups';
+import { afterCall, afterPoll, type FollowUpState } from '../follow-up-state';
+import type { AttachRun, FollowUpAction, InstanceResult } from '../model';
 import { useAttachTiming } from '../timing';
-import type { AttachRun } from './use-attach-run';
 
 interface State {
   runId: number | undefined;
@@ -57,19 +58,15 @@ export function useFollowUps(run: AttachRun | undefined) {
         if (run.results[id]?.status !== 'succeeded') return false;
         const followUp = state.byId[id];
         if (followUp) return followUp.kind === 'waiting';
-        return isTransitional(statusOf(id));
+        return isTransitionalStatus(statusOf(id));
       });
   }, [run, state.byId, statusOf]);
 
-  const poll = useQuery({
-    ...attachQueries.status(regionId, watchIds),
-    enabled: watchIds.length > 0,
-    refetchInterval: timing.pollIntervalMs,
-  });
+  const poll = useQuery(instanceStatusQueries.poll(regionId, watchIds, timing.pollIntervalMs));
 
   useEffect(() => {
     const seen = poll.data;
-    if (!seen) return;
+    if (Object.keys(seen).length === 0) return;
     const now = timing.now();
     update((s) => {
       const byId = { ...s.byId };

@@ -8,11 +8,19 @@ import { keyRoots } from '../../../lib/query-keys';
  * (PRODUCT.md step 8). The proxy remembers them; the attach feature invalidates this key root after an attach,
  * a reboot or a start.
  */
+/**
+ * Module-level, so TanStack Query keeps the same Map between renders: the instance table is memoized on it, and
+ * a new Map per render would re-render every visible row.
+ */
+function byInstanceId(list: PendingList): ReadonlyMap<string, PendingActivation> {
+  return new Map(list.Pending.map((p) => [p.InstanceId, p]));
+}
+
 export const pendingQueries = {
   byRegion: (regionId: string) =>
     queryOptions({
       queryKey: keyRoots.pending(regionId),
       queryFn: ({ signal }) => getPending(regionId, signal),
-      select: (list: PendingList): ReadonlyMap<string, PendingActivation> => new Map(list.Pending.map((p) => [p.InstanceId, p])),
+      select: byInstanceId,
     }),
 };

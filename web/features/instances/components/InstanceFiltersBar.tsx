@@ -9,8 +9,9 @@ import MenuItem from '@mui/material/MenuItem';
 import TextField from '@mui/material/TextField';
 import { memo, useMemo } from 'react';
 import { useTranslation } from 'react-i18next';
-import { NO_KEY_PAIR, STATUSES, hasFilters, type InstanceFilters } from '../lib/filters';
-import { DisabledReason } from './DisabledReason';
+import { INSTANCE_STATUSES } from '../../../../ecs/wire';
+import { NO_KEY_PAIR, hasFilters, type InstanceFilters } from '../lib/filters';
+import { DisabledReason } from '../../../components/DisabledReason';
 
 export interface InstanceFiltersBarProps {
   filters: InstanceFilters;
@@ -32,7 +33,7 @@ interface Choice {
 export function InstanceFiltersBar({ filters, keyPairNames, onChange, onClear }: InstanceFiltersBarProps) {
   const { t } = useTranslation('instances');
   const any = t('filters.any');
-  const statusChoices = useMemo<Choice[]>(() => [{ value: '', label: any }, ...STATUSES.map((s) => ({ value: s, label: t(`app:instanceStatus.${s}`) }))], [any, t]);
+  const statusChoices = useMemo<Choice[]>(() => [{ value: '', label: any }, ...INSTANCE_STATUSES.map((s) => ({ value: s, label: t(`app:instanceStatus.${s}`) }))], [any, t]);
   const osChoices = useMemo<Choice[]>(
     () => [
       { value: '', label: any },
@@ -89,7 +90,7 @@ export function InstanceFiltersBar({ filters, keyPairNames, onChange, onClear }:
           </Button>
         </Box>
       )}
-      <DisabledReason isFocusable reason={isFiltered ? undefined : t('filters.clearDisabled')}>
+      <DisabledReason reason={isFiltered ? undefined : t('filters.clearDisabled')}>
         {(describedBy) => (
           <Button size="small" startIcon={<FilterAltOffIcon aria-hidden />} onClick={onClear} disabled={!isFiltered} aria-describedby={describedBy}>
             {t('filters.clear')}

@@ -7,40 +7,29 @@ import StopCircleIcon from '@mui/icons-material/StopCircle';
 import Box from '@mui/material/Box';
 import Checkbox from '@mui/material/Checkbox';
 import Chip from '@mui/material/Chip';
-import Table from '@mui/material/Table';
-import TableBody from '@mui/material/TableBody';
 import TableCell from '@mui/material/TableCell';
-import TableContainer from '@mui/material/TableContainer';
-import TableHead from '@mui/material/TableHead';
 import TableRow from '@mui/material/TableRow';
 import Tooltip from '@mui/material/Tooltip';
 import Typography from '@mui/material/Typography';
-import { observeElementRect, useVirtualizer, type Rect, type Virtualizer } from '@tanstack/react-virtual';
+import visuallyHidden from '@mui/utils/visuallyHidden';
 import type { TFunction } from 'i18next';
 import { memo, useCallback, useRef, type ChangeEvent, type KeyboardEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { PendingActivation } from '../../../../ecs/console-api';
+import { isKnownInstanceStatus, isTransitionalStatus } from '../../../../ecs/wire';
 import type { InstanceRow } from '../api/describe-instances';
-import { DisabledReason, visuallyHidden } from './DisabledReason';
+import { DisabledReason } from '../../../components/DisabledReason';
+import { InstanceCell } from '../../../components/InstanceCell';
+import { VirtualTable } from '../../../components/VirtualTable';
 
 /**
- * The instance table. A virtualized MUI Table (@tanstack/react-virtual) rather than MUI X DataGrid: the free
- * DataGrid pages at 100 rows, and operators need one smooth scroll over up to 10,000 instances and Shift-range
- * selection across it (issue 4 §4). Only the rows in view (plus an overscan) are in the DOM; spacer rows keep
- * the scroll height, and aria-rowcount/aria-rowindex tell assistive technology where each row sits.
+ * The instance table, on the shared virtual table (docs/decisions/virtual-table-over-datagrid.md): operators need
+ * one smooth scroll over up to 10,000 instances and Shift-range selection across it
+ * (docs/product.md#step-2-instances). Fixed row heights and column widths, so nothing is measured while scrolling.
  */
 
 const ROW_HEIGHT = 56;
 const HEADER_HEIGHT = 40;
-/**
- * jsdom (tests) and hidden containers measure 0×0, which would render no rows at all; fall back to a typical
- * viewport so some rows always render.
- */
-const FALLBACK_RECT: Rect = { width: 1200, height: 480 };
-
-function observeWithFallback(instance: Virtualizer<HTMLDivElement, Element>, cb: (rect: Rect) => void) {
-  return observeElementRect(instance, (rect) => cb(rect.height > 0 ? rect : FALLBACK_RECT));
-}
 
 const COLUMNS = [
   { key: 'select', width: 52 },
@@ -55,6 +44,8 @@ const COLUMNS = [
   { key: 'tags', width: 260 },
 ] as const;
 const TABLE_WIDTH = COLUMNS.reduce((sum, c) => sum + c.width, 0);
+
+const rowKey = (row: InstanceRow) => row.InstanceId;
 
 export interface InstancesTableProps {
   /** Accessible name of the table. */
@@ -71,95 +62,62 @@ export interface InstancesTableProps {
 /** Memoized: a keystroke in the filters re-renders the screen at once, the table only when the rows change. */
 export const InstancesTable = memo(function InstancesTable({ label, rows, selectedIds, pendingById, onToggle, emptyText }: InstancesTableProps) {
   const { t } = useTranslation('instances');
-  const scrollRef = useRef<HTMLDivElement>(null);
-  const virtualizer = useVirtualizer({
-    count: rows.length,
-    getScrollElement: () => scrollRef.current,
-    estimateSize: () => ROW_HEIGHT,
-    getItemKey: (index) => rows[index]?.InstanceId ?? index,
-    overscan: 6,
-    initialRect: FALLBACK_RECT,
-    observeElementRect: observeWithFallback,
-    // React 19 warns about flushSync during render; scrolling stays smooth without it.
-    useFlushSync: false,
-  });
-  const items = virtualizer.getVirtualItems();
-  const paddingTop = items[0]?.start ?? 0;
-  const paddingBottom = items.length > 0 ? virtualizer.getTotalSize() - (items[items.length - 1]?.end ?? 0) : 0;
-
+  const rowProps = useCallback((row: InstanceRow) => ({ hover: true, selected: selectedIds.has(row.InstanceId) }), [selectedIds]);
+  const renderCells = useCallback(
+    (row: InstanceRow) => (
+      <InstanceCells row={row} isSelected={selectedIds.has(row.InstanceId)} pending={pendingById?.get(row.InstanceId)} onToggle={onToggle} />
+    ),
+    [selectedIds, pendingById, onToggle],
+  );
   return (
-    <TableContainer
-      ref={scrollRef}
-      sx={{
-        height: 'calc(100vh - 360px)',
-        minHeight: 360,
-        overflow: 'auto',
-        border: 1,
-        borderColor: 'divider',
-        borderRadius: 1,
-        // Keyboard focus moving down the rows must not hide under the sticky header.
-        scrollPaddingTop: HEADER_HEIGHT,
-      }}
-    >
-      <Table stickyHeader size="small" aria-label={label} aria-rowcount={rows.length + 1} sx={{ tableLayout: 'fixed', width: TABLE_WIDTH }}>
+    <VirtualTable<InstanceRow>
+      rows={rows}
+      label={label}
+      columnCount={COLUMNS.length}
+      rowKey={rowKey}
+      rowHeight={ROW_HEIGHT}
+      overscan={6}
+      rowProps={rowProps}
+      renderCells={renderCells}
+      // Keyboard focus moving down the rows must not hide under the sticky header.
+      size={{ height: 'calc(100vh - 360px)', minHeight: 360, scrollPaddingTop: HEADER_HEIGHT }}
+      tableSx={{ tableLayout: 'fixed', width: TABLE_WIDTH }}
+      colgroup={
         <colgroup>
           {COLUMNS.map((c) => (
             <col key={c.key} style={{ width: c.width }} />
           ))}
         </colgroup>
-        <TableHead>
-          <TableRow aria-rowindex={1} sx={{ height: HEADER_HEIGHT }}>
-            <TableCell padding="checkbox">
-              <Box component="span" sx={visuallyHidden}>
-                {t('table.select')}
-              </Box>
-            </TableCell>
-            <TableCell>{t('table.name')}</TableCell>
-            <TableCell>{t('table.status')}</TableCell>
-            <TableCell>{t('table.os')}</TableCell>
-            <TableCell>{t('table.keyPair')}</TableCell>
-            <TableCell>{t('table.privateIp')}</TableCell>
-            <TableCell>{t('table.publicIp')}</TableCell>
-            <TableCell>{t('table.zone')}</TableCell>
-            <TableCell>{t('table.type')}</TableCell>
-            <TableCell>{t('table.tags')}</TableCell>
-          </TableRow>
-        </TableHead>
-        <TableBody>
-          {rows.length === 0 && (
-            <TableRow>
-              <TableCell colSpan={COLUMNS.length}>
-                <Typography sx={{ py: 3, textAlign: 'center' }} color="text.secondary">
-                  {emptyText}
-                </Typography>
-              </TableCell>
-            </TableRow>
-          )}
-          {paddingTop > 0 && <tr role="presentation" style={{ height: paddingTop }} />}
-          {items.map((item) => {
-            const row = rows[item.index];
-            if (row === undefined) return null;
-            return (
-              <InstanceTableRow
-                key={row.InstanceId}
-                row={row}
-                rowIndex={item.index + 2}
-                isSelected={selectedIds.has(row.InstanceId)}
-                pending={pendingById?.get(row.InstanceId)}
-                onToggle={onToggle}
-              />
-            );
-          })}
-          {paddingBottom > 0 && <tr role="presentation" style={{ height: paddingBottom }} />}
-        </TableBody>
-      </Table>
-    </TableContainer>
+      }
+      head={
+        <TableRow aria-rowindex={1} sx={{ height: HEADER_HEIGHT }}>
+          <TableCell padding="checkbox">
+            <Box component="span" sx={visuallyHidden}>
+              {t('table.select')}
+            </Box>
+          </TableCell>
+          <TableCell>{t('table.name')}</TableCell>
+          <TableCell>{t('table.status')}</TableCell>
+          <TableCell>{t('table.os')}</TableCell>
+          <TableCell>{t('table.keyPair')}</TableCell>
+          <TableCell>{t('table.privateIp')}</TableCell>
+          <TableCell>{t('table.publicIp')}</TableCell>
+          <TableCell>{t('table.zone')}</TableCell>
+          <TableCell>{t('table.type')}</TableCell>
+          <TableCell>{t('table.tags')}</TableCell>
+        </TableRow>
+      }
+      emptyContent={
+        <Typography sx={{ py: 3, textAlign: 'center' }} color="text.secondary">
+          {emptyText}
+        </Typography>
+      }
+    />
   );
 });
 
-interface RowProps {
+interface CellsProps {
   row: InstanceRow;
-  rowIndex: number;
   isSelected: boolean;
   pending: PendingActivation | undefined;
   onToggle: (row: InstanceRow, isRange: boolean) => void;
@@ -167,7 +125,8 @@ interface RowProps {
 
 const cellText = { overflow: 'hidden', textOverflow: 'ellipsis', whiteSpace: 'nowrap' } as const;
 
-const InstanceTableRow = memo(function InstanceTableRow({ row, rowIndex, isSelected, pending, onToggle }: RowProps) {
+/** One row's cells, memoized: a change of selection or pending marks re-renders only the rows it touches. */
+const InstanceCells = memo(function InstanceCells({ row, isSelected, pending, onToggle }: CellsProps) {
   const { t, i18n } = useTranslation('instances');
   const lockText = row.locks[0] ? lockReasonText(t, row.locks[0].LockReason) : '';
   const reason = row.isWindows ? t('why.windows') : row.isLocked ? t('why.locked', { reason: lockText }) : undefined;
@@ -204,9 +163,9 @@ const InstanceTableRow = memo(function InstanceTableRow({ row, rowIndex, isSelec
   const publicText = [...row.publicIps, ...(row.eip ? [`${t('table.eip')} ${row.eip}`] : [])].join(', ');
   const tagText = row.tags.map((tag) => (tag.TagValue ? `${tag.TagKey}=${tag.TagValue}` : tag.TagKey)).join(' · ');
   return (
-    <TableRow hover selected={isSelected} aria-rowindex={rowIndex} sx={{ height: ROW_HEIGHT }}>
+    <>
       <TableCell padding="checkbox">
-        <DisabledReason reason={reason}>
+        <DisabledReason reason={reason} isFocusable={false}>
           {(describedBy) => (
             <Checkbox
               checked={isSelected}
@@ -222,12 +181,7 @@ const InstanceTableRow = memo(function InstanceTableRow({ row, rowIndex, isSelec
         </DisabledReason>
       </TableCell>
       <TableCell>
-        <Typography variant="body2" sx={{ ...cellText, fontWeight: 500 }} title={row.InstanceName}>
-          {name}
-        </Typography>
-        <Typography variant="caption" color="text.secondary" sx={{ ...cellText, display: 'block', fontFamily: 'monospace' }}>
-          {row.InstanceId}
-        </Typography>
+        <InstanceCell InstanceId={row.InstanceId} InstanceName={row.InstanceName} isTruncated />
       </TableCell>
       <TableCell>
         <StatusText status={row.Status} />
@@ -283,20 +237,19 @@ const InstanceTableRow = memo(function InstanceTableRow({ row, rowIndex, isSelec
           {tagText}
         </Typography>
       </TableCell>
-    </TableRow>
+    </>
   );
 });
 
 /** Status as an icon and a word, never colour alone (issue 4 §14). */
 export function StatusText({ status }: { status: string }) {
   const { t } = useTranslation('instances');
-  const known = status === 'Running' || status === 'Stopped' || status === 'Starting' || status === 'Stopping' || status === 'Pending';
   const icon =
     status === 'Running' ? (
       <PlayCircleIcon color="success" sx={{ fontSize: 18 }} aria-hidden />
     ) : status === 'Stopped' ? (
       <StopCircleIcon color="disabled" sx={{ fontSize: 18 }} aria-hidden />
-    ) : known ? (
+    ) : isTransitionalStatus(status) ? (
       <HourglassTopIcon color="info" sx={{ fontSize: 18 }} aria-hidden />
     ) : (
       <HelpOutlineIcon color="disabled" sx={{ fontSize: 18 }} aria-hidden />
@@ -304,7 +257,7 @@ export function StatusText({ status }: { status: string }) {
   return (
     <Typography variant="body2" component="span" sx={{ display: 'flex', alignItems: 'center', gap: 0.5 }}>
       {icon}
-      {known ? t(`app:instanceStatus.${status}`) : t('app:instanceStatus.unknown', { status })}
+      {isKnownInstanceStatus(status) ? t(`app:instanceStatus.${status}`) : t('app:instanceStatus.unknown', { status })}
     </Typography>
   );
 }

@@ -6,7 +6,7 @@ import Paper from '@mui/material/Paper';
 import Typography from '@mui/material/Typography';
 import { memo, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
-import { DisabledReason } from './DisabledReason';
+import { DisabledReason } from '../../../components/DisabledReason';
 
 export interface SelectionBarProps {
   selectedCount: number;
@@ -42,14 +42,14 @@ export const SelectionBar = memo(function SelectionBar({ selectedCount, hiddenCo
           </Typography>
         )}
       </Box>
-      <DisabledReason isFocusable reason={selectAllReason}>
+      <DisabledReason reason={selectAllReason}>
         {(describedBy) => (
           <Button size="small" variant="outlined" onClick={onSelectAll} disabled={selectAllReason !== undefined} aria-describedby={describedBy}>
             {t('selection.selectAll', { count: matchingCount })}
           </Button>
         )}
       </DisabledReason>
-      <DisabledReason isFocusable reason={selectedCount === 0 ? t('selection.clearDisabled') : undefined}>
+      <DisabledReason reason={selectedCount === 0 ? t('selection.clearDisabled') : undefined}>
         {(describedBy) => (
           <Button size="small" startIcon={<ClearIcon aria-hidden />} onClick={onClear} disabled={selectedCount === 0} aria-describedby={describedBy}>
             {t('selection.clear')}

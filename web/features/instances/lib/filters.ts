@@ -1,3 +1,4 @@
+import { INSTANCE_ID_PATTERN, isKnownInstanceStatus } from '../../../../ecs/wire';
 import type { InstanceRow } from '../api/describe-instances';
 
 /**
@@ -15,14 +16,12 @@ export interface InstanceFilters {
   ids: readonly string[];
 }
 
-export const STATUSES = ['Running', 'Stopped', 'Starting', 'Stopping', 'Pending'] as const;
 /**
  * `key=none` means "no key pair". A key pair literally named `none` is legal in ECS (§7) but would be shadowed;
  * the URL form is what the brief fixed, and such a pair can still be found through the free text of its users.
  */
 export const NO_KEY_PAIR = 'none';
 const FILTER_PARAMS = ['q', 'status', 'os', 'key', 'tag', 'ids'] as const;
-const INSTANCE_ID = /^i-[a-z0-9]{1,60}$/;
 
 export function parseFilters(params: URLSearchParams): InstanceFilters {
   const status = params.get('status') ?? '';
@@ -30,14 +29,14 @@ export function parseFilters(params: URLSearchParams): InstanceFilters {
   return {
     q: params.get('q') ?? '',
     // Unknown values from a hand-edited link are ignored rather than silently matching nothing.
-    status: (STATUSES as readonly string[]).includes(status) ? status : '',
+    status: isKnownInstanceStatus(status) ? status : '',
     os: os === 'linux' || os === 'windows' ? os : '',
     key: params.get('key') ?? '',
     tag: params.get('tag') ?? '',
     ids: (params.get('ids') ?? '')
       .split(',')
       .map((id) => id.trim())
-      .filter((id) => INSTANCE_ID.test(id)),
+      .filter((id) => INSTANCE_ID_PATTERN.test(id)),
   };
 }
 

@@ -27,15 +27,19 @@ export interface KeyPairOption {
   CreationTime: string | undefined;
 }
 
+/** Module-level, so TanStack Query keeps the selected options between renders instead of re-running it. */
+function toOptions(pairs: KeyPair[]): KeyPairOption[] {
+  return pairs
+    .map((p) => ({ KeyPairName: p.KeyPairName, KeyPairFingerPrint: p.KeyPairFingerPrint ?? '', CreationTime: p.CreationTime }))
+    .sort((a, b) => a.KeyPairName.localeCompare(b.KeyPairName));
+}
+
 export const keyPairQueries = {
   all: (regionId: string) => keyRoots.keyPairs(regionId),
   list: (regionId: string) =>
     queryOptions({
       queryKey: [...keyRoots.keyPairs(regionId), 'list'] as const,
       queryFn: ({ signal }) => describeAllKeyPairs(regionId, signal),
-      select: (pairs): KeyPairOption[] =>
-        pairs
-          .map((p) => ({ KeyPairName: p.KeyPairName, KeyPairFingerPrint: p.KeyPairFingerPrint ?? '', CreationTime: p.CreationTime }))
-          .sort((a, b) => a.KeyPairName.localeCompare(b.KeyPairName)),
+      select: toOptions,
     }),
 };

@@ -1,4 +1,4 @@
-import { screen, within } from '@testing-library/react';
+import { act, screen, within } from '@testing-library/react';
 import { http, HttpResponse } from 'msw';
 import { server } from '../../../mocks/node';
 import { renderApp } from '../../../test/render';
@@ -35,7 +35,8 @@ describe('the region picker', () => {
       failRegionsOnce();
       await renderApp('/regions/cn-hangzhou');
       expect(await screen.findByText(/region list could not be loaded/, {}, LOAD)).toBeInTheDocument();
-      await vi.advanceTimersByTimeAsync(11_000);
+      // Inside act: the refetch it fires updates the picker, and React must see that update as the test's own.
+      await act(() => vi.advanceTimersByTimeAsync(11_000));
       expect(await screen.findByRole('combobox', { name: 'Region' }, LOAD)).toBeInTheDocument();
     } finally {
       vi.useRealTimers();

@@ -1,22 +1,30 @@
 import Box from '@mui/material/Box';
 import Tooltip from '@mui/material/Tooltip';
 import Typography from '@mui/material/Typography';
+import visuallyHidden from '@mui/utils/visuallyHidden';
 import { useId, type ReactNode } from 'react';
 
-export interface WithReasonProps {
+export interface DisabledReasonProps {
   /** Why the control is disabled; undefined when it is enabled. */
   reason: string | undefined;
   /** Also print the reason under the control (for the main action, where the operator looks first). */
   isReasonVisible?: boolean;
+  /**
+   * Let the wrapper take keyboard focus while there is a reason, so the tooltip shows without a mouse (a disabled
+   * button cannot take focus itself). Off for row checkboxes: a tab stop per Windows row would bury the selectable
+   * ones, and their reason is still the checkbox's accessible description.
+   */
+  isFocusable?: boolean;
+  /** Renders the control, given the id to put in its `aria-describedby` (undefined when enabled). */
   children: (describedBy: string | undefined) => ReactNode;
 }
 
 /**
- * A disabled control that says why (issue 4 §11, accessibility): a tooltip on hover or keyboard focus (the
- * wrapper takes focus, since a disabled button cannot), and the same words as the control's accessible
- * description through aria-describedby.
+ * A disabled control that says why (docs/product.md#console-qualities): a tooltip for the pointer and for keyboard
+ * focus, on a wrapper because a disabled control receives no pointer events, and the same words as the control's
+ * accessible description through aria-describedby.
  */
-export function WithReason({ reason, isReasonVisible = false, children }: WithReasonProps) {
+export function DisabledReason({ reason, isReasonVisible = false, isFocusable = true, children }: DisabledReasonProps) {
   const id = useId();
   const hasReason = reason !== undefined;
   // One tree whether or not there is a reason, so the control keeps its identity (and focus) when it changes.
@@ -25,7 +33,7 @@ export function WithReason({ reason, isReasonVisible = false, children }: WithRe
       <Tooltip title={reason ?? ''} describeChild>
         <Box
           component="span"
-          tabIndex={hasReason ? 0 : undefined}
+          tabIndex={hasReason && isFocusable ? 0 : undefined}
           sx={{ display: 'inline-flex', borderRadius: 1, '&:focus-visible': { outline: '2px solid', outlineColor: 'primary.main' } }}
         >
           {children(hasReason ? id : undefined)}
@@ -44,16 +52,3 @@ export function WithReason({ reason, isReasonVisible = false, children }: WithRe
     </Box>
   );
 }
-
-const visuallyHidden = {
-  position: 'absolute',
-  // Strings, not numbers: MUI reads 1 as 100%.
-  width: '1px',
-  height: '1px',
-  p: 0,
-  m: -1,
-  overflow: 'hidden',
-  clip: 'rect(0 0 0 0)',
-  whiteSpace: 'nowrap',
-  border: 0,
-} as const;

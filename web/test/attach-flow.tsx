@@ -1,12 +1,14 @@
 import { render, screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { useState } from 'react';
-import { createI18n, type Language } from '../../app/i18n';
-import { Providers } from '../../app/providers';
-import { createQueryClient } from '../../lib/query-client';
-import { mockModel } from '../../mocks/node';
-import { AttachFlow, type AttachTarget } from './components/AttachFlow';
-import { AttachTimingContext, defaultAttachTiming, type AttachTiming } from './timing';
+import { SETTLED_STATUSES } from '../../ecs/wire';
+import { createI18n, type Language } from '../app/i18n';
+import { Providers } from '../app/providers';
+import { AttachFlow } from '../features/attach/components/AttachFlow';
+import type { AttachTarget } from '../features/attach/model';
+import { AttachTimingContext, defaultAttachTiming, type AttachTiming } from '../features/attach/timing';
+import { createQueryClient } from '../lib/query-client';
+import { mockModel } from '../mocks/node';
 
 /**
  * Test helpers for the attach flow: AttachFlow inside the app's real providers (i18n, theme, query client) with
@@ -22,8 +24,25 @@ export function selectableTargets(regionId = 'cn-hangzhou'): AttachTarget[] {
 }
 
 /** Selectable and settled (Running or Stopped), so ECS accepts the attach. */
-export function settled(status?: 'Running' | 'Stopped'): AttachTarget[] {
-  return selectableTargets().filter((t) => (status ? t.Status === status : t.Status === 'Running' || t.Status === 'Stopped'));
+export function settled(status?: (typeof SETTLED_STATUSES)[number]): AttachTarget[] {
+  const wanted: readonly string[] = status ? [status] : SETTLED_STATUSES;
+  return selectableTargets().filter((t) => wanted.includes(t.Status));
+}
+
+/**
+ * Stops the simulator's clock 10 s ahead (so the few instances a fresh fleet has mid-transition have settled) and
+ * returns a way to move it on. With the clock held, reboots and starts wait for the test instead of finishing
+ * on a slow machine before the test has looked. vi.restoreAllMocks() lets it run again.
+ */
+export function holdSimulatorClock(): { advance: (ms: number) => void } {
+  const options = mockModel.simulator.options;
+  let at = options.now() + 10_000;
+  vi.spyOn(options, 'now').mockImplementation(() => at);
+  return {
+    advance: (ms) => {
+      at += ms;
+    },
+  };
 }
 
 /** An operator who may look but not change anything. */
@@ -85,12 +104,15 @@ export async function renderAttachFlow(targets: AttachTarget[], options: Options
 
 type User = ReturnType<typeof userEvent.setup>;
 
+/** Testing Library's 1 s default is too short for a real clock on a shared, loaded machine. */
+const WAIT = { timeout: 10_000 };
+
 export async function openReview(user: User): Promise<HTMLElement> {
-  const button = await screen.findByRole('button', { name: 'Review and attach…' });
+  const button = await screen.findByRole('button', { name: 'Review and attach…' }, WAIT);
   // Disabled until the session says what the operator may do.
-  await waitFor(() => expect(button).toBeEnabled());
+  await waitFor(() => expect(button).toBeEnabled(), WAIT);
   await user.click(button);
-  return screen.findByRole('dialog', { name: /^Review: attach/ });
+  return screen.findByRole('dialog', { name: /^Review: attach/ }, WAIT);
 }
 
 /** Opens the review and confirms it (typing the key pair name when the batch is large). Returns the run dialog. */
@@ -101,9 +123,9 @@ export async function confirmAttach(user: User, count: number, keyPairName = 'op
     await user.paste(keyPairName);
   }
   await user.click(within(review).getByRole('button', { name: count === 1 ? 'Attach to 1 instance' : `Attach to ${count} instances` }));
-  return screen.findByRole('dialog', { name: /^Attach/ });
+  return screen.findByRole('dialog', { name: /^Attach/ }, WAIT);
 }
 
 export function waitForResults(): Promise<HTMLElement> {
-  return screen.findByRole('dialog', { name: /^Attach results/ }, { timeout: 10_000 });
+  return screen.findByRole('dialog', { name: /^Attach results/ }, WAIT);
 }
