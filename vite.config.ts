@@ -6,6 +6,8 @@ import { defineConfig } from 'vite';
 // it is only imported behind `import.meta.env.VITE_API_MOCKING`, which the build leaves false.
 export default defineConfig(({ mode }) => ({
   plugins: [react()],
+  // The path aliases (@ecs, @web, …) are declared once, in tsconfig.json; Vite, Vitest, tsx and Playwright read them there.
+  resolve: { tsconfigPaths: true },
   // The msw service worker is served only in mock mode, so it never ships in the production build.
   publicDir: mode === 'mock' ? 'web/mock-public' : false,
   build: {

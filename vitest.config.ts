@@ -5,6 +5,7 @@ import { defineConfig } from 'vitest/config';
 // jsdom with msw answering /api over the simulator (web/test/setup.ts).
 export default defineConfig({
   plugins: [react()],
+  resolve: { tsconfigPaths: true },
   test: {
     globals: true,
     pool: 'forks',

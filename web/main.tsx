@@ -1,6 +1,6 @@
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
-import { App } from './app/app';
+import { App } from './app/App';
 import { createI18n } from './app/i18n';
 import { explainError } from './lib/error-text';
 import { publishToast } from './lib/notifications';

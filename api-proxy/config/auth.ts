@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { text } from '../env';
+import { text } from '@ecs/env';
 import { formatCidr, isLoopbackHost, parseCidr, type Cidr } from '../net';
 import { CONTROL_CHARS, choice, fromItem, headerName, list, optional, parseUrl, plainText, type EnvChecks, type ItemResult } from './fields';
 

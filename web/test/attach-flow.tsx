@@ -3,7 +3,7 @@ import userEvent from '@testing-library/user-event';
 import { useState } from 'react';
 import { SETTLED_STATUSES } from '../../ecs/wire';
 import { createI18n, type Language } from '../app/i18n';
-import { Providers } from '../app/providers';
+import { Providers } from '../app/Providers';
 import { AttachFlow } from '../features/attach/components/AttachFlow';
 import type { AttachTarget } from '../features/attach/model';
 import { AttachTimingContext, defaultAttachTiming, type AttachTiming } from '../features/attach/timing';

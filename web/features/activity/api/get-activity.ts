@@ -1,8 +1,8 @@
 import { infiniteQueryOptions, type InfiniteData } from '@tanstack/react-query';
-import type { ActivityPage, ActivityRecord } from '../../../../ecs/console-api';
-import { instanceVerdict } from '../../../../ecs/outcomes';
-import { getActivity } from '../../../lib/api-client';
-import { keyRoots } from '../../../lib/query-keys';
+import type { ActivityPage, ActivityRecord } from '@ecs/console-api';
+import { instanceVerdict } from '@ecs/outcomes';
+import { getActivity } from '@web/lib/api-client';
+import { keyRoots } from '@web/lib/query-keys';
 import { toApiQuery, type ActivityFilters } from '../filters';
 
 /** One page of the audit trail per request; "Load more" follows the proxy's opaque cursor. */

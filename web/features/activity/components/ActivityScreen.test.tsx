@@ -1,7 +1,7 @@
 import { screen, waitFor, within } from '@testing-library/react';
 import { http, HttpResponse } from 'msw';
-import { mockModel, server } from '../../../mocks/node';
-import { renderApp } from '../../../test/render';
+import { mockModel, server } from '@web/mocks/node';
+import { renderApp } from '@web/test/render';
 
 const REGION = 'cn-hangzhou';
 const KEY_PAIR = 'break-glass-2026';

@@ -1,4 +1,4 @@
-import { ApiError } from '../../../lib/api-error';
+import { ApiError } from '@web/lib/api-error';
 import { CONSOLE_CODES, type InstanceResult } from '../model';
 import { failedCallStatus } from './read-results';
 

@@ -1,7 +1,7 @@
-import type { ResponseOf } from '../../../../ecs/contract';
-import { LIMITS } from '../../../../ecs/wire';
-import { readEcsAnswer } from '../../../../ecs/outcomes';
-import { ecsCall } from '../../../lib/api-client';
+import type { ResponseOf } from '@ecs/contract';
+import { LIMITS } from '@ecs/wire';
+import { readEcsAnswer } from '@ecs/outcomes';
+import { ecsCall } from '@web/lib/api-client';
 import type { FollowUpAction, InstanceResult } from '../model';
 import { throwIfWholeCallFailed, toInstanceResults } from './read-results';
 

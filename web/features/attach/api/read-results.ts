@@ -1,5 +1,5 @@
-import { failedCallVerdict, instanceVerdict, NO_RESULT_CODE, type ReadOutcome } from '../../../../ecs/outcomes';
-import { ApiError } from '../../../lib/api-error';
+import { failedCallVerdict, instanceVerdict, NO_RESULT_CODE, type ReadOutcome } from '@ecs/outcomes';
+import { ApiError } from '@web/lib/api-error';
 import type { InstanceResult } from '../model';
 
 /**

@@ -1,6 +1,6 @@
 import { screen, waitFor, within } from '@testing-library/react';
-import { mockModel } from '../../../mocks/node';
-import { confirmAttach, ecsCallsOf, holdSimulatorClock, READ_ONLY, renderAttachFlow, settled, waitForResults } from '../../../test/attach-flow';
+import { mockModel } from '@web/mocks/node';
+import { confirmAttach, ecsCallsOf, holdSimulatorClock, READ_ONLY, renderAttachFlow, settled, waitForResults } from '@web/test/attach-flow';
 
 /**
  * Every wait names its timeout: Testing Library's 1 s default is too short for a real clock on a shared, loaded

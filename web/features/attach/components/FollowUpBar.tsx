@@ -14,7 +14,7 @@ import RestartAltIcon from '@mui/icons-material/RestartAlt';
 import WarningAmberIcon from '@mui/icons-material/WarningAmber';
 import { useId, useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import { DisabledReason } from '../../../components/DisabledReason';
+import { DisabledReason } from '@web/components/DisabledReason';
 
 export interface FollowUpBarProps {
   runningIds: readonly string[];

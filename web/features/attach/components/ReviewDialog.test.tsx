@@ -1,6 +1,6 @@
 import { screen, waitFor, within } from '@testing-library/react';
-import { mockModel } from '../../../mocks/node';
-import { openReview, READ_ONLY, renderAttachFlow, settled } from '../../../test/attach-flow';
+import { mockModel } from '@web/mocks/node';
+import { openReview, READ_ONLY, renderAttachFlow, settled } from '@web/test/attach-flow';
 
 describe('AttachFlow: the review dialog', () => {
   it('shows the plan with replace / no change / none-yet counts and the password warning', async () => {

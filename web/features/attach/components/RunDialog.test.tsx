@@ -1,7 +1,7 @@
 import { waitFor, within } from '@testing-library/react';
 import { http, HttpResponse } from 'msw';
-import { mockModel, server } from '../../../mocks/node';
-import { confirmAttach, ecsCallsOf, holdSimulatorClock, renderAttachFlow, selectableTargets, settled, toTarget, waitForResults } from '../../../test/attach-flow';
+import { mockModel, server } from '@web/mocks/node';
+import { confirmAttach, ecsCallsOf, holdSimulatorClock, renderAttachFlow, selectableTargets, settled, toTarget, waitForResults } from '@web/test/attach-flow';
 
 afterEach(() => {
   vi.restoreAllMocks();

@@ -17,9 +17,9 @@ import ScheduleIcon from '@mui/icons-material/Schedule';
 import SendIcon from '@mui/icons-material/Send';
 import { useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import { DisabledReason } from '../../../components/DisabledReason';
-import { explainError } from '../../../lib/error-text';
-import { useCan } from '../../../lib/session';
+import { DisabledReason } from '@web/components/DisabledReason';
+import { explainError } from '@web/lib/error-text';
+import { useCan } from '@web/lib/session';
 import { FOLLOW_UP_ACTIONS } from '../api/follow-ups';
 import { followUpFor } from '../follow-up-state';
 import type { useFollowUps } from '../hooks/use-follow-ups';
@@ -51,17 +51,18 @@ export function RunDialog({ open, run, followUps, onCancelRun, onResend, onClose
   const canStartAll = useCan('StartInstances');
   const canAttach = useCan('AttachKeyPair');
 
+  const { followUps: followUpById, statusOf } = followUps;
   const rows = useMemo<ResultRow[]>(
     () =>
       sortRows(
         run.targets.map((target) => ({
           target,
           result: run.results[target.InstanceId],
-          followUp: followUps.followUps[target.InstanceId],
-          status: followUps.statusOf(target.InstanceId),
+          followUp: followUpById[target.InstanceId],
+          status: statusOf(target.InstanceId),
         })),
       ),
-    [run.targets, run.results, followUps.followUps, followUps.statusOf],
+    [run.targets, run.results, followUpById, statusOf],
   );
   const counts = countOutcomes(rows);
   const failedIds = rows.filter((r) => outcomeOf(r) === 'failed').map((r) => r.target.InstanceId);

@@ -1,7 +1,7 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useCallback, useRef, useState } from 'react';
-import { ecsCall } from '../../../lib/api-client';
-import { keyRoots } from '../../../lib/query-keys';
+import { ecsCall } from '@web/lib/api-client';
+import { keyRoots } from '@web/lib/query-keys';
 import { runAttach } from '../api/attach-runner';
 import type { AttachRun, AttachTarget } from '../model';
 import { useAttachTiming } from '../timing';

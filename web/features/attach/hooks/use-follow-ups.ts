@@ -1,8 +1,8 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import { isTransitionalStatus } from '../../../../ecs/wire';
-import { instanceStatusQueries } from '../../../lib/instance-status';
-import { keyRoots } from '../../../lib/query-keys';
+import { isTransitionalStatus } from '@ecs/wire';
+import { instanceStatusQueries } from '@web/lib/instance-status';
+import { keyRoots } from '@web/lib/query-keys';
 import { runBatches } from '../api/batch-runner';
 import { FOLLOW_UP_BATCH_SIZE, sendFollowUpBatch, sendFollowUpSingle } from '../api/follow-ups';
 import { afterCall, afterPoll, type FollowUpState } from '../follow-up-state';

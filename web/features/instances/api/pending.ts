@@ -1,7 +1,7 @@
 import { queryOptions } from '@tanstack/react-query';
-import type { PendingActivation, PendingList } from '../../../../ecs/console-api';
-import { getPending } from '../../../lib/api-client';
-import { keyRoots } from '../../../lib/query-keys';
+import type { PendingActivation, PendingList } from '@ecs/console-api';
+import { getPending } from '@web/lib/api-client';
+import { keyRoots } from '@web/lib/query-keys';
 
 /**
  * Instances whose key pair was attached through the console but not yet activated by a reboot or start

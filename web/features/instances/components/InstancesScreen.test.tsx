@@ -1,9 +1,9 @@
 import { act, screen, waitFor, within } from '@testing-library/react';
 import { http, HttpResponse } from 'msw';
-import { createConsoleModel } from '../../../mocks/console-model';
-import { createHandlers } from '../../../mocks/handlers';
-import { mockModel, server } from '../../../mocks/node';
-import { renderApp } from '../../../test/render';
+import { createConsoleModel } from '@web/mocks/console-model';
+import { createHandlers } from '@web/mocks/handlers';
+import { mockModel, server } from '@web/mocks/node';
+import { renderApp } from '@web/test/render';
 
 /**
  * The instances screen as an operator meets it: the real app at a URL, msw over the simulator's 150-instance
@@ -24,7 +24,7 @@ let clockOffset = 0;
 /** When set, the clock stands still apart from clockOffset, so simulated transitions wait for the test. */
 let frozenAt: number | undefined;
 // The route is lazy; load it once up front so the first test does not spend its wait on the import.
-beforeAll(() => import('../../../app/routes/region-page'));
+beforeAll(() => import('@web/app/routes/RegionPage'));
 beforeEach(() => {
   clockOffset = 10_000;
   frozenAt = undefined;

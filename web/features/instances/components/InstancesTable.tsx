@@ -15,12 +15,12 @@ import visuallyHidden from '@mui/utils/visuallyHidden';
 import type { TFunction } from 'i18next';
 import { memo, useCallback, useRef, type ChangeEvent, type KeyboardEvent } from 'react';
 import { useTranslation } from 'react-i18next';
-import type { PendingActivation } from '../../../../ecs/console-api';
-import { isKnownInstanceStatus, isTransitionalStatus } from '../../../../ecs/wire';
+import type { PendingActivation } from '@ecs/console-api';
+import { isKnownInstanceStatus, isTransitionalStatus } from '@ecs/wire';
 import type { InstanceRow } from '../api/describe-instances';
-import { DisabledReason } from '../../../components/DisabledReason';
-import { InstanceCell } from '../../../components/InstanceCell';
-import { VirtualTable } from '../../../components/VirtualTable';
+import { DisabledReason } from '@web/components/DisabledReason';
+import { InstanceCell } from '@web/components/InstanceCell';
+import { VirtualTable } from '@web/components/VirtualTable';
 
 /**
  * The instance table, on the shared virtual table (docs/decisions/virtual-table-over-datagrid.md): operators need

@@ -6,7 +6,7 @@ import Paper from '@mui/material/Paper';
 import Typography from '@mui/material/Typography';
 import { memo, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
-import { DisabledReason } from '../../../components/DisabledReason';
+import { DisabledReason } from '@web/components/DisabledReason';
 
 export interface SelectionBarProps {
   selectedCount: number;

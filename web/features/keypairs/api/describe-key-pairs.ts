@@ -1,8 +1,8 @@
 import { queryOptions } from '@tanstack/react-query';
-import type { KeyPair } from '../../../../ecs/contract';
-import { LIMITS, toCount } from '../../../../ecs/wire';
-import { ecsCall } from '../../../lib/api-client';
-import { keyRoots } from '../../../lib/query-keys';
+import type { KeyPair } from '@ecs/contract';
+import { LIMITS, toCount } from '@ecs/wire';
+import { ecsCall } from '@web/lib/api-client';
+import { keyRoots } from '@web/lib/query-keys';
 
 /**
  * Every key pair of the region (PRODUCT.md step 3). DescribeKeyPairs pages hold at most 50 (ecs-api.md §5) and a

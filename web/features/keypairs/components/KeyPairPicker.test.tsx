@@ -1,11 +1,11 @@
 import { screen, within } from '@testing-library/react';
 import { http, HttpResponse } from 'msw';
-import { mockModel, server } from '../../../mocks/node';
-import { renderApp } from '../../../test/render';
+import { mockModel, server } from '@web/mocks/node';
+import { renderApp } from '@web/test/render';
 
 /** The key pair picker on the region page, over msw and the simulator (12 key pairs per region). */
 
-beforeAll(() => import('../../../app/routes/region-page'));
+beforeAll(() => import('@web/app/routes/RegionPage'));
 /** Waits for a first load: generous, because a shared CI machine can be slow to render the whole app. */
 const LOAD = { timeout: 8_000 };
 

@@ -6,8 +6,8 @@ import Typography from '@mui/material/Typography';
 import { useQuery } from '@tanstack/react-query';
 import { useMemo } from 'react';
 import { useTranslation } from 'react-i18next';
-import { ErrorAlert } from '../../../components/ErrorAlert';
-import { explainError } from '../../../lib/error-text';
+import { ErrorAlert } from '@web/components/ErrorAlert';
+import { explainError } from '@web/lib/error-text';
 import { keyPairQueries, type KeyPairOption } from '../api/describe-key-pairs';
 
 export interface KeyPairPickerProps {

@@ -1,6 +1,6 @@
 import { queryOptions } from '@tanstack/react-query';
-import type { ResponseOf } from '../../../../ecs/contract';
-import { ecsCall } from '../../../lib/api-client';
+import type { ResponseOf } from '@ecs/contract';
+import { ecsCall } from '@web/lib/api-client';
 
 const REGION_RETRY_MS = 10_000;
 

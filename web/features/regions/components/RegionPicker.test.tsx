@@ -1,12 +1,12 @@
 import { act, screen, within } from '@testing-library/react';
 import { http, HttpResponse } from 'msw';
-import { server } from '../../../mocks/node';
-import { renderApp } from '../../../test/render';
+import { server } from '@web/mocks/node';
+import { renderApp } from '@web/test/render';
 
 /** The region picker when DescribeRegions fails: plain words, the RequestId, a retry, and recovery. */
 
 const LOAD = { timeout: 8_000 };
-beforeAll(() => import('../../../app/routes/region-page'));
+beforeAll(() => import('@web/app/routes/RegionPage'));
 
 function failRegionsOnce() {
   server.use(

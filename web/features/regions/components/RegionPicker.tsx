@@ -2,8 +2,8 @@ import MenuItem from '@mui/material/MenuItem';
 import TextField from '@mui/material/TextField';
 import { useQuery } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
-import { ErrorAlert } from '../../../components/ErrorAlert';
-import { explainError } from '../../../lib/error-text';
+import { ErrorAlert } from '@web/components/ErrorAlert';
+import { explainError } from '@web/lib/error-text';
 import { regionQueries } from '../api/describe-regions';
 
 export interface RegionPickerProps {

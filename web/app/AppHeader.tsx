@@ -12,7 +12,7 @@ import { useTranslation } from 'react-i18next';
 import { Link, useLocation } from 'wouter';
 import { sessionQueries } from '../lib/session';
 import { LANGUAGES, rememberLanguage, type Language } from './i18n';
-import { useThemeChoice } from './providers';
+import { useThemeChoice } from './Providers';
 import type { ThemePreference } from './theme';
 
 /** Product name, who is signed in, simulated-or-live badge, language and theme (issue 4 §2). */

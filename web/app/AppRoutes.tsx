@@ -9,14 +9,14 @@ import { regionQueries } from '../features/regions/api/describe-regions';
 import { ErrorAlert } from '../components/ErrorAlert';
 import { explainError } from '../lib/error-text';
 import { sessionQueries } from '../lib/session';
-import { AppHeader } from './app-header';
-import { ErrorBoundary } from './error-boundary';
+import { AppHeader } from './AppHeader';
+import { ErrorBoundary } from './ErrorBoundary';
 import { lastRegion } from './last-region';
-import { Toaster } from './toaster';
+import { Toaster } from './Toaster';
 
 // Route-level code splitting keeps the first load small (issue 4 performance target).
-const RegionPage = lazy(() => import('./routes/region-page'));
-const ActivityPage = lazy(() => import('./routes/activity-page'));
+const RegionPage = lazy(() => import('./routes/RegionPage'));
+const ActivityPage = lazy(() => import('./routes/ActivityPage'));
 
 /**
  * The console's routes. wouter rather than react-router: the app needs three URLs and query-string state,

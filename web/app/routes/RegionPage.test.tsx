@@ -4,7 +4,7 @@ import { renderApp } from '../../test/render';
 
 /** The region page composes the region picker, the key pair picker, the instances screen and the attach flow. */
 
-beforeAll(() => import('./region-page'));
+beforeAll(() => import('./RegionPage'));
 const LOAD = { timeout: 8_000 };
 
 describe('the region page', () => {

@@ -1,8 +1,9 @@
 import { z } from 'zod';
 
 /**
- * Building blocks for reading environment variables with zod, shared by the proxy's configuration (config.ts)
- * and the standalone simulator (sim-main.ts) so both read values by the same rules.
+ * Building blocks for reading environment variables with zod, shared by the proxy's configuration
+ * (api-proxy/config/) and the standalone simulator (sim/main.ts) so both read values by the same rules. Pure
+ * zod over a plain record, so it lives with the other shared, dependency-free code.
  */
 
 /** Unset and empty variables both mean "use the default". */

@@ -1,8 +1,8 @@
 import type { QueryClient } from '@tanstack/react-query';
 import type { i18n as I18n } from 'i18next';
 import { Router } from 'wouter';
-import { Providers } from './providers';
-import { AppRoutes } from './routes';
+import { Providers } from './Providers';
+import { AppRoutes } from './AppRoutes';
 
 export function App({ queryClient, i18n }: { queryClient: QueryClient; i18n: I18n }) {
   return (
