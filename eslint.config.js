@@ -1,5 +1,5 @@
 // One lint config for the whole package: typescript-eslint's type-aware rules (no-floating-promises among
-// them, STYLE.md habit 10) over every TypeScript file.
+// them, docs/conventions.md#strict-compiler) over every TypeScript file.
 import js from '@eslint/js';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';

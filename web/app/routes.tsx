@@ -14,7 +14,7 @@ import { ErrorBoundary } from './error-boundary';
 import { lastRegion } from './last-region';
 import { Toaster } from './toaster';
 
-// Route-level code splitting keeps the first load small (issue 4 performance target).
+// Route-level code splitting keeps the first load small (docs/product.md#console-qualities).
 const RegionPage = lazy(() => import('./routes/region-page'));
 const ActivityPage = lazy(() => import('./routes/activity-page'));
 
