@@ -1,5 +1,6 @@
 // One lint config for the whole package: typescript-eslint's type-aware rules (no-floating-promises among
-// them), the import boundaries of docs/architecture.md, React's hook rules and one file-name rule.
+// them, docs/conventions.md#strict-compiler), the import boundaries of docs/architecture.md, React's hook
+// rules and one file-name rule.
 import { readdirSync } from 'node:fs';
 import js from '@eslint/js';
 import checkFile from 'eslint-plugin-check-file';

@@ -1,7 +1,7 @@
 import react from '@vitejs/plugin-react';
 import { defineConfig } from 'vitest/config';
 
-// Tests sit next to their code (STYLE.md habit 8). Server-side suites run in Node; the web app's run in
+// Tests sit next to their code (docs/conventions.md#tests-act-like-a-user). Server-side suites run in Node; the web app's run in
 // jsdom with msw answering /api over the simulator (web/test/setup.ts).
 export default defineConfig({
   plugins: [react()],

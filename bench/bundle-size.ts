@@ -5,7 +5,7 @@ import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 
 /**
- * The production bundle against issue 4's budget: initial JavaScript ≤ 250 kB gzip. Builds with the project's own
+ * The production bundle against the budget of docs/product.md#console-qualities: initial JavaScript ≤ 250 kB gzip. Builds with the project's own
  * vite.config.ts into a temporary directory (dist/web is left alone) and reads Vite's manifest: the initial load
  * is the entry chunk plus everything it imports statically; every other chunk is fetched lazily (routes, heavy
  * parts). kB are 1000 bytes, as Vite prints them.

@@ -7,7 +7,7 @@ import { signV3 } from '../acs-signature';
 import { ECS_API_VERSION } from '../ecs/contract';
 
 /**
- * Added latency of the proxy per call (issue 3, "Done when"): the same DescribeInstances call, signed and sent
+ * Added latency of the proxy per call (the README, "Measured"): the same DescribeInstances call, signed and sent
  * straight to the simulated ECS, and sent through the proxy (live mode with ECS_ENDPOINT pointing at that
  * simulator, so the proxy runs its real identity, allowlist, validation, signing and upstream code). Both are
  * separate processes on loopback; calls are sequential so the numbers are per-call latency, not throughput.

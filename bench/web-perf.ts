@@ -5,7 +5,7 @@ import path from 'node:path';
 import { chromium } from '@playwright/test';
 
 /**
- * The web app's performance targets (issue 4): a region of 10,000 instances with 100 ms of simulated latency per
+ * The web app's performance targets (docs/product.md#console-qualities): a region of 10,000 instances with 100 ms of simulated latency per
  * ECS call, through the real proxy (sim mode) and the production build, in headless Chromium:
  *   - first rows visible ≤ 1 s after choosing the region;
  *   - the whole list ≤ 4 s;

@@ -1,6 +1,6 @@
 import { actions, fromWire, isResultOk, isTrue, toCount, toWire } from './contract';
 
-describe('wire form (ecs-api.md §0.2, §1)', () => {
+describe('wire form', () => {
   it('sends InstanceIds as one JSON-array string for AttachKeyPair', () => {
     const wire = toWire('AttachKeyPair', { RegionId: 'cn-hangzhou', KeyPairName: 'ops-key', InstanceIds: ['i-a1', 'i-b2'] });
     expect(wire).toEqual({ RegionId: 'cn-hangzhou', KeyPairName: 'ops-key', InstanceIds: '["i-a1","i-b2"]' });
@@ -69,7 +69,7 @@ describe('request schemas refuse anything that could steer a host', () => {
   });
 });
 
-describe('loose response types (ecs-api.md §0.1)', () => {
+describe('loose response types', () => {
   it('accepts the documented example with numbers and booleans, and the SDK form with strings', () => {
     const docs = {
       TotalCount: 2,

@@ -58,7 +58,7 @@ export {
 
 /**
  * How a list parameter travels on the wire: `json` is one parameter holding a JSON array (`InstanceIds`,
- * ecs-api.md §0.2); `repeat` is `Name.1`, `Name.2`, … (§6.3); `tags` is `Tag.N.Key`/`Tag.N.Value` (§1).
+ * docs/ecs-notes.md#list-parameters); `repeat` is `Name.1`, `Name.2`, … (docs/ecs-notes.md#batch-reboot-and-start); `tags` is `Tag.N.Key`/`Tag.N.Value` (docs/ecs-notes.md#list-parameters).
  * Scalars that are not strings are named in `numbers`/`booleans` so `fromWire` knows how to read them.
  */
 export interface WireShape {
@@ -219,7 +219,7 @@ export type RequestOf<A extends ActionName> = z.infer<(typeof actions)[A]['reque
 export type ResponseOf<A extends ActionName> = z.infer<(typeof actions)[A]['response']>;
 
 // ---------------------------------------------------------------------------------------------------------
-// Wire form (ecs-api.md §1): flatten structured parameters into ECS's string parameters, and back.
+// Wire form (docs/ecs-notes.md#list-parameters): flatten structured parameters into ECS's string parameters, and back.
 
 /** Flattens a structured request into ECS's query parameters (not yet percent-encoded). */
 export function toWire(name: ActionName, params: Record<string, unknown>): Record<string, string> {

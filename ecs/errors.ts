@@ -1,8 +1,8 @@
 import { z } from 'zod';
 
 /**
- * The one error envelope (STYLE.md habit 6). ECS answers failures with
- * `{RequestId, HostId, Code, Message, Recommend}` (ecs-api.md §8.1); errors the proxy makes itself use the
+ * The one error envelope (docs/conventions.md#errors-are-data). ECS answers failures with
+ * `{RequestId, HostId, Code, Message, Recommend}` (docs/ecs-notes.md#error-shape); errors the proxy makes itself use the
  * same shape with `Proxy.*` codes, so the browser has exactly one error type to understand.
  */
 export const EcsErrorBody = z.looseObject({
@@ -41,8 +41,8 @@ export class EcsError extends Error {
 }
 
 /**
- * Constructors for the codes ECS returns, with the HTTP statuses and messages from ecs-api.md §2.2, §6, §8.2.
- * Where the docs disagree on a status (§14) we pick the most recent documented one and say so.
+ * Constructors for the codes ECS returns, with the HTTP statuses and messages from docs/ecs-notes.md#attach-errors, docs/ecs-notes.md#reboot-and-start, docs/ecs-notes.md#error-codes.
+ * Where the docs disagree on a status (docs/ecs-notes.md#open-items) we pick the most recent documented one and say so.
  */
 export const ecsErrors = {
   missingParameter: (name: string) =>
@@ -59,7 +59,7 @@ export const ecsErrors = {
   incompleteSignature: (detail: string) =>
     new EcsError(400, 'IncompleteSignature', `The request signature does not conform to Aliyun standards. ${detail}`),
   accessKeyNotFound: () =>
-    // 400 per the 2019 ECS doc, the only documented status (ecs-api.md §8.2).
+    // 400 per the 2019 ECS doc, the only documented status (docs/ecs-notes.md#error-codes).
     new EcsError(400, 'InvalidAccessKeyId.NotFound', 'Specified access key is not found.'),
   timestampExpired: (value: string) =>
     new EcsError(400, 'InvalidTimeStamp.Expired', `Specified time stamp or date value is expired. ${value}`),
@@ -68,7 +68,7 @@ export const ecsErrors = {
   nonceUsed: () => new EcsError(400, 'SignatureNonceUsed', 'Specified signature nonce was used already.'),
   regionNotFound: () => new EcsError(404, 'InvalidRegionId.NotFound', 'The specified RegionId does not exist.'),
   keyPairNotFound: () =>
-    // 400 per the 2020 zh doc (the 2018 doc says 404); ecs-api.md §2.2 and §14.
+    // 400 per the 2020 zh doc (the 2018 doc says 404); docs/ecs-notes.md#attach-errors and docs/ecs-notes.md#open-items.
     new EcsError(400, 'InvalidKeyPairName.NotFound', 'The specified KeyPairName does not exist in our records.'),
   instanceIdsNotSupported: (detail = 'The specified parameter "InstanceIds" is not valid.') =>
     new EcsError(400, 'InvalidInstanceIds.ValueNotSupported', detail),
@@ -83,7 +83,7 @@ export const ecsErrors = {
   invalidLanguage: () => new EcsError(404, 'InvalidAcceptLanguage.NotFound', 'The specified AcceptLanguage is not found.'),
   invalidNextToken: () => new EcsError(400, 'InvalidParameter.NextToken', 'The specified parameter "NextToken" is not valid.'),
   throttling: (retryAfterMs: number) =>
-    // ECS does not publish the status for throttling (§14); 400 matches the 2019 ECS doc, and the SDK keys
+    // ECS does not publish the status for throttling (docs/ecs-notes.md#open-items); 400 matches the 2019 ECS doc, and the SDK keys
     // off the x-acs-retry-after header rather than the status.
     new EcsError(400, 'Throttling.User', 'Request was denied due to user flow control.', {
       'x-acs-retry-after': String(retryAfterMs),

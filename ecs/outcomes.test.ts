@@ -3,7 +3,7 @@ import { failedCallVerdict, instanceVerdict, operationStatus, readEcsAnswer, rea
 describe('reading what a mutating call did per instance', () => {
   const ok = (InstanceId: string) => ({ InstanceId, Code: '200', Message: 'successful', Success: true });
 
-  it('reads a partial AttachKeyPair per instance (ecs-api.md §0.3)', () => {
+  it('reads a partial AttachKeyPair per instance', () => {
     const read = readEcsAnswer('AttachKeyPair', ['i-a', 'i-b'], 200, {
       RequestId: 'R1',
       Results: { Result: [ok('i-a'), { InstanceId: 'i-b', Code: 'DependencyViolation.WindowsInstance', Success: 'false' }] },

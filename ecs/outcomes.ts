@@ -3,9 +3,9 @@ import type { ActionName } from './contract';
 import { isResultOk } from './wire';
 
 /**
- * What a mutating call did to each instance, read from the answer it got: for the audit trail (PRODUCT.md step 9),
- * pending activation (step 8) and the results screen. AttachKeyPair and the batch calls answer per instance and
- * can partly succeed (ecs-api.md §0.3, §6.3); the single Reboot/StartInstance calls succeed or fail as a whole.
+ * What a mutating call did to each instance, read from the answer it got: for the audit trail (docs/product.md#step-10-activity),
+ * pending activation (docs/product.md#step-9-pending-activation) and the results screen. AttachKeyPair and the batch calls answer per instance and
+ * can partly succeed (docs/ecs-notes.md#partial-failure, docs/ecs-notes.md#batch-reboot-and-start); the single Reboot/StartInstance calls succeed or fail as a whole.
  *
  * This is the one reader of those answers: the proxy (its reply and its audit record), the audit store (pending
  * activation), the browser mocks and the web app (the results screen) all decide "succeeded", "failed" or
@@ -111,7 +111,7 @@ export function readEcsAnswer(action: ActionName, instanceIds: readonly string[]
     return { status: 'succeeded', ...(requestId === undefined ? {} : { requestId }), instances: instanceIds.map((InstanceId) => ({ InstanceId, ok: true, Code: '200' })) };
   }
   // Reconcile with what was asked: an instance ECS did not report is unknown (not a success, and not a failure
-  // either: the batch ran), and a result for an instance nobody asked about is ignored (ecs-api.md §1: expect
+  // either: the batch ran), and a result for an instance nobody asked about is ignored (docs/ecs-notes.md#empty-wrappers: expect
   // missing or empty wrappers).
   const byId = new Map(reported.map((r) => [r.InstanceId, r]));
   const instances = instanceIds.map(
@@ -197,7 +197,7 @@ function nestedArray(body: Record<string, unknown>, wrapper: string, item: strin
   return Array.isArray(list) ? list.filter((x): x is Record<string, unknown> => typeof x === 'object' && x !== null) : [];
 }
 
-/** ECS sends codes as strings or numbers (ecs-api.md §0.1); anything else is not a code. */
+/** ECS sends codes as strings or numbers (docs/ecs-notes.md#loose-types); anything else is not a code. */
 function text(value: unknown): string {
   return typeof value === 'string' || typeof value === 'number' ? String(value) : '';
 }

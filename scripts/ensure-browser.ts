@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 
 /**
  * Runs before the Playwright specs (`npm run test:e2e`) so `npm test` finds a browser by itself on a fresh
- * machine (issue 5): Debian's Chromium through apt when running as root on Debian (Playwright cannot download
+ * machine: Debian's Chromium through apt when running as root on Debian (Playwright cannot download
  * its own browsers there), Playwright's bundled Chromium elsewhere (a developer's laptop).
  */
 const systemChromium = process.env['PLAYWRIGHT_CHROMIUM_PATH'] ?? '/usr/bin/chromium';

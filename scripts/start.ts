@@ -4,7 +4,7 @@ import path from 'node:path';
 
 /**
  * `npm start`: build the web app if it is missing or older than its sources, then run the proxy (sim mode by
- * default, issue 3 §1). Kept out of server.ts so the server itself never shells out.
+ * default). Kept out of server.ts so the server itself never shells out.
  */
 const root = path.resolve(import.meta.dirname, '..');
 const dist = path.join(root, process.env.WEB_DIST ?? 'dist/web', 'index.html');

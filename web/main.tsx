@@ -8,7 +8,7 @@ import { createQueryClient } from './lib/query-client';
 
 async function start(): Promise<void> {
   // msw answers /api in the browser only for `npm run dev:mock`; the production build drops this branch and
-  // never contains msw (issue 4 §1).
+  // never contains msw (docs/product.md#console-qualities).
   if (import.meta.env.VITE_API_MOCKING === 'true') {
     const { startMockWorker } = await import('./mocks/browser');
     await startMockWorker();

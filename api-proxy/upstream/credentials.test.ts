@@ -37,7 +37,7 @@ describe('staticCredentials', () => {
 /**
  * The real @alicloud/credentials chain, steered by environment variables only. Every provider that could
  * touch the network (ECS metadata at 100.100.100.200, a credentials URI, OIDC) is switched off or left
- * unconfigured, and the environment provider comes first in the chain (ecs-api.md §12.2).
+ * unconfigured, and the environment provider comes first in the chain (docs/ecs-notes.md#credentials-chain).
  */
 describe('defaultChainCredentials', () => {
   const VARS = [

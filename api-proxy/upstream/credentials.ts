@@ -2,7 +2,7 @@ import CredentialModule from '@alicloud/credentials';
 import type { Credentials } from '../../acs-signature';
 
 /**
- * Where the proxy's cloud credentials come from (PRODUCT.md safety rules: the browser never sees one; only
+ * Where the proxy's cloud credentials come from (docs/product.md#no-credentials-in-the-browser: the browser never sees one; only
  * the proxy signs). A `CredentialSource` is asked once per signed attempt, so a rotated STS token is picked up
  * by the next retry; it never exposes a secret through its own properties, so logging or serialising the
  * source itself is safe.
@@ -30,13 +30,13 @@ function checked(c: Credentials, from: string): Credentials {
     throw new CredentialsUnavailableError(`${from} gave no AccessKey ID and secret`);
   }
   const pair = { accessKeyId: c.accessKeyId, accessKeySecret: c.accessKeySecret };
-  // An empty token means "not STS"; signing an empty x-acs-security-token would be refused (ecs-api.md §11).
+  // An empty token means "not STS"; signing an empty x-acs-security-token would be refused (docs/ecs-notes.md#signer-notes).
   return c.securityToken === undefined || c.securityToken === '' ? pair : { ...pair, securityToken: c.securityToken };
 }
 
 /**
  * Fixed credentials: the simulator's AccessKey pair in demo mode, or a pair the operator configured. Checked
- * once at creation (fail fast, STYLE.md habit 5); every `get()` returns a fresh copy so no caller can change
+ * once at creation (fail fast, docs/conventions.md#fail-fast-on-configuration); every `get()` returns a fresh copy so no caller can change
  * what the next one signs with.
  */
 export function staticCredentials(c: Credentials, description: string): CredentialSource {
@@ -47,7 +47,7 @@ export function staticCredentials(c: Credentials, description: string): Credenti
   };
 }
 
-/** The slice of `@alicloud/credentials`' `Credential` class that we use (ecs-api.md §12.1). */
+/** The slice of `@alicloud/credentials`' `Credential` class that we use (docs/ecs-notes.md#credentials-api). */
 interface CredentialClient {
   getCredential(): Promise<{ accessKeyId?: string; accessKeySecret?: string; securityToken?: string; providerName?: string }>;
 }
@@ -69,7 +69,7 @@ function credentialConstructor(): CredentialConstructor {
 const CHAIN = 'default credential chain';
 
 /**
- * The official default chain (ecs-api.md §12.2): environment, OIDC/RRSA, Aliyun CLI profile, the INI file,
+ * The official default chain (docs/ecs-notes.md#credentials-chain): environment, OIDC/RRSA, Aliyun CLI profile, the INI file,
  * the ECS instance RAM role, a credentials URI; STS tokens included. The library caches session credentials
  * and refreshes them before they expire, so calling `get()` per attempt is cheap.
  *

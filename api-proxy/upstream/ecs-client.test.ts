@@ -206,7 +206,7 @@ describe('against the simulated ECS', () => {
 
   it('waits out throttling for exactly x-acs-retry-after ms, re-signs, and succeeds (mutating too)', async () => {
     simulator.setControl({ throttle: { limit: 1, windowMs: 60_000 } });
-    // The recorded sleep moves the shared clock, so the retry lands in the next throttling window (§13).
+    // The recorded sleep moves the shared clock, so the retry lands in the next throttling window (docs/ecs-notes.md#throttling).
     const { client, sleeps, retries } = simClient({
       maxDelayMs: 60_000,
       sleep: (ms) => {
@@ -327,7 +327,7 @@ describe('what goes on the wire', () => {
     expect(seen?.body).toBe('');
     expect(new URL(seen?.url ?? '', 'http://x').pathname).toBe('/');
     expect(Object.fromEntries(query(seen as Seen))).toEqual({ RegionId: REGION, KeyPairName: 'ops-key', InstanceIds: '["i-abc","i-def"]' });
-    // The query is the canonical, signed encoding (§11): sorted names, RFC 3986 escapes.
+    // The query is the canonical, signed encoding (docs/ecs-notes.md#signer-notes): sorted names, RFC 3986 escapes.
     expect(seen?.url).toBe('/?InstanceIds=%5B%22i-abc%22%2C%22i-def%22%5D&KeyPairName=ops-key&RegionId=cn-hangzhou');
     expect(seen?.headers).toMatchObject({
       accept: 'application/json',

@@ -51,7 +51,7 @@ const HOSTILE = [
 ];
 
 describe('aliyun mode', () => {
-  it('builds the public and VPC hosts of ecs-api.md §3.2 for listed regions', async () => {
+  it('builds the public and VPC hosts for listed regions', async () => {
     const source = regionSource(['cn-hangzhou', 'ap-southeast-1']);
     const pub = createRegionDirectory({ fetchRegions: source.fetchRegions, mode: PUBLIC });
     expect(await pub.has('cn-hangzhou')).toBe(true);

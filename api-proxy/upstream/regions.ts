@@ -1,11 +1,11 @@
 import { RegionId } from '../../ecs/contract';
 
 /**
- * The only source of upstream hosts (PRODUCT.md safety rules: "builds the upstream host itself from a known
- * region list, never from client input"; STYLE.md habit 4). A region ID turns into a URL only when it has the
+ * The only source of upstream hosts (docs/product.md#upstream-host-built-by-the-proxy: "builds the upstream host itself from a known
+ * region list, never from client input"; docs/conventions.md#deny-by-default). A region ID turns into a URL only when it has the
  * contract's RegionId shape (which admits no dots, slashes, `@`, colons or unicode) *and* is in the list that
  * ECS itself returned from DescribeRegions. Everything else is refused, so the proxy cannot be made into an
- * open signing relay the way aws-sigv4-proxy can (STYLE.md, the models).
+ * open signing relay the way aws-sigv4-proxy can (docs/conventions.md#aws-sigv4-proxy).
  */
 
 export interface RegionDirectory {
@@ -25,11 +25,11 @@ export interface RegionDirectory {
 export type RegionEndpointMode =
   /** ECS_ENDPOINT and the simulator: one base URL serves every known region. */
   | { kind: 'fixed'; base: URL }
-  /** Alibaba Cloud: `ecs.<RegionId>.aliyuncs.com` or `ecs-vpc.<RegionId>.aliyuncs.com` (ecs-api.md §3.2). */
+  /** Alibaba Cloud: `ecs.<RegionId>.aliyuncs.com` or `ecs-vpc.<RegionId>.aliyuncs.com` (docs/ecs-notes.md#endpoints). */
   | { kind: 'aliyun'; network: 'public' | 'vpc' };
 
 export interface RegionDirectoryOptions {
-  /** RegionIds from DescribeRegions (ecs-api.md §3.1). IDs that fail the contract's RegionId schema are dropped. */
+  /** RegionIds from DescribeRegions (docs/ecs-notes.md#regions). IDs that fail the contract's RegionId schema are dropped. */
   fetchRegions: () => Promise<string[]>;
   mode: RegionEndpointMode;
   /** How long a fetched list is fresh; default one hour (regions change rarely). */
@@ -40,7 +40,7 @@ export interface RegionDirectoryOptions {
 }
 
 export const DEFAULT_REGION_TTL_MS = 60 * 60_000;
-/** Misses refresh the list at most this often (the brief of issue 3: one refresh per 60 s on misses). */
+/** Misses refresh the list at most this often (one refresh per 60 s on misses, so made-up region IDs cannot flood DescribeRegions). */
 export const MISS_REFRESH_INTERVAL_MS = 60_000;
 
 /** The contract's RegionId shape (ecs/contract.ts): the first gate before a string can reach a host name. */

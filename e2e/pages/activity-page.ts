@@ -8,7 +8,7 @@ export interface ActivityFilters {
   status?: string;
 }
 
-/** The audit trail at `/activity` (PRODUCT.md step 9): newest first, filters in the URL. English names. */
+/** The audit trail at `/activity` (docs/product.md#step-10-activity): newest first, filters in the URL. English names. */
 export class ActivityPage {
   readonly heading: Locator;
   readonly filters: Locator;

@@ -15,7 +15,7 @@ import { LANGUAGES, rememberLanguage, type Language } from './i18n';
 import { useThemeChoice } from './Providers';
 import type { ThemePreference } from './theme';
 
-/** Product name, who is signed in, simulated-or-live badge, language and theme (issue 4 §2). */
+/** Product name, who is signed in, simulated-or-live badge, language and theme (docs/product.md#console-qualities). */
 export function AppHeader() {
   const { t, i18n } = useTranslation();
   const session = useQuery(sessionQueries.current());

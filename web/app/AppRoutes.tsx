@@ -14,7 +14,7 @@ import { ErrorBoundary } from './ErrorBoundary';
 import { lastRegion } from './last-region';
 import { Toaster } from './Toaster';
 
-// Route-level code splitting keeps the first load small (issue 4 performance target).
+// Route-level code splitting keeps the first load small (docs/product.md#console-qualities).
 const RegionPage = lazy(() => import('./routes/RegionPage'));
 const ActivityPage = lazy(() => import('./routes/ActivityPage'));
 

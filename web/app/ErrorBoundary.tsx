@@ -15,7 +15,7 @@ interface State {
   resetKey: string | undefined;
 }
 
-/** No white screen, ever (issue 4 §12): a crash in one area shows a message there and can be retried. */
+/** No white screen, ever (docs/product.md#console-qualities): a crash in one area shows a message there and can be retried. */
 export class ErrorBoundary extends Component<Props, State> {
   override state: State = { error: null, resetKey: this.props.resetKey };
 

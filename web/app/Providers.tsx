@@ -26,7 +26,7 @@ export interface ProvidersProps {
   initialTheme?: ThemePreference;
 }
 
-/** Light and dark follow the system unless the operator picked one (issue 4 §13). */
+/** Light and dark follow the system unless the operator picked one (docs/product.md#console-qualities). */
 export function Providers({ queryClient, i18n, children, initialTheme }: ProvidersProps) {
   const prefersDark = useMediaQuery('(prefers-color-scheme: dark)', { noSsr: true });
   const [preference, setPreferenceState] = useState<ThemePreference>(initialTheme ?? storedThemePreference());

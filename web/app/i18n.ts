@@ -8,7 +8,7 @@ import { regionsLocales } from '../features/regions/locales';
 import { appLocales } from './locales';
 
 /**
- * English and 简体中文 (issue 4 §13) with i18next. Each feature keeps its strings in its own `locales.ts`
+ * English and 简体中文 (docs/product.md#console-qualities) with i18next. Each feature keeps its strings in its own `locales.ts`
  * (one namespace per feature), so no string lives outside a catalogue and features never edit each other's.
  */
 export const LANGUAGES = ['en', 'zh-CN'] as const;

@@ -1,6 +1,6 @@
 const KEY = 'ecs-console.region';
 
-/** The last region an operator opened, so `/` returns there (issue 4 §3). */
+/** The last region an operator opened, so `/` returns there (docs/product.md#console-qualities). */
 export function lastRegion(): string | undefined {
   try {
     return localStorage.getItem(KEY) ?? undefined;

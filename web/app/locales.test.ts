@@ -3,7 +3,7 @@ import path from 'node:path';
 import { appLocales } from './locales';
 
 /**
- * Catalogue parity and "no string outside the catalogues" (issue 4 §13). Every catalogue is found on disk, so a
+ * Catalogue parity and "no string outside the catalogues" (docs/product.md#console-qualities). Every catalogue is found on disk, so a
  * feature added later is checked without anyone remembering to list it here.
  */
 

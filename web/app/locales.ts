@@ -34,7 +34,7 @@ const en = {
     loading: 'Loading…',
     none: 'none',
   },
-  /** ECS instance states (ecs-api.md §4.2), shared by every screen that shows one. */
+  /** ECS instance states (docs/ecs-notes.md#instance-states), shared by every screen that shows one. */
   instanceStatus: {
     Running: 'Running',
     Stopped: 'Stopped',

@@ -1,6 +1,6 @@
 import { createTheme, type Theme } from '@mui/material/styles';
 
-/** All theme overrides in one place (STYLE.md habit 9). Colours keep WCAG AA contrast in both modes. */
+/** All theme overrides in one place (docs/conventions.md#mui). Colours keep WCAG AA contrast in both modes. */
 export type ThemePreference = 'light' | 'dark' | 'system';
 
 export function createAppTheme(mode: 'light' | 'dark'): Theme {

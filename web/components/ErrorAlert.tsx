@@ -14,7 +14,7 @@ export interface ErrorAlertProps {
 }
 
 /**
- * The inline message for a failed load (issue 4 §12): what failed in words, the RequestId a support ticket
+ * The inline message for a failed load (docs/product.md#console-qualities): what failed in words, the RequestId a support ticket
  * needs, and a retry. Shared by every feature so they all say it the same way.
  */
 export function ErrorAlert({ message, error, onRetry, severity = 'error' }: ErrorAlertProps) {

@@ -3,7 +3,7 @@ import type { ActionName, RequestOf, ResponseOf } from '../../ecs/contract';
 import { ApiError } from './api-error';
 
 /**
- * The only module that calls fetch (STYLE.md habit 7). It speaks the proxy's API: ECS actions as
+ * The only module that calls fetch (docs/conventions.md#components-never-call-fetch). It speaks the proxy's API: ECS actions as
  * `POST /api/ecs/{Action}` with structured JSON parameters, plus the proxy's own read endpoints. Types come
  * from the contract (ecs/contract.ts, ecs/console-api.ts); the schemas themselves are not run here, so zod
  * stays out of the browser's first load. The proxy validates what it sends, and components read ECS's loose

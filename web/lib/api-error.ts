@@ -1,6 +1,6 @@
 /**
  * The one error type of the web app (registered with TanStack Query in query-client.ts). It carries ECS's
- * envelope as data (STYLE.md habit 6): the code to explain, the message, and the RequestId that a support
+ * envelope as data (docs/conventions.md#errors-are-data): the code to explain, the message, and the RequestId that a support
  * ticket needs. `status` 0 means the network failed before any answer.
  */
 export class ApiError extends Error {
@@ -40,7 +40,7 @@ export class ApiError extends Error {
     return this.status === 0;
   }
 
-  /** ECS throttles per API, region and minute (ecs-api.md §13); the proxy passes the answer through. */
+  /** ECS throttles per API, region and minute (docs/ecs-notes.md#throttling); the proxy passes the answer through. */
   get isThrottling(): boolean {
     return /^(Throttling|Rejected\.Throttling)/.test(this.code);
   }

@@ -2,7 +2,7 @@ import type { TFunction } from 'i18next';
 import type { ApiError } from './api-error';
 
 /**
- * ECS error codes in words an operator understands (PRODUCT.md step 6). The sentences live in the
+ * ECS error codes in words an operator understands (docs/product.md#step-6-results). The sentences live in the
  * catalogues under `errors.<code>`; an unknown code falls back to ECS's own message, never to nothing.
  */
 export const KNOWN_CODES = [
@@ -34,7 +34,7 @@ export const KNOWN_CODES = [
 
 /**
  * `action` names the ECS action for permission errors, so the sentence can say which RAM permission is
- * missing (issue 4 §12).
+ * missing (docs/product.md#console-qualities).
  */
 export function explainCode(t: TFunction, code: string, fallback?: string, action?: string): string {
   const key = `app:errors.${code.replace(/\./g, '_')}`;

@@ -13,7 +13,7 @@ export const sessionQueries = {
     }),
 };
 
-/** Whether the signed-in operator may run `action` (issue 4 §11: what is not allowed is disabled). */
+/** Whether the signed-in operator may run `action` (docs/product.md#console-qualities: what is not allowed is disabled). */
 export function useCan(action: ActionName): boolean {
   const { data } = useQuery(sessionQueries.current());
   return data?.allowedActions.includes(action) ?? false;

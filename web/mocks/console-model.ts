@@ -5,7 +5,7 @@ import { instanceVerdict, readEcsAnswer, readKeyPairReadings } from '../../ecs/o
 import { createSimulator, type Simulator } from '../../sim/model/simulator';
 
 /**
- * The proxy's API as a plain in-memory module over the simulator (STYLE.md: handlers stay a thin adapter over
+ * The proxy's API as a plain in-memory module over the simulator (docs/conventions.md#msw-examples: handlers stay a thin adapter over
  * a plain module). It follows the proxy's rules that the UI depends on (allowlist, strict parameters, RegionId
  * routing for Reboot/StartInstance, per-action permission, audit and pending activation) without signing,
  * since nothing leaves the browser. The same module serves `npm run dev:mock` and the component tests.

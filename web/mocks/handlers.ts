@@ -1,7 +1,7 @@
 import { delay, http, HttpResponse } from 'msw';
 import type { ConsoleModel } from './console-model';
 
-/** msw handlers: a thin adapter from HTTP to the console model (STYLE.md, msw examples). */
+/** msw handlers: a thin adapter from HTTP to the console model (docs/conventions.md#msw-examples). */
 export function createHandlers(model: ConsoleModel, options: { latency?: boolean } = {}) {
   const wait = async () => {
     if (options.latency) await delay(model.simulator.transportPlan().delayMs);

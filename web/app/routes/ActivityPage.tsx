@@ -1,7 +1,7 @@
 import { ActivityScreen } from '../../features/activity/components/ActivityScreen';
 
 /**
- * The instances screen shows exactly the instances named in `ids` (issue 4 §10: a link from each operation to
+ * The instances screen shows exactly the instances named in `ids` (docs/product.md#step-10-activity: a link from each operation to
  * its instances). Instance IDs are `i-` plus lowercase alphanumerics, so the list needs no escaping.
  */
 function instancesHref(regionId: string, instanceIds: readonly string[]): string {

@@ -10,7 +10,7 @@ import { RegionPicker } from '../../features/regions/components/RegionPicker';
 import { rememberRegion } from '../last-region';
 
 /**
- * `/regions/:regionId`: PRODUCT.md steps 1–3 and the attach flow. Only the app composes features; they share
+ * `/regions/:regionId`: docs/product.md#the-flow and the attach flow. Only the app composes features; they share
  * data through props and query-key roots, never by importing each other.
  */
 export default function RegionPage({ regionId }: { regionId: string }) {

@@ -1,5 +1,5 @@
 /**
- * Strings of the activity page (issue 4 §10, PRODUCT.md step 9), namespace `activity`. Action names are keyed by
+ * Strings of the activity page (docs/product.md#step-10-activity), namespace `activity`. Action names are keyed by
  * the ECS action as Alibaba spells it; statuses by the audit trail's operation status (ecs/console-api.ts).
  */
 const en = {

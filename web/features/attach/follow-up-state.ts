@@ -1,7 +1,7 @@
 import type { FollowUpAction, InstanceResult } from './model';
 
 /**
- * Where each instance is on its way to an active key pair (PRODUCT.md step 7). Pure transitions, driven by the
+ * Where each instance is on its way to an active key pair (docs/product.md#step-7-activation). Pure transitions, driven by the
  * follow-up calls and by DescribeInstanceStatus polling.
  */
 export type FollowUpState =
@@ -25,7 +25,7 @@ export type FollowUpState =
  */
 export const REBOOT_GRACE_MS = 30_000;
 
-/** Which follow-up makes a freshly attached key pair take effect, by the instance's status (ecs-api.md §0.4). */
+/** Which follow-up makes a freshly attached key pair take effect, by the instance's status (docs/ecs-notes.md#effect-on-the-instance). */
 export function followUpFor(status: string | undefined): FollowUpAction | undefined {
   if (status === 'Running') return 'reboot';
   if (status === 'Stopped') return 'start';

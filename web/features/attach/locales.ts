@@ -1,5 +1,5 @@
 /**
- * Strings of the attach flow: review, run, results and follow-ups (issue 4 §6–§9). Plurals use i18next's
+ * Strings of the attach flow: review, run, results and follow-ups (docs/product.md#step-4-review to docs/product.md#step-7-activation). Plurals use i18next's
  * `_one`/`_other`; Chinese has one form, so both keys carry the same text there.
  */
 const en = {

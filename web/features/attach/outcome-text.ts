@@ -5,7 +5,7 @@ import { CONSOLE_CODES, type InstanceResult } from './model';
 /**
  * Words for a per-instance outcome code: console codes from this feature's catalogue, ECS and proxy codes through
  * the shared table (lib/error-text.ts), with ECS's own message when the code is not in it. `action` names the
- * RAM/SSO action for permission errors (issue 4 §12). An unknown outcome is explained as such whatever its code:
+ * RAM/SSO action for permission errors (docs/product.md#console-qualities). An unknown outcome is explained as such whatever its code:
  * the code's usual sentence ("InternalError: retry") would tell the operator to act blindly.
  */
 export function explainResult(t: TFunction, result: Pick<InstanceResult, 'code' | 'message'> & { status?: InstanceResult['status'] }, action: string): string {

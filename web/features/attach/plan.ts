@@ -2,8 +2,8 @@ import { isKnownInstanceStatus, type KnownInstanceStatus } from '@ecs/wire';
 import type { AttachTarget } from './model';
 
 /**
- * The review plan (PRODUCT.md step 4, issue 4 §6): for every selected instance, what happens to its key pair and
- * when the new one takes effect (ecs-api.md §0.4: replaced silently; after a reboot when Running, after a start
+ * The review plan (docs/product.md#step-4-review): for every selected instance, what happens to its key pair and
+ * when the new one takes effect (docs/ecs-notes.md#effect-on-the-instance: replaced silently; after a reboot when Running, after a start
  * when Stopped). Pure, so the dialog, its counts and the tests read the same rules.
  */
 
@@ -23,11 +23,11 @@ export interface Plan {
   replaced: { KeyPairName: string; count: number }[];
 }
 
-/** Above this many instances the operator types the key pair name to confirm (issue 4 §6). */
+/** Above this many instances the operator types the key pair name to confirm (docs/product.md#step-4-review). */
 export const TYPED_CONFIRMATION_THRESHOLD = 20;
 
 export function keyChangeOf(target: AttachTarget, keyPairName: string): KeyChange {
-  // ECS reports "no key pair" as an empty or absent KeyPairName (ecs-api.md §4.2).
+  // ECS reports "no key pair" as an empty or absent KeyPairName (docs/ecs-notes.md#instance-fields).
   if (target.KeyPairName === undefined || target.KeyPairName === '') return 'none';
   return target.KeyPairName === keyPairName ? 'same' : 'replace';
 }

@@ -1,5 +1,5 @@
 /**
- * The results as CSV (PRODUCT.md step 6), for a change record or a support ticket. Column names and result
+ * The results as CSV (docs/product.md#step-6-results), for a change record or a support ticket. Column names and result
  * tokens are stable identifiers (like ECS wire names), not prose, so scripts can read exports from any UI
  * language; the message column carries the sentence the operator saw.
  */

@@ -6,7 +6,7 @@ import { abortableSleep } from './api/batch-runner';
  * stall msw and user-event). The app always uses the defaults.
  */
 export interface AttachTiming {
-  /** DescribeInstanceStatus polling while instances reboot or start (~2 s, ecs-api.md §13: poll modestly). */
+  /** DescribeInstanceStatus polling while instances reboot or start (~2 s, docs/ecs-notes.md#instance-status-polling: poll modestly). */
   pollIntervalMs: number;
   sleep: (ms: number, cancel: AbortSignal) => Promise<void>;
   now: () => number;

@@ -42,7 +42,7 @@ function toView(data: InfiniteData<ActivityPage, string | undefined>): ActivityV
 }
 
 /**
- * GET /api/activity (issue 4 §10). The root is shared (lib/query-keys.ts) so that attach, reboot and start in
+ * GET /api/activity (docs/product.md#step-10-activity). The root is shared (lib/query-keys.ts) so that attach, reboot and start in
  * other features refresh this list by invalidating `keyRoots.activity()`.
  */
 export const activityQueries = {

@@ -7,7 +7,7 @@ const REGION = 'cn-hangzhou';
 const KEY_PAIR = 'break-glass-2026';
 const TABLE = 'Operations through the console, newest first';
 
-/** Seeded fleet: Linux instances that accept a key pair, and a Windows one that ECS refuses (ecs-api.md §0.4). */
+/** Seeded fleet: Linux instances that accept a key pair, and a Windows one that ECS refuses (docs/ecs-notes.md#effect-on-the-instance). */
 function fleet() {
   const all = mockModel.simulator.instancesIn(REGION);
   const linux = all.filter((i) => i.OSType === 'linux' && i.Status === 'Running' && (i.OperationLocks?.LockReason ?? []).length === 0).map((i) => i.InstanceId);

@@ -25,7 +25,7 @@ export interface ActivityScreenProps {
 }
 
 /**
- * The audit trail, browsable and filterable (PRODUCT.md step 9, issue 4 §10): newest first, filters in the URL,
+ * The audit trail, browsable and filterable (docs/product.md#step-10-activity): newest first, filters in the URL,
  * "Load more" along the proxy's cursor, an inline error with the RequestId when the first load fails.
  */
 export function ActivityScreen({ instancesHref }: ActivityScreenProps) {

@@ -43,7 +43,7 @@ const COLUMNS = ['who', 'when', 'action', 'region', 'keyPair', 'instances', 'out
 const mono = { fontFamily: 'ui-monospace, SFMono-Regular, Menlo, Consolas, monospace', fontSize: '0.8125rem' } as const;
 
 /**
- * The audit trail as a table (issue 4 §10). A page holds at most a few hundred rows ("Load more" adds 50 at a
+ * The audit trail as a table (docs/product.md#step-10-activity). A page holds at most a few hundred rows ("Load more" adds 50 at a
  * time), so a plain table: every row is in the DOM for find-in-page and screen readers, and no virtualizer is
  * needed at this size.
  */
@@ -170,7 +170,7 @@ function Who({ operation }: { operation: OperationRow }) {
   );
 }
 
-/** Why an operation did not simply succeed, in words (issue 4 §8: ECS codes as sentences). */
+/** Why an operation did not simply succeed, in words (docs/product.md#step-6-results: ECS codes as sentences). */
 function OutcomeHint({ operation }: { operation: OperationRow }) {
   const { t } = useTranslation('activity');
   const { status, errorCode } = operation;

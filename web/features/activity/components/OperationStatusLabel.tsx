@@ -10,7 +10,7 @@ import type { OperationStatus } from '@ecs/console-api';
 
 type StatusIcon = typeof CheckCircleIcon;
 
-/** Each status has its own icon shape as well as its colour, and always its word (issue 4 §14: no colour-only status). */
+/** Each status has its own icon shape as well as its colour, and always its word (docs/product.md#console-qualities: no colour-only status). */
 const LOOK: Record<OperationStatus, { Icon: StatusIcon; color: 'success' | 'warning' | 'error' | 'disabled' | 'info' }> = {
   succeeded: { Icon: CheckCircleIcon, color: 'success' },
   partial: { Icon: WarningAmberIcon, color: 'warning' },

@@ -6,8 +6,8 @@ import { runBatches, type BatchRunOptions } from './batch-runner';
 import { throwIfWholeCallFailed, toInstanceResults } from './read-results';
 
 /**
- * The attach run (issue 4 §7): AttachKeyPair in calls of at most 50 instances (ecs-api.md §0.2), at most three
- * in flight, read per instance (§0.3: HTTP 200 only means the batch ran).
+ * The attach run (docs/product.md#step-5-attach): AttachKeyPair in calls of at most 50 instances (docs/ecs-notes.md#limits), at most three
+ * in flight, read per instance (docs/ecs-notes.md#partial-failure: HTTP 200 only means the batch ran).
  */
 
 export const ATTACH_CONCURRENCY = 3;
@@ -15,7 +15,7 @@ export const ATTACH_CONCURRENCY = 3;
 type AttachBody = ResponseOf<'AttachKeyPair'>;
 
 /**
- * One result per requested instance, read by the one outcome rule (ecs/outcomes.ts; §0.1: counts, codes and flags
+ * One result per requested instance, read by the one outcome rule (ecs/outcomes.ts; docs/ecs-notes.md#loose-types: counts, codes and flags
  * arrive as strings or as numbers/booleans). Entries for instances that were not asked about are ignored; an
  * instance ECS did not answer for is unknown, never a silent success nor a failure (the batch ran).
  */

@@ -4,7 +4,7 @@ import { failedCallStatus } from './read-results';
 
 /**
  * Sends per-instance ECS calls in batches: a fixed batch size, a few batches in flight, every failure reported per
- * instance and never retried blindly (issue 4 §7, PRODUCT.md step 5). The proxy owns retries
+ * instance and never retried blindly (docs/product.md#step-5-attach). The proxy owns retries
  * (docs/decisions/retries.md): it has already retried a throttled call as far as it would. When it hands one back
  * with a `Retry-After`, the batch waits exactly that long (the countdown the operator sees) and is sent once more;
  * throttled again, or throttled without a wait to honour, the batch fails with the throttling code and "Retry
@@ -29,7 +29,7 @@ export interface BatchRunOptions {
   send: (batch: readonly string[]) => Promise<InstanceResult[]>;
   /** Resolves after `ms`, or early when `cancel` aborts. */
   sleep: (ms: number, cancel: AbortSignal) => Promise<void>;
-  /** Aborting stops sending further batches; batches already in flight finish (issue 4 §7). */
+  /** Aborting stops sending further batches; batches already in flight finish (docs/product.md#step-5-attach). */
   cancel?: AbortSignal | undefined;
   onBatchStart?: ((batch: readonly string[]) => void) | undefined;
   /** Called once per instance, as soon as its outcome is known. */

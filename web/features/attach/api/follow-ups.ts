@@ -6,19 +6,19 @@ import type { FollowUpAction, InstanceResult } from '../model';
 import { throwIfWholeCallFailed, toInstanceResults } from './read-results';
 
 /**
- * Follow-ups after an attach (issue 4 §9, ecs-api.md §6): a key pair takes effect on a Running instance after a
+ * Follow-ups after an attach (docs/product.md#step-7-activation, docs/ecs-notes.md#reboot-and-start): a key pair takes effect on a Running instance after a
  * reboot and on a Stopped one after a start. Batches go through RebootInstances/StartInstances with
- * SuccessFirst, so one instance in the wrong state does not block the others (§6.3); graceful unless the operator
+ * SuccessFirst, so one instance in the wrong state does not block the others (docs/ecs-notes.md#batch-reboot-and-start); graceful unless the operator
  * asked for force.
  */
 
-/** The RAM/SSO action each control needs (issue 4 §11), single and batch. */
+/** The RAM/SSO action each control needs (docs/product.md#console-qualities), single and batch. */
 export const FOLLOW_UP_ACTIONS = {
   reboot: { single: 'RebootInstance', batch: 'RebootInstances' },
   start: { single: 'StartInstance', batch: 'StartInstances' },
 } as const;
 
-/** At most 100 instances per batch call (ecs-api.md §6.3). */
+/** At most 100 instances per batch call (docs/ecs-notes.md#batch-reboot-and-start). */
 export const FOLLOW_UP_BATCH_SIZE = LIMITS.batchInstanceIds;
 
 type BatchBody = ResponseOf<'RebootInstances'>;
@@ -38,7 +38,7 @@ export function readInstanceResponses(batch: readonly string[], body: BatchBody)
 export interface FollowUpCall {
   regionId: string;
   action: FollowUpAction;
-  /** ForceReboot / ForceStop: like pulling the power (ecs-api.md §6.1). Reboot only. */
+  /** ForceReboot / ForceStop: like pulling the power (docs/ecs-notes.md#reboot-instance). Reboot only. */
   isForce: boolean;
 }
 
@@ -52,7 +52,7 @@ export async function sendFollowUpBatch({ regionId, action, isForce }: FollowUpC
   return readInstanceResponses(batch, body);
 }
 
-/** One instance through RebootInstance/StartInstance; RegionId only routes the call at the proxy (§3.2). */
+/** One instance through RebootInstance/StartInstance; RegionId only routes the call at the proxy (docs/ecs-notes.md#endpoints). */
 export async function sendFollowUpSingle({ regionId, action, isForce }: FollowUpCall, batch: readonly string[]): Promise<InstanceResult[]> {
   const [id] = batch;
   if (id === undefined || batch.length !== 1) throw new RangeError('a single follow-up takes exactly one instance');

@@ -22,7 +22,7 @@ export interface AttachFlowProps {
 }
 
 /**
- * "Review and attach…" and everything after it (issue 4 §6–§9): the review dialog, the batched run with progress,
+ * "Review and attach…" and everything after it (docs/product.md#step-4-review to docs/product.md#step-7-activation): the review dialog, the batched run with progress,
  * the per-instance results with retry and CSV, and the Reboot/Start follow-ups until the key pair is active.
  */
 export function AttachFlow({ regionId, keyPairName, targets, onSelectionDone }: AttachFlowProps): JSX.Element {

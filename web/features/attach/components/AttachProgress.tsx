@@ -14,7 +14,7 @@ export interface AttachProgressProps {
   onCancel: () => void;
 }
 
-/** The progress bar over instances, the throttling wait and Cancel (issue 4 §7). */
+/** The progress bar over instances, the throttling wait and Cancel (docs/product.md#step-5-attach). */
 export function AttachProgress({ run, onCancel }: AttachProgressProps) {
   const { t } = useTranslation('attach');
   const hintId = useId();

@@ -29,8 +29,8 @@ export interface FollowUpBarProps {
 }
 
 /**
- * "Reboot all N running" / "Start all M stopped" (PRODUCT.md step 7), graceful by default; force only when the
- * operator ticks the clearly marked box and confirms what it means (ecs-api.md §6.1: like a power cut).
+ * "Reboot all N running" / "Start all M stopped" (docs/product.md#step-7-activation), graceful by default; force only when the
+ * operator ticks the clearly marked box and confirms what it means (docs/ecs-notes.md#reboot-instance: like a power cut).
  */
 export function FollowUpBar(props: FollowUpBarProps) {
   const { t } = useTranslation('attach');

@@ -34,7 +34,7 @@ export interface ResultsTableProps {
   onToggleUnknown: (instanceId: string) => void;
 }
 
-/** One row per instance: outcome in words and icon, ECS RequestId, status and the next step (issue 4 §8, §9). */
+/** One row per instance: outcome in words and icon, ECS RequestId, status and the next step (docs/product.md#step-6-results, docs/product.md#step-7-activation). */
 export function ResultsTable(props: ResultsTableProps) {
   const { t } = useTranslation('attach');
   return (

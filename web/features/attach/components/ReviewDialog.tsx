@@ -41,7 +41,7 @@ const EFFECT_KEYS: Record<Effect, string> = {
 };
 
 /**
- * The plan for every selected instance before anything is sent (PRODUCT.md step 4, issue 4 §6): what happens to
+ * The plan for every selected instance before anything is sent (docs/product.md#step-4-review): what happens to
  * its key pair, when the new one takes effect, counts per group, the password-login warning, and for a large
  * batch the key pair name typed to confirm.
  */

@@ -39,7 +39,7 @@ export interface RunDialogProps {
   onClose: () => void;
 }
 
-/** Progress, then results and follow-ups, of one attach run (issue 4 §7–§9). */
+/** Progress, then results and follow-ups, of one attach run (docs/product.md#step-5-attach to docs/product.md#step-7-activation). */
 export function RunDialog({ open, run, followUps, onCancelRun, onResend, onClose }: RunDialogProps) {
   const { t } = useTranslation('attach');
   const [includedUnknown, setIncludedUnknown] = useState<ReadonlySet<string>>(new Set());

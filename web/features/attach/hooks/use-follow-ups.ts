@@ -27,7 +27,7 @@ interface Send {
 const empty = (runId: number | undefined): State => ({ runId, byId: {}, statuses: {} });
 
 /**
- * Reboot/Start after an attach and watching the instances until the key pair is active (issue 4 §9). State
+ * Reboot/Start after an attach and watching the instances until the key pair is active (docs/product.md#step-7-activation). State
  * belongs to one run: a new run starts from nothing.
  */
 export function useFollowUps(run: AttachRun | undefined) {

@@ -6,10 +6,10 @@ import { keyRoots } from '@web/lib/query-keys';
 import { inParallel } from './in-parallel';
 
 /**
- * Every instance of a region, streamed page by page (issue 4 §4: the first page shows at once, the rest
+ * Every instance of a region, streamed page by page (docs/product.md#step-2-instances: the first page shows at once, the rest
  * streams in with visible progress).
  *
- * Paging: DescribeInstances offers NextToken (recommended, ecs-api.md §4.1) and the deprecated
+ * Paging: DescribeInstances offers NextToken (recommended, docs/ecs-notes.md#instance-paging) and the deprecated
  * PageNumber/PageSize. NextToken paging is strictly sequential — each token comes from the previous answer —
  * so 100 pages of a 10,000-instance region would cost 100 round trips in a row. PageNumber paging lets us ask
  * for page 1, learn TotalCount, then fetch pages 2..N concurrently, which is what makes the ≤ 4 s target
@@ -20,7 +20,7 @@ import { inParallel } from './in-parallel';
 const PAGE_SIZE = LIMITS.describeInstancesPageSize;
 /**
  * Pages in flight at once: six is what a browser opens to one host over HTTP/1.1, so more would only queue;
- * it loads 10,000 instances within the 4 s target and stays polite to ECS's per-minute budget (§13).
+ * it loads 10,000 instances within the 4 s target and stays polite to ECS's per-minute budget (docs/ecs-notes.md#throttling).
  */
 const CONCURRENCY = 6;
 
@@ -79,7 +79,7 @@ export interface InstanceRow {
   locks: readonly { LockReason: string; LockMsg: string | undefined }[];
   isWindows: boolean;
   isLocked: boolean;
-  /** Windows and locked instances cannot take a key pair (PRODUCT.md step 2). */
+  /** Windows and locked instances cannot take a key pair (docs/product.md#step-2-instances). */
   isSelectable: boolean;
   /** Lowercase name, ID and every IP, precomputed so a keystroke filters 10,000 rows in a few ms. */
   searchText: string;
@@ -109,7 +109,7 @@ export function toRow(instance: Instance): InstanceRow {
     OSType: (instance.OSType ?? '').toLowerCase(),
     OSName: instance.OSName ?? '',
     OSNameEn: instance.OSNameEn ?? instance.OSName ?? '',
-    // ECS sends it empty or leaves it out when no pair is bound (ecs-api.md §4.2).
+    // ECS sends it empty or leaves it out when no pair is bound (docs/ecs-notes.md#instance-fields).
     KeyPairName: instance.KeyPairName || undefined,
     ZoneId: instance.ZoneId,
     InstanceType: instance.InstanceType,

@@ -5,7 +5,7 @@ import { keyRoots } from '@web/lib/query-keys';
 
 /**
  * Instances whose key pair was attached through the console but not yet activated by a reboot or start
- * (PRODUCT.md step 8). The proxy remembers them; the attach feature invalidates this key root after an attach,
+ * (docs/product.md#step-9-pending-activation). The proxy remembers them; the attach feature invalidates this key root after an attach,
  * a reboot or a start.
  */
 /**

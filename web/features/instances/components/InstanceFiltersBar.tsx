@@ -27,7 +27,7 @@ interface Choice {
 }
 
 /**
- * The filters of PRODUCT.md step 2; their values live in the URL (see lib/filters.ts). Each field is memoized so
+ * The filters of docs/product.md#step-2-instances; their values live in the URL (see lib/filters.ts). Each field is memoized so
  * a keystroke in the search box re-renders only the search box.
  */
 export function InstanceFiltersBar({ filters, keyPairNames, onChange, onClear }: InstanceFiltersBarProps) {

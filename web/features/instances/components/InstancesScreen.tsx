@@ -27,7 +27,7 @@ export interface InstancesScreenProps {
 }
 
 /**
- * PRODUCT.md step 2: every instance of the region, filtered from the URL, with selection. The selection itself is
+ * docs/product.md#step-2-instances: every instance of the region, filtered from the URL, with selection. The selection itself is
  * owned by the page, which hands it to the attach flow.
  */
 export function InstancesScreen({ regionId, selectedIds, onSelectionChange, selectionActions }: InstancesScreenProps) {
@@ -133,7 +133,7 @@ interface LoadStateProps {
   onRetry: () => void;
 }
 
-/** First load, streaming progress, counts, and failures with the RequestId and a retry (issue 4 §12). */
+/** First load, streaming progress, counts, and failures with the RequestId and a retry (docs/product.md#console-qualities). */
 function LoadState({ isPending, isFetching, error, loaded, total, shown, isFiltered, onRetry }: LoadStateProps) {
   const { t } = useTranslation('instances');
   if (error) {

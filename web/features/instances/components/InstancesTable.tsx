@@ -241,7 +241,7 @@ const InstanceCells = memo(function InstanceCells({ row, isSelected, pending, on
   );
 });
 
-/** Status as an icon and a word, never colour alone (issue 4 §14). */
+/** Status as an icon and a word, never colour alone (docs/product.md#console-qualities). */
 export function StatusText({ status }: { status: string }) {
   const { t } = useTranslation('instances');
   const icon =

@@ -22,7 +22,7 @@ export interface SelectionBarProps {
   actions?: ReactNode;
 }
 
-/** Always in view (sticky): how many instances are selected, and the bulk selection actions (issue 4 §4). */
+/** Always in view (sticky): how many instances are selected, and the bulk selection actions (docs/product.md#step-2-instances). */
 export const SelectionBar = memo(function SelectionBar({ selectedCount, hiddenCount, matchingCount, unselectedMatchingCount, onSelectAll, onClear, actions }: SelectionBarProps) {
   const { t } = useTranslation('instances');
   const selectAllReason = matchingCount === 0 ? t('selection.selectAllNone') : unselectedMatchingCount === 0 ? t('selection.selectAllDone') : undefined;

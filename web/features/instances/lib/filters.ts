@@ -2,7 +2,7 @@ import { INSTANCE_ID_PATTERN, isKnownInstanceStatus } from '@ecs/wire';
 import type { InstanceRow } from '../api/describe-instances';
 
 /**
- * The instance filters, kept in the URL's query string so a link reproduces the view (issue 4 §3):
+ * The instance filters, kept in the URL's query string so a link reproduces the view (docs/product.md#console-qualities):
  * `q` free text over name, ID and IPs; `status`; `os` (linux/windows); `key` (a key pair name, or `none` for
  * instances without one); `tag` (`key=value`, or `key` for any value); `ids` (comma-separated instance IDs, how
  * the activity page links to an operation's instances).
@@ -17,7 +17,7 @@ export interface InstanceFilters {
 }
 
 /**
- * `key=none` means "no key pair". A key pair literally named `none` is legal in ECS (§7) but would be shadowed;
+ * `key=none` means "no key pair". A key pair literally named `none` is legal in ECS (docs/ecs-notes.md#key-pair-names) but would be shadowed;
  * the URL form is what the brief fixed, and such a pair can still be found through the free text of its users.
  */
 export const NO_KEY_PAIR = 'none';

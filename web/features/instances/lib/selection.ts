@@ -1,7 +1,7 @@
 import type { InstanceRow } from '../api/describe-instances';
 
 /**
- * Selection rules (PRODUCT.md step 2): one by one, a range with Shift, or all that match. Only selectable rows
+ * Selection rules (docs/product.md#step-2-instances): one by one, a range with Shift, or all that match. Only selectable rows
  * (not Windows, not locked) ever enter the selection.
  */
 

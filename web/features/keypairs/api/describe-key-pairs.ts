@@ -5,7 +5,7 @@ import { ecsCall } from '@web/lib/api-client';
 import { keyRoots } from '@web/lib/query-keys';
 
 /**
- * Every key pair of the region (PRODUCT.md step 3). DescribeKeyPairs pages hold at most 50 (ecs-api.md §5) and a
+ * Every key pair of the region (docs/product.md#step-3-key-pair). DescribeKeyPairs pages hold at most 50 (docs/ecs-notes.md#describe-key-pairs) and a
  * region holds at most 500 pairs, so: page 1 for TotalCount, then the other ≤ 9 pages at once.
  */
 

@@ -20,7 +20,7 @@ export interface KeyPairPickerProps {
 // Searching matches the name and the fingerprint (operators often hold the fingerprint from `ssh-keygen -l`).
 const filterOptions = createFilterOptions<KeyPairOption>({ stringify: (o) => `${o.KeyPairName} ${o.KeyPairFingerPrint}` });
 
-/** A searchable list of every key pair of the region, with fingerprint and creation date (PRODUCT.md step 3). */
+/** A searchable list of every key pair of the region, with fingerprint and creation date (docs/product.md#step-3-key-pair). */
 export function KeyPairPicker({ regionId, value, onChange }: KeyPairPickerProps) {
   const { t, i18n } = useTranslation('keypairs');
   const pairs = useQuery(keyPairQueries.list(regionId));
@@ -28,7 +28,7 @@ export function KeyPairPicker({ regionId, value, onChange }: KeyPairPickerProps)
   const selected = options.find((o) => o.KeyPairName === value) ?? null;
   const dateFormat = useMemo(() => new Intl.DateTimeFormat(i18n.language, { dateStyle: 'medium' }), [i18n.language]);
   const formatDate = (creationTime: string | undefined) => {
-    // ECS sends minute precision (`2023-01-01T00:00Z`, ecs-api.md §4.2); anything unparsable is shown as sent.
+    // ECS sends minute precision (`2023-01-01T00:00Z`, docs/ecs-notes.md#describe-key-pairs); anything unparsable is shown as sent.
     const ms = creationTime ? Date.parse(creationTime) : Number.NaN;
     return Number.isNaN(ms) ? (creationTime ?? t('unknownDate')) : dateFormat.format(ms);
   };

@@ -14,7 +14,7 @@ function toOptions(body: ResponseOf<'DescribeRegions'>): RegionOption[] {
   return (body.Regions?.Region ?? []).map((r) => ({ RegionId: r.RegionId, LocalName: r.LocalName }));
 }
 
-/** DescribeRegions with names in the UI language (ecs-api.md §3.1: LocalName follows AcceptLanguage). */
+/** DescribeRegions with names in the UI language (docs/ecs-notes.md#regions: LocalName follows AcceptLanguage). */
 export const regionQueries = {
   all: () => ['ecs', 'regions'] as const,
   list: (language: 'en' | 'zh-CN') =>

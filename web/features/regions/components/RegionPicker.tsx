@@ -11,7 +11,7 @@ export interface RegionPickerProps {
   onChange: (regionId: string) => void;
 }
 
-/** Region picker with names in the UI language (issue 4 §3). */
+/** Region picker with names in the UI language (docs/product.md#step-1-region). */
 export function RegionPicker({ value, onChange }: RegionPickerProps) {
   const { t, i18n } = useTranslation('regions');
   const language = i18n.language === 'zh-CN' ? 'zh-CN' : 'en';
