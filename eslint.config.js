@@ -18,10 +18,19 @@ const features = readdirSync(new URL('./web/features', import.meta.url), { withF
 const zones = [
   // The ECS domain is shared by the browser, the proxy and the simulator: it depends on nothing of ours.
   { target: './ecs', from: '.', except: ['./ecs', './node_modules'], message: 'ecs/ imports nothing outside itself.' },
-  { target: './acs-signature', from: '.', except: ['./acs-signature', './node_modules'], message: 'The signer is pure: it imports nothing of ours.' },
+  {
+    target: './acs-signature',
+    from: '.',
+    except: ['./acs-signature', './node_modules'],
+    message: 'The signer is pure: it imports nothing of ours.',
+  },
   // The browser never imports the proxy, and production web code never imports the simulator (only web/mocks does).
   { target: './web', from: './api-proxy', message: 'The web app never imports the proxy.' },
-  ...['app', 'components', 'features', 'lib'].map((dir) => ({ target: `./web/${dir}`, from: './sim', message: 'Only web/mocks may use the simulator.' })),
+  ...['app', 'components', 'features', 'lib'].map((dir) => ({
+    target: `./web/${dir}`,
+    from: './sim',
+    message: 'Only web/mocks may use the simulator.',
+  })),
   { target: './sim', from: ['./api-proxy', './web'], message: 'The simulator stands alone: it imports ecs/ and acs-signature/ only.' },
   // Features never import each other; what two share lives in web/components or web/lib.
   ...features.map((name) => ({
@@ -31,7 +40,11 @@ const zones = [
     message: 'Features never import each other: move what they share to web/components or web/lib.',
   })),
   // Shared layers never reach up into features or the app shell.
-  { target: ['./web/components', './web/lib'], from: ['./web/features', './web/app'], message: 'Shared code does not import features or the app.' },
+  {
+    target: ['./web/components', './web/lib'],
+    from: ['./web/features', './web/app'],
+    message: 'Shared code does not import features or the app.',
+  },
 ];
 
 export default tseslint.config(
@@ -56,7 +69,11 @@ export default tseslint.config(
       'import-x/no-useless-path-segments': 'error',
       'no-restricted-imports': [
         'error',
-        { patterns: [{ group: ['../../../*'], message: 'Climb at most two levels; use a path alias (@ecs, @web, @sim, @proxy, @acs-signature).' }] },
+        {
+          patterns: [
+            { group: ['../../../*'], message: 'Climb at most two levels; use a path alias (@ecs, @web, @sim, @proxy, @acs-signature).' },
+          ],
+        },
       ],
       'react-hooks/rules-of-hooks': 'error',
       'react-hooks/exhaustive-deps': 'error',
@@ -72,8 +89,19 @@ export default tseslint.config(
   {
     // Production proxy code reaches the simulator only through the sim-mode loader; tests may use it directly.
     files: ['api-proxy/**/*.ts'],
-    ignores: ['api-proxy/**/*.test.ts', 'api-proxy/sim-mode.ts', 'api-proxy/test-support.ts', 'api-proxy/edge-probe.ts', 'api-proxy/fuzz-cases.ts'],
-    rules: { 'import-x/no-restricted-paths': ['error', { zones: [...zones, { target: './api-proxy', from: './sim', message: 'Load the simulator through api-proxy/sim-mode.ts only.' }] }] },
+    ignores: [
+      'api-proxy/**/*.test.ts',
+      'api-proxy/sim-mode.ts',
+      'api-proxy/test-support.ts',
+      'api-proxy/edge-probe.ts',
+      'api-proxy/fuzz-cases.ts',
+    ],
+    rules: {
+      'import-x/no-restricted-paths': [
+        'error',
+        { zones: [...zones, { target: './api-proxy', from: './sim', message: 'Load the simulator through api-proxy/sim-mode.ts only.' }] },
+      ],
+    },
   },
   {
     // Playwright fixtures call their callback `use`; it is not React's hook.

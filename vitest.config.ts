@@ -15,7 +15,11 @@ export default defineConfig({
     projects: [
       {
         extends: true,
-        test: { name: 'server', include: ['ecs/**/*.test.ts', 'acs-signature/**/*.test.ts', 'sim/**/*.test.ts', 'api-proxy/**/*.test.ts', 'scripts/**/*.test.ts'], environment: 'node' },
+        test: {
+          name: 'server',
+          include: ['ecs/**/*.test.ts', 'acs-signature/**/*.test.ts', 'sim/**/*.test.ts', 'api-proxy/**/*.test.ts', 'scripts/**/*.test.ts'],
+          environment: 'node',
+        },
       },
       {
         extends: true,

@@ -22,5 +22,4 @@ describe('encoding and ordering (docs/ecs-notes.md#v1-algorithm, docs/ecs-notes.
   it('formats dates without milliseconds', () => {
     expect(formatAcsDate(new Date('2023-10-26T10:22:32.999Z'))).toBe('2023-10-26T10:22:32Z');
   });
-
 });

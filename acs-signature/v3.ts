@@ -21,7 +21,6 @@ export const V3_ALGORITHM = 'ACS3-HMAC-SHA256';
 /** SHA-256 of the empty string: the payload hash of every body-less ECS call (docs/ecs-notes.md#v3-headers). */
 export const EMPTY_BODY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
 
-
 /** Header names that V3 signs (docs/ecs-notes.md#v3-canonical-request): `host`, `content-type` and every `x-acs-*`. Lowercase, sorted. */
 export function signableHeaderNames(headers: Readonly<Record<string, string>>): string[] {
   const names = new Set<string>();
@@ -43,7 +42,11 @@ export function lowercaseHeaders(headers: Readonly<Record<string, string>>): Rec
     grouped.set(lower, [...(grouped.get(lower) ?? []), value]);
   }
   const out: Record<string, string> = {};
-  for (const [name, values] of grouped) out[name] = values.map((v) => v.trim()).sort(byCodeUnit).join(',');
+  for (const [name, values] of grouped)
+    out[name] = values
+      .map((v) => v.trim())
+      .sort(byCodeUnit)
+      .join(',');
   return out;
 }
 

@@ -27,7 +27,12 @@ function windows(proxy: TestProxy): string {
 }
 
 async function keyPairName(proxy: TestProxy): Promise<string> {
-  const res = await proxy.app.inject({ method: 'POST', url: '/api/ecs/DescribeKeyPairs', headers: jsonFromConsole, payload: { RegionId: 'cn-hangzhou' } });
+  const res = await proxy.app.inject({
+    method: 'POST',
+    url: '/api/ecs/DescribeKeyPairs',
+    headers: jsonFromConsole,
+    payload: { RegionId: 'cn-hangzhou' },
+  });
   const body = res.json<{ KeyPairs: { KeyPair: { KeyPairName: string }[] } }>();
   const first = body.KeyPairs.KeyPair[0];
   if (!first) throw new Error('no key pairs');
@@ -36,7 +41,12 @@ async function keyPairName(proxy: TestProxy): Promise<string> {
 
 /** Lets the proxy learn the region list before a test breaks the upstream. */
 async function warmRegions(proxy: TestProxy): Promise<void> {
-  const res = await proxy.app.inject({ method: 'POST', url: '/api/ecs/DescribeInstances', headers: jsonFromConsole, payload: { RegionId: 'cn-hangzhou', MaxResults: 1 } });
+  const res = await proxy.app.inject({
+    method: 'POST',
+    url: '/api/ecs/DescribeInstances',
+    headers: jsonFromConsole,
+    payload: { RegionId: 'cn-hangzhou', MaxResults: 1 },
+  });
   expect(res.statusCode).toBe(200);
 }
 
@@ -63,8 +73,18 @@ describe('the ECS door', () => {
 
   it('builds ECS’s list forms itself (InstanceIds as a JSON string, InstanceId.N)', async () => {
     const [a, b] = linux(proxy, 'Running', 2);
-    await proxy.app.inject({ method: 'POST', url: '/api/ecs/DescribeInstances', headers: jsonFromConsole, payload: { RegionId: 'cn-hangzhou', InstanceIds: [a, b] } });
-    await proxy.app.inject({ method: 'POST', url: '/api/ecs/RebootInstances', headers: jsonFromConsole, payload: { RegionId: 'cn-hangzhou', InstanceId: [a, b], DryRun: true } });
+    await proxy.app.inject({
+      method: 'POST',
+      url: '/api/ecs/DescribeInstances',
+      headers: jsonFromConsole,
+      payload: { RegionId: 'cn-hangzhou', InstanceIds: [a, b] },
+    });
+    await proxy.app.inject({
+      method: 'POST',
+      url: '/api/ecs/RebootInstances',
+      headers: jsonFromConsole,
+      payload: { RegionId: 'cn-hangzhou', InstanceId: [a, b], DryRun: true },
+    });
     const sent = proxy.upstreamCalls.filter((c) => c.action !== 'DescribeRegions');
     expect(sent[0]?.wire).toEqual({ RegionId: 'cn-hangzhou', InstanceIds: JSON.stringify([a, b]) });
     expect(sent[1]?.wire).toEqual({ RegionId: 'cn-hangzhou', 'InstanceId.1': a, 'InstanceId.2': b, DryRun: 'true' });
@@ -84,7 +104,12 @@ describe('the ECS door', () => {
     });
     try {
       const [id] = linux(routed, 'Running', 1);
-      const res = await routed.app.inject({ method: 'POST', url: '/api/ecs/RebootInstance', headers: jsonFromConsole, payload: { RegionId: 'cn-hangzhou', InstanceId: id } });
+      const res = await routed.app.inject({
+        method: 'POST',
+        url: '/api/ecs/RebootInstance',
+        headers: jsonFromConsole,
+        payload: { RegionId: 'cn-hangzhou', InstanceId: id },
+      });
       expect(res.statusCode).toBe(200);
       expect(routes.filter((r) => r.action === 'RebootInstance')).toEqual([{ action: 'RebootInstance', regionId: 'cn-hangzhou' }]);
       const sent = routed.upstreamCalls.filter((c) => c.action !== 'DescribeRegions');
@@ -99,7 +124,12 @@ describe('the ECS door', () => {
   it.each(['DeleteInstance', 'RunInstances', 'CreateKeyPair', 'ImportKeyPair', 'DetachKeyPair', 'constructor', '__proto__', 'toString'])(
     'refuses %s with 403 and sends nothing upstream',
     async (action) => {
-      const res = await proxy.app.inject({ method: 'POST', url: `/api/ecs/${action}`, headers: jsonFromConsole, payload: { RegionId: 'cn-hangzhou' } });
+      const res = await proxy.app.inject({
+        method: 'POST',
+        url: `/api/ecs/${action}`,
+        headers: jsonFromConsole,
+        payload: { RegionId: 'cn-hangzhou' },
+      });
       expect(res.statusCode).toBe(403);
       expect(res.json()).toMatchObject({ Code: 'Proxy.ActionNotAllowed' });
       expect(proxy.upstreamCalls).toHaveLength(0);
@@ -118,18 +148,25 @@ describe('the ECS door', () => {
     ['a very long value', 'a'.repeat(5000)],
     ['a traversal', '../cn-hangzhou'],
     ['a header injection', 'cn-hangzhou\r\nHost: evil.com'],
-  ])(
-    'refuses a RegionId with %s without contacting any host',
-    async (_what, RegionId) => {
-      const res = await proxy.app.inject({ method: 'POST', url: '/api/ecs/DescribeInstances', headers: jsonFromConsole, payload: { RegionId } });
-      expect(res.statusCode).toBe(400);
-      expect(res.json()).toMatchObject({ Code: 'Proxy.InvalidParameter' });
-      expect(proxy.upstreamCalls).toHaveLength(0);
-    },
-  );
+  ])('refuses a RegionId with %s without contacting any host', async (_what, RegionId) => {
+    const res = await proxy.app.inject({
+      method: 'POST',
+      url: '/api/ecs/DescribeInstances',
+      headers: jsonFromConsole,
+      payload: { RegionId },
+    });
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toMatchObject({ Code: 'Proxy.InvalidParameter' });
+    expect(proxy.upstreamCalls).toHaveLength(0);
+  });
 
   it('refuses a well-formed region that is not on the DescribeRegions list', async () => {
-    const res = await proxy.app.inject({ method: 'POST', url: '/api/ecs/DescribeInstances', headers: jsonFromConsole, payload: { RegionId: 'mars-north-1' } });
+    const res = await proxy.app.inject({
+      method: 'POST',
+      url: '/api/ecs/DescribeInstances',
+      headers: jsonFromConsole,
+      payload: { RegionId: 'mars-north-1' },
+    });
     expect(res.statusCode).toBe(400);
     expect(res.json()).toMatchObject({ Code: 'Proxy.UnknownRegion' });
     expect(proxy.upstreamCalls.filter((c) => c.action !== 'DescribeRegions')).toHaveLength(0);
@@ -149,7 +186,12 @@ describe('the ECS door', () => {
       expect(res.statusCode, JSON.stringify(payload).slice(0, 80)).toBe(400);
       expect(res.json()).toMatchObject({ Code: 'Proxy.InvalidParameter' });
     }
-    const page = await proxy.app.inject({ method: 'POST', url: '/api/ecs/DescribeKeyPairs', headers: jsonFromConsole, payload: { RegionId: 'cn-hangzhou', PageSize: 51 } });
+    const page = await proxy.app.inject({
+      method: 'POST',
+      url: '/api/ecs/DescribeKeyPairs',
+      headers: jsonFromConsole,
+      payload: { RegionId: 'cn-hangzhou', PageSize: 51 },
+    });
     expect(page.statusCode).toBe(400);
     const batch = await proxy.app.inject({
       method: 'POST',
@@ -162,10 +204,20 @@ describe('the ECS door', () => {
   });
 
   it('answers malformed and oversized bodies with a clear error and keeps serving', async () => {
-    const bad = await proxy.app.inject({ method: 'POST', url: '/api/ecs/DescribeInstances', headers: jsonFromConsole, payload: '{"RegionId":' });
+    const bad = await proxy.app.inject({
+      method: 'POST',
+      url: '/api/ecs/DescribeInstances',
+      headers: jsonFromConsole,
+      payload: '{"RegionId":',
+    });
     expect(bad.statusCode).toBe(400);
     expect(bad.json()).toMatchObject({ Code: 'Proxy.MalformedBody' });
-    const huge = await proxy.app.inject({ method: 'POST', url: '/api/ecs/DescribeInstances', headers: jsonFromConsole, payload: JSON.stringify({ RegionId: 'x'.repeat(200_000) }) });
+    const huge = await proxy.app.inject({
+      method: 'POST',
+      url: '/api/ecs/DescribeInstances',
+      headers: jsonFromConsole,
+      payload: JSON.stringify({ RegionId: 'x'.repeat(200_000) }),
+    });
     expect(huge.statusCode).toBe(413);
     const array = await proxy.app.inject({ method: 'POST', url: '/api/ecs/DescribeInstances', headers: jsonFromConsole, payload: '[1,2]' });
     expect(array.statusCode).toBe(400);
@@ -176,10 +228,20 @@ describe('the ECS door', () => {
   it('refuses cross-site and non-JSON mutations (CSRF)', async () => {
     const [id] = linux(proxy, 'Running', 1);
     const payload = { RegionId: 'cn-hangzhou', InstanceId: id };
-    const crossSite = await proxy.app.inject({ method: 'POST', url: '/api/ecs/RebootInstance', headers: { 'content-type': 'application/json', origin: 'https://evil.example' }, payload });
+    const crossSite = await proxy.app.inject({
+      method: 'POST',
+      url: '/api/ecs/RebootInstance',
+      headers: { 'content-type': 'application/json', origin: 'https://evil.example' },
+      payload,
+    });
     expect(crossSite.statusCode).toBe(403);
     expect(crossSite.json()).toMatchObject({ Code: 'Proxy.CrossOrigin' });
-    const noOrigin = await proxy.app.inject({ method: 'POST', url: '/api/ecs/RebootInstance', headers: { 'content-type': 'application/json' }, payload });
+    const noOrigin = await proxy.app.inject({
+      method: 'POST',
+      url: '/api/ecs/RebootInstance',
+      headers: { 'content-type': 'application/json' },
+      payload,
+    });
     expect(noOrigin.statusCode).toBe(403);
     const form = await proxy.app.inject({
       method: 'POST',
@@ -188,7 +250,12 @@ describe('the ECS door', () => {
       payload: `RegionId=cn-hangzhou&InstanceId=${id}`,
     });
     expect(form.statusCode).toBe(415);
-    const textPlain = await proxy.app.inject({ method: 'POST', url: '/api/ecs/RebootInstance', headers: { 'content-type': 'text/plain', origin: TEST_ORIGIN }, payload: JSON.stringify(payload) });
+    const textPlain = await proxy.app.inject({
+      method: 'POST',
+      url: '/api/ecs/RebootInstance',
+      headers: { 'content-type': 'text/plain', origin: TEST_ORIGIN },
+      payload: JSON.stringify(payload),
+    });
     expect(textPlain.statusCode).toBe(415);
     expect(proxy.upstreamCalls).toHaveLength(0);
   });
@@ -198,9 +265,19 @@ describe('the ECS door', () => {
     try {
       const [id] = linux(own, 'Running', 1);
       const payload = { RegionId: 'cn-hangzhou', InstanceId: id, DryRun: true };
-      const same = await own.app.inject({ method: 'POST', url: '/api/ecs/RebootInstance', headers: { 'content-type': 'application/json', host: '127.0.0.1:8080', origin: 'http://127.0.0.1:8080' }, payload });
+      const same = await own.app.inject({
+        method: 'POST',
+        url: '/api/ecs/RebootInstance',
+        headers: { 'content-type': 'application/json', host: '127.0.0.1:8080', origin: 'http://127.0.0.1:8080' },
+        payload,
+      });
       expect(same.statusCode).not.toBe(403);
-      const other = await own.app.inject({ method: 'POST', url: '/api/ecs/RebootInstance', headers: { 'content-type': 'application/json', host: '127.0.0.1:8080', origin: 'http://127.0.0.1:9999' }, payload });
+      const other = await own.app.inject({
+        method: 'POST',
+        url: '/api/ecs/RebootInstance',
+        headers: { 'content-type': 'application/json', host: '127.0.0.1:8080', origin: 'http://127.0.0.1:9999' },
+        payload,
+      });
       expect(other.statusCode).toBe(403);
     } finally {
       await own.close();
@@ -232,36 +309,68 @@ describe('attach, follow-ups, audit and pending activation', () => {
     expect(body.Results.Result.find((r) => r.InstanceId === win)?.Code).toBe('DependencyViolation.WindowsInstance');
 
     const activity = await proxy.app.inject({ method: 'GET', url: '/api/activity?action=AttachKeyPair' });
-    const page = activity.json<{ items: { status: string; user: string; requestId: string; keyPairName: string; instances: { InstanceId: string; ok: boolean; Code: string }[] }[] }>();
+    const page = activity.json<{
+      items: {
+        status: string;
+        user: string;
+        requestId: string;
+        keyPairName: string;
+        instances: { InstanceId: string; ok: boolean; Code: string }[];
+      }[];
+    }>();
     expect(page.items).toHaveLength(1);
     expect(page.items[0]).toMatchObject({ status: 'partial', user: 'local operator', requestId: body.RequestId, keyPairName: key });
-    expect(page.items[0]?.instances.find((i) => i.InstanceId === win)).toMatchObject({ ok: false, Code: 'DependencyViolation.WindowsInstance' });
+    expect(page.items[0]?.instances.find((i) => i.InstanceId === win)).toMatchObject({
+      ok: false,
+      Code: 'DependencyViolation.WindowsInstance',
+    });
 
     const pending = await proxy.app.inject({ method: 'GET', url: '/api/pending?RegionId=cn-hangzhou' });
     // The console API's schemas (ecs/console-api.ts) describe exactly what the proxy answers.
     expect(ActivityPage.safeParse(activity.json()).success).toBe(true);
     expect(PendingList.safeParse(pending.json()).success).toBe(true);
     expect(Session.safeParse((await proxy.app.inject({ method: 'GET', url: '/api/session' })).json()).success).toBe(true);
-    const ids = pending.json<{ Pending: { InstanceId: string; keyPairName: string }[] }>().Pending.map((p) => p.InstanceId).sort();
+    const ids = pending
+      .json<{ Pending: { InstanceId: string; keyPairName: string }[] }>()
+      .Pending.map((p) => p.InstanceId)
+      .sort();
     expect(ids).toEqual([running, stopped].sort());
 
     // A reboot of the running one and a start of the stopped one clear their pending marks.
-    const reboot = await proxy.app.inject({ method: 'POST', url: '/api/ecs/RebootInstances', headers: jsonFromConsole, payload: { RegionId: 'cn-hangzhou', InstanceId: [running], BatchOptimization: 'SuccessFirst' } });
+    const reboot = await proxy.app.inject({
+      method: 'POST',
+      url: '/api/ecs/RebootInstances',
+      headers: jsonFromConsole,
+      payload: { RegionId: 'cn-hangzhou', InstanceId: [running], BatchOptimization: 'SuccessFirst' },
+    });
     expect(reboot.statusCode).toBe(200);
     const afterReboot = await proxy.app.inject({ method: 'GET', url: '/api/pending?RegionId=cn-hangzhou' });
     expect(afterReboot.json<{ Pending: { InstanceId: string }[] }>().Pending.map((p) => p.InstanceId)).toEqual([stopped]);
-    await proxy.app.inject({ method: 'POST', url: '/api/ecs/StartInstance', headers: jsonFromConsole, payload: { RegionId: 'cn-hangzhou', InstanceId: stopped } });
+    await proxy.app.inject({
+      method: 'POST',
+      url: '/api/ecs/StartInstance',
+      headers: jsonFromConsole,
+      payload: { RegionId: 'cn-hangzhou', InstanceId: stopped },
+    });
     const afterStart = await proxy.app.inject({ method: 'GET', url: '/api/pending?RegionId=cn-hangzhou' });
     expect(afterStart.json<{ Pending: unknown[] }>().Pending).toEqual([]);
   });
 
   it('passes request-level ECS errors through and audits them as failed', async () => {
     const [id] = linux(proxy, 'Running', 1);
-    const res = await proxy.app.inject({ method: 'POST', url: '/api/ecs/AttachKeyPair', headers: jsonFromConsole, payload: { RegionId: 'cn-hangzhou', KeyPairName: 'no-such-key', InstanceIds: [id] } });
+    const res = await proxy.app.inject({
+      method: 'POST',
+      url: '/api/ecs/AttachKeyPair',
+      headers: jsonFromConsole,
+      payload: { RegionId: 'cn-hangzhou', KeyPairName: 'no-such-key', InstanceIds: [id] },
+    });
     expect(res.statusCode).toBe(400);
     expect(res.json()).toMatchObject({ Code: 'InvalidKeyPairName.NotFound' });
     const activity = await proxy.app.inject({ method: 'GET', url: '/api/activity' });
-    expect(activity.json<{ items: { status: string; errorCode: string }[] }>().items[0]).toMatchObject({ status: 'failed', errorCode: 'InvalidKeyPairName.NotFound' });
+    expect(activity.json<{ items: { status: string; errorCode: string }[] }>().items[0]).toMatchObject({
+      status: 'failed',
+      errorCode: 'InvalidKeyPairName.NotFound',
+    });
   });
 
   it('refuses a mutation when the audit intent cannot be written, and sends nothing', async () => {
@@ -275,7 +384,12 @@ describe('attach, follow-ups, audit and pending activation', () => {
     });
     try {
       const [id] = linux(failing, 'Running', 1);
-      const res = await failing.app.inject({ method: 'POST', url: '/api/ecs/RebootInstance', headers: jsonFromConsole, payload: { RegionId: 'cn-hangzhou', InstanceId: id } });
+      const res = await failing.app.inject({
+        method: 'POST',
+        url: '/api/ecs/RebootInstance',
+        headers: jsonFromConsole,
+        payload: { RegionId: 'cn-hangzhou', InstanceId: id },
+      });
       expect(res.statusCode).toBe(503);
       expect(res.json()).toMatchObject({ Code: 'Proxy.AuditUnavailable' });
       expect(failing.upstreamCalls.filter((c) => c.action === 'RebootInstance')).toHaveLength(0);
@@ -288,13 +402,21 @@ describe('attach, follow-ups, audit and pending activation', () => {
   it('filters and pages the activity trail', async () => {
     const ids = linux(proxy, 'Running', 3);
     for (const id of ids) {
-      await proxy.app.inject({ method: 'POST', url: '/api/ecs/RebootInstance', headers: jsonFromConsole, payload: { RegionId: 'cn-hangzhou', InstanceId: id, DryRun: true } });
+      await proxy.app.inject({
+        method: 'POST',
+        url: '/api/ecs/RebootInstance',
+        headers: jsonFromConsole,
+        payload: { RegionId: 'cn-hangzhou', InstanceId: id, DryRun: true },
+      });
     }
     const first = await proxy.app.inject({ method: 'GET', url: '/api/activity?limit=2' });
     const page1 = first.json<{ items: { instanceIds: string[] }[]; nextCursor: string | null }>();
     expect(page1.items).toHaveLength(2);
     expect(page1.items[0]?.instanceIds).toEqual([ids[2]]);
-    const second = await proxy.app.inject({ method: 'GET', url: `/api/activity?limit=2&cursor=${encodeURIComponent(page1.nextCursor ?? '')}` });
+    const second = await proxy.app.inject({
+      method: 'GET',
+      url: `/api/activity?limit=2&cursor=${encodeURIComponent(page1.nextCursor ?? '')}`,
+    });
     expect(second.json<{ items: { instanceIds: string[] }[] }>().items.map((i) => i.instanceIds[0])).toEqual([ids[0]]);
     const byInstance = await proxy.app.inject({ method: 'GET', url: `/api/activity?instanceId=${ids[1]}` });
     expect(byInstance.json<{ items: unknown[] }>().items).toHaveLength(1);
@@ -318,7 +440,10 @@ describe('attach, follow-ups, audit and pending activation', () => {
     try {
       const refused = await store.app.inject({ method: 'GET', url: '/api/activity' });
       expect(refused.statusCode).toBe(400);
-      expect(refused.json()).toMatchObject({ Code: 'Proxy.InvalidParameter', Message: 'Invalid activity filter: audit: invalid activity cursor' });
+      expect(refused.json()).toMatchObject({
+        Code: 'Proxy.InvalidParameter',
+        Message: 'Invalid activity filter: audit: invalid activity cursor',
+      });
       // A bug inside a store (here: the kind of TypeError a missing property raises) is not the caller's mistake.
       thrown = new TypeError("Cannot read properties of undefined (reading 'at')");
       const failed = await store.app.inject({ method: 'GET', url: '/api/activity' });
@@ -337,7 +462,12 @@ describe('upstream failures', () => {
     try {
       await warmRegions(proxy);
       proxy.simulator.setControl({ throttle: { limit: 0, windowMs: 3_600_000 }, throttleActions: ['DescribeInstances'] });
-      const res = await proxy.app.inject({ method: 'POST', url: '/api/ecs/DescribeInstances', headers: jsonFromConsole, payload: { RegionId: 'cn-hangzhou' } });
+      const res = await proxy.app.inject({
+        method: 'POST',
+        url: '/api/ecs/DescribeInstances',
+        headers: jsonFromConsole,
+        payload: { RegionId: 'cn-hangzhou' },
+      });
       expect(res.statusCode).toBe(400);
       expect(res.json()).toMatchObject({ Code: 'Throttling.User' });
       expect(Number(res.headers['x-acs-retry-after'])).toBeGreaterThan(0);
@@ -353,7 +483,12 @@ describe('upstream failures', () => {
       const [id] = linux(proxy, 'Running', 1);
       await warmRegions(proxy);
       proxy.simulator.setControl({ faults: { errorRate: 1, dropRate: 0, slowRate: 0, slowMs: 0, malformedRate: 0 } });
-      const res = await proxy.app.inject({ method: 'POST', url: '/api/ecs/RebootInstance', headers: jsonFromConsole, payload: { RegionId: 'cn-hangzhou', InstanceId: id } });
+      const res = await proxy.app.inject({
+        method: 'POST',
+        url: '/api/ecs/RebootInstance',
+        headers: jsonFromConsole,
+        payload: { RegionId: 'cn-hangzhou', InstanceId: id },
+      });
       expect([500, 503]).toContain(res.statusCode);
       expect(res.json()).toHaveProperty('Code');
     } finally {
@@ -367,7 +502,12 @@ describe('upstream failures', () => {
       const [id] = linux(proxy, 'Running', 1);
       const key = await keyPairName(proxy);
       proxy.simulator.setControl({ faults: { errorRate: 0, dropRate: 0, slowRate: 1, slowMs: 2000, malformedRate: 0 } });
-      const res = await proxy.app.inject({ method: 'POST', url: '/api/ecs/AttachKeyPair', headers: jsonFromConsole, payload: { RegionId: 'cn-hangzhou', KeyPairName: key, InstanceIds: [id] } });
+      const res = await proxy.app.inject({
+        method: 'POST',
+        url: '/api/ecs/AttachKeyPair',
+        headers: jsonFromConsole,
+        payload: { RegionId: 'cn-hangzhou', KeyPairName: key, InstanceIds: [id] },
+      });
       expect(res.statusCode).toBe(504);
       expect(res.json()).toMatchObject({ Code: 'Proxy.OutcomeUnknown' });
       const activity = await proxy.app.inject({ method: 'GET', url: '/api/activity?action=AttachKeyPair' });
@@ -383,7 +523,12 @@ describe('upstream failures', () => {
       const [id] = linux(proxy, 'Running', 1);
       await warmRegions(proxy);
       proxy.simulator.setControl({ faults: { errorRate: 0, dropRate: 1, slowRate: 0, slowMs: 0, malformedRate: 0 } });
-      const res = await proxy.app.inject({ method: 'POST', url: '/api/ecs/RebootInstance', headers: jsonFromConsole, payload: { RegionId: 'cn-hangzhou', InstanceId: id } });
+      const res = await proxy.app.inject({
+        method: 'POST',
+        url: '/api/ecs/RebootInstance',
+        headers: jsonFromConsole,
+        payload: { RegionId: 'cn-hangzhou', InstanceId: id },
+      });
       expect(res.statusCode).toBe(504);
       expect(proxy.upstreamCalls.filter((c) => c.action === 'RebootInstance')).toHaveLength(1);
     } finally {
@@ -422,12 +567,22 @@ describe('identity and permissions', () => {
   it('believes identity headers only from the trusted proxy, and refuses spoofed copies', async () => {
     const proxy = await createTestProxy({ env: headerEnv });
     try {
-      const trusted = await proxy.app.inject({ method: 'GET', url: '/api/session', remoteAddress: '127.0.0.1', headers: { 'x-forwarded-user': 'alice', 'x-forwarded-groups': 'sre' } });
+      const trusted = await proxy.app.inject({
+        method: 'GET',
+        url: '/api/session',
+        remoteAddress: '127.0.0.1',
+        headers: { 'x-forwarded-user': 'alice', 'x-forwarded-groups': 'sre' },
+      });
       expect(trusted.statusCode).toBe(200);
       expect(trusted.json()).toMatchObject({ user: 'alice', groups: ['sre'], authMode: 'header' });
       expect(trusted.json<{ allowedActions: string[] }>().allowedActions).toContain('AttachKeyPair');
 
-      const spoofed = await proxy.app.inject({ method: 'GET', url: '/api/session', remoteAddress: '10.9.8.7', headers: { 'x-forwarded-user': 'admin', 'x-forwarded-groups': 'sre' } });
+      const spoofed = await proxy.app.inject({
+        method: 'GET',
+        url: '/api/session',
+        remoteAddress: '10.9.8.7',
+        headers: { 'x-forwarded-user': 'admin', 'x-forwarded-groups': 'sre' },
+      });
       expect(spoofed.statusCode).toBe(401);
       expect(spoofed.json()).toMatchObject({ Code: 'Proxy.Unauthenticated' });
       const spoofedCall = await proxy.app.inject({
@@ -451,28 +606,69 @@ describe('identity and permissions', () => {
     try {
       const viewer = { 'x-forwarded-user': 'bob', 'x-forwarded-groups': 'developers' };
       const session = await proxy.app.inject({ method: 'GET', url: '/api/session', remoteAddress: '127.0.0.1', headers: viewer });
-      expect(session.json<{ allowedActions: string[] }>().allowedActions).toEqual(['DescribeRegions', 'DescribeInstances', 'DescribeKeyPairs', 'DescribeInstanceStatus']);
-      const list = await proxy.app.inject({ method: 'POST', url: '/api/ecs/DescribeInstances', remoteAddress: '127.0.0.1', headers: { ...jsonFromConsole, ...viewer }, payload: { RegionId: 'cn-hangzhou', MaxResults: 1 } });
+      expect(session.json<{ allowedActions: string[] }>().allowedActions).toEqual([
+        'DescribeRegions',
+        'DescribeInstances',
+        'DescribeKeyPairs',
+        'DescribeInstanceStatus',
+      ]);
+      const list = await proxy.app.inject({
+        method: 'POST',
+        url: '/api/ecs/DescribeInstances',
+        remoteAddress: '127.0.0.1',
+        headers: { ...jsonFromConsole, ...viewer },
+        payload: { RegionId: 'cn-hangzhou', MaxResults: 1 },
+      });
       expect(list.statusCode).toBe(200);
       const [id] = linux(proxy, 'Running', 1);
-      const reboot = await proxy.app.inject({ method: 'POST', url: '/api/ecs/RebootInstance', remoteAddress: '127.0.0.1', headers: { ...jsonFromConsole, ...viewer }, payload: { RegionId: 'cn-hangzhou', InstanceId: id } });
+      const reboot = await proxy.app.inject({
+        method: 'POST',
+        url: '/api/ecs/RebootInstance',
+        remoteAddress: '127.0.0.1',
+        headers: { ...jsonFromConsole, ...viewer },
+        payload: { RegionId: 'cn-hangzhou', InstanceId: id },
+      });
       expect(reboot.statusCode).toBe(403);
       expect(reboot.json()).toMatchObject({ Code: 'Proxy.Forbidden' });
       expect(proxy.upstreamCalls.filter((c) => c.action === 'RebootInstance')).toHaveLength(0);
-      const trail = await proxy.app.inject({ method: 'GET', url: '/api/activity?status=denied', remoteAddress: '127.0.0.1', headers: viewer });
+      const trail = await proxy.app.inject({
+        method: 'GET',
+        url: '/api/activity?status=denied',
+        remoteAddress: '127.0.0.1',
+        headers: viewer,
+      });
       expect(trail.json<{ items: { user: string; action: string }[] }>().items[0]).toMatchObject({ user: 'bob', action: 'RebootInstance' });
       // Hammering the refused action is still refused, but an exact repeat is not audited again, and a flood
       // of distinct denials stops being written after the per-user budget.
       for (let i = 0; i < 5; i++) {
-        const again = await proxy.app.inject({ method: 'POST', url: '/api/ecs/RebootInstance', remoteAddress: '127.0.0.1', headers: { ...jsonFromConsole, ...viewer }, payload: { RegionId: 'cn-hangzhou', InstanceId: id } });
+        const again = await proxy.app.inject({
+          method: 'POST',
+          url: '/api/ecs/RebootInstance',
+          remoteAddress: '127.0.0.1',
+          headers: { ...jsonFromConsole, ...viewer },
+          payload: { RegionId: 'cn-hangzhou', InstanceId: id },
+        });
         expect(again.statusCode).toBe(403);
       }
       const deniedCount = async () =>
-        (await proxy.app.inject({ method: 'GET', url: '/api/activity?status=denied&limit=200', remoteAddress: '127.0.0.1', headers: viewer })).json<{ items: unknown[] }>().items.length;
+        (
+          await proxy.app.inject({
+            method: 'GET',
+            url: '/api/activity?status=denied&limit=200',
+            remoteAddress: '127.0.0.1',
+            headers: viewer,
+          })
+        ).json<{ items: unknown[] }>().items.length;
       expect(await deniedCount()).toBe(1);
       const others = linux(proxy, 'Running', 40);
       for (const other of others) {
-        await proxy.app.inject({ method: 'POST', url: '/api/ecs/RebootInstance', remoteAddress: '127.0.0.1', headers: { ...jsonFromConsole, ...viewer }, payload: { RegionId: 'cn-hangzhou', InstanceId: other } });
+        await proxy.app.inject({
+          method: 'POST',
+          url: '/api/ecs/RebootInstance',
+          remoteAddress: '127.0.0.1',
+          headers: { ...jsonFromConsole, ...viewer },
+          payload: { RegionId: 'cn-hangzhou', InstanceId: other },
+        });
       }
       expect(await deniedCount()).toBe(30);
     } finally {
@@ -491,8 +687,16 @@ describe('identity and permissions', () => {
         headers: { ...jsonFromConsole, 'x-forwarded-user': 'carol', 'x-forwarded-groups': 'oncall', 'x-forwarded-for': '203.0.113.7' },
         payload: { RegionId: 'cn-hangzhou', InstanceId: id, DryRun: true },
       });
-      const trail = await proxy.app.inject({ method: 'GET', url: '/api/activity', remoteAddress: '127.0.0.1', headers: { 'x-forwarded-user': 'carol' } });
-      expect(trail.json<{ items: { clientAddress: string; user: string }[] }>().items[0]).toMatchObject({ user: 'carol', clientAddress: '203.0.113.7' });
+      const trail = await proxy.app.inject({
+        method: 'GET',
+        url: '/api/activity',
+        remoteAddress: '127.0.0.1',
+        headers: { 'x-forwarded-user': 'carol' },
+      });
+      expect(trail.json<{ items: { clientAddress: string; user: string }[] }>().items[0]).toMatchObject({
+        user: 'carol',
+        clientAddress: '203.0.113.7',
+      });
     } finally {
       await proxy.close();
     }
@@ -533,13 +737,23 @@ describe('HTTP hygiene', () => {
     expect(asset.headers['cache-control']).toContain('immutable');
     const index = await proxy.app.inject({ method: 'GET', url: '/' });
     expect(index.headers['cache-control']).toBe('no-cache');
-    const deepLink = await proxy.app.inject({ method: 'GET', url: '/regions/cn-hangzhou?status=Running', headers: { accept: 'text/html' } });
+    const deepLink = await proxy.app.inject({
+      method: 'GET',
+      url: '/regions/cn-hangzhou?status=Running',
+      headers: { accept: 'text/html' },
+    });
     expect(deepLink.statusCode).toBe(200);
     expect(deepLink.body).toContain('<title>console</title>');
     expect(deepLink.headers['cache-control']).toBe('no-cache');
   });
 
-  it.each(['/../package.json', '/%2e%2e/package.json', '/assets/..%2f..%2fpackage.json', '/..%5cpackage.json', '/assets/%2e%2e/%2e%2e/etc/passwd'])('does not serve %s', async (url) => {
+  it.each([
+    '/../package.json',
+    '/%2e%2e/package.json',
+    '/assets/..%2f..%2fpackage.json',
+    '/..%5cpackage.json',
+    '/assets/%2e%2e/%2e%2e/etc/passwd',
+  ])('does not serve %s', async (url) => {
     const res = await proxy.app.inject({ method: 'GET', url });
     expect(res.body).not.toContain('"dependencies"');
     expect(res.body).not.toContain('root:');
@@ -553,7 +767,12 @@ describe('HTTP hygiene', () => {
   });
 
   it('logs one structured line per request with user and action, and never the secret or headers', async () => {
-    await proxy.app.inject({ method: 'POST', url: '/api/ecs/DescribeRegions', headers: { ...jsonFromConsole, authorization: 'Bearer very-secret-token' }, payload: {} });
+    await proxy.app.inject({
+      method: 'POST',
+      url: '/api/ecs/DescribeRegions',
+      headers: { ...jsonFromConsole, authorization: 'Bearer very-secret-token' },
+      payload: {},
+    });
     const lines = proxy.logs.map((l) => JSON.parse(l) as Record<string, unknown>);
     const line = lines.find((l) => l['action'] === 'DescribeRegions');
     expect(line).toMatchObject({ msg: 'request', user: 'local operator', status: 200 });
@@ -587,13 +806,25 @@ describe('findings of the security review', () => {
     const proxy = await createTestProxy({ env: { PUBLIC_ORIGIN: '' } });
     try {
       const headers = { 'content-type': 'application/json', host: 'evil.example:8080', origin: 'http://evil.example:8080' };
-      const read = await proxy.app.inject({ method: 'POST', url: '/api/ecs/DescribeInstances', headers, payload: { RegionId: 'cn-hangzhou' } });
+      const read = await proxy.app.inject({
+        method: 'POST',
+        url: '/api/ecs/DescribeInstances',
+        headers,
+        payload: { RegionId: 'cn-hangzhou' },
+      });
       expect(read.statusCode).toBe(421);
       expect(read.json()).toMatchObject({ Code: 'Proxy.HostNotAllowed' });
       const [id] = linux(proxy, 'Running', 1);
-      const write = await proxy.app.inject({ method: 'POST', url: '/api/ecs/RebootInstance', headers, payload: { RegionId: 'cn-hangzhou', InstanceId: id } });
+      const write = await proxy.app.inject({
+        method: 'POST',
+        url: '/api/ecs/RebootInstance',
+        headers,
+        payload: { RegionId: 'cn-hangzhou', InstanceId: id },
+      });
       expect(write.statusCode).toBe(421);
-      expect((await proxy.app.inject({ method: 'GET', url: '/api/activity', headers: { host: 'evil.example:8080' } })).statusCode).toBe(421);
+      expect((await proxy.app.inject({ method: 'GET', url: '/api/activity', headers: { host: 'evil.example:8080' } })).statusCode).toBe(
+        421,
+      );
       expect(proxy.upstreamCalls).toHaveLength(0);
       const local = await proxy.app.inject({ method: 'GET', url: '/api/session', headers: { host: 'localhost:8080' } });
       expect(local.statusCode).toBe(200);
@@ -611,7 +842,12 @@ describe('findings of the security review', () => {
         expect(res.statusCode, url).toBe(403);
         expect(res.json()).toMatchObject({ Code: 'Proxy.Forbidden' });
       }
-      const insider = await proxy.app.inject({ method: 'GET', url: '/api/activity', remoteAddress: '127.0.0.1', headers: { 'x-forwarded-user': 'olga', 'x-forwarded-groups': 'ops' } });
+      const insider = await proxy.app.inject({
+        method: 'GET',
+        url: '/api/activity',
+        remoteAddress: '127.0.0.1',
+        headers: { 'x-forwarded-user': 'olga', 'x-forwarded-groups': 'ops' },
+      });
       expect(insider.statusCode).toBe(200);
     } finally {
       await proxy.close();
@@ -643,14 +879,26 @@ describe('findings of the security review', () => {
       ecs: (real) => ({
         call: (action, wire, route) =>
           action === 'RebootInstance'
-            ? Promise.resolve({ kind: 'response' as const, status: 600, body: { RequestId: 'R-600' }, headers: {}, attempts: 1, durationMs: 1 })
+            ? Promise.resolve({
+                kind: 'response' as const,
+                status: 600,
+                body: { RequestId: 'R-600' },
+                headers: {},
+                attempts: 1,
+                durationMs: 1,
+              })
             : real.call(action, wire, route),
         close: () => Promise.resolve(),
       }),
     });
     try {
       const [id] = linux(proxy, 'Running', 1);
-      const res = await proxy.app.inject({ method: 'POST', url: '/api/ecs/RebootInstance', headers: jsonFromConsole, payload: { RegionId: 'cn-hangzhou', InstanceId: id } });
+      const res = await proxy.app.inject({
+        method: 'POST',
+        url: '/api/ecs/RebootInstance',
+        headers: jsonFromConsole,
+        payload: { RegionId: 'cn-hangzhou', InstanceId: id },
+      });
       expect(res.statusCode).toBe(502);
       expect(res.json()).toMatchObject({ Code: 'Proxy.BadUpstreamResponse' });
       // An answer nobody can read is not a refusal: the reboot may have happened.
@@ -724,7 +972,8 @@ describe('signed assertions (AUTH_MODE=jwt) through the whole app', () => {
       .setIssuedAt()
       .setExpirationTime('5m')
       .sign(keys.privateKey);
-  const session = (token: string) => proxy.app.inject({ method: 'GET', url: '/api/session', headers: { 'cf-access-jwt-assertion': token } });
+  const session = (token: string) =>
+    proxy.app.inject({ method: 'GET', url: '/api/session', headers: { 'cf-access-jwt-assertion': token } });
 
   it('believes a valid assertion and takes user and groups from it', async () => {
     const res = await session(await sign({}));
@@ -736,11 +985,43 @@ describe('signed assertions (AUTH_MODE=jwt) through the whole app', () => {
     const now = Math.floor(Date.now() / 1000);
     const publicPem = await exportSPKI(keys.publicKey);
     const cases: [string, string][] = [
-      ['wrong audience', await new SignJWT({ email: 'a@x' }).setProtectedHeader({ alg: 'RS256', kid: 'k1' }).setIssuer(ISSUER).setAudience('another-app').setExpirationTime('5m').sign(keys.privateKey)],
-      ['wrong issuer', await new SignJWT({ email: 'a@x' }).setProtectedHeader({ alg: 'RS256', kid: 'k1' }).setIssuer('https://evil.test').setAudience(AUDIENCE).setExpirationTime('5m').sign(keys.privateKey)],
-      ['expired beyond the 60 s skew', await new SignJWT({ email: 'a@x' }).setProtectedHeader({ alg: 'RS256', kid: 'k1' }).setIssuer(ISSUER).setAudience(AUDIENCE).setExpirationTime(now - 120).sign(keys.privateKey)],
+      [
+        'wrong audience',
+        await new SignJWT({ email: 'a@x' })
+          .setProtectedHeader({ alg: 'RS256', kid: 'k1' })
+          .setIssuer(ISSUER)
+          .setAudience('another-app')
+          .setExpirationTime('5m')
+          .sign(keys.privateKey),
+      ],
+      [
+        'wrong issuer',
+        await new SignJWT({ email: 'a@x' })
+          .setProtectedHeader({ alg: 'RS256', kid: 'k1' })
+          .setIssuer('https://evil.test')
+          .setAudience(AUDIENCE)
+          .setExpirationTime('5m')
+          .sign(keys.privateKey),
+      ],
+      [
+        'expired beyond the 60 s skew',
+        await new SignJWT({ email: 'a@x' })
+          .setProtectedHeader({ alg: 'RS256', kid: 'k1' })
+          .setIssuer(ISSUER)
+          .setAudience(AUDIENCE)
+          .setExpirationTime(now - 120)
+          .sign(keys.privateKey),
+      ],
       ['alg none', `${b64({ alg: 'none', typ: 'JWT' })}.${b64({ iss: ISSUER, aud: AUDIENCE, email: 'a@x', exp: now + 300 })}.`],
-      ['HS256 keyed with the public key', await new SignJWT({ email: 'a@x' }).setProtectedHeader({ alg: 'HS256', kid: 'k1' }).setIssuer(ISSUER).setAudience(AUDIENCE).setExpirationTime('5m').sign(new TextEncoder().encode(publicPem))],
+      [
+        'HS256 keyed with the public key',
+        await new SignJWT({ email: 'a@x' })
+          .setProtectedHeader({ alg: 'HS256', kid: 'k1' })
+          .setIssuer(ISSUER)
+          .setAudience(AUDIENCE)
+          .setExpirationTime('5m')
+          .sign(new TextEncoder().encode(publicPem)),
+      ],
       ['unknown key id', await sign({}, { kid: 'not-a-key' })],
       ['garbage', 'not.a.jwt'],
     ];
@@ -750,7 +1031,12 @@ describe('signed assertions (AUTH_MODE=jwt) through the whole app', () => {
       expect(res.json(), what).toMatchObject({ Code: 'Proxy.Unauthenticated' });
     }
     expect((await proxy.app.inject({ method: 'GET', url: '/api/session' })).statusCode).toBe(401);
-    const mutation = await proxy.app.inject({ method: 'POST', url: '/api/ecs/DescribeRegions', headers: { ...jsonFromConsole, 'cf-access-jwt-assertion': 'not.a.jwt' }, payload: {} });
+    const mutation = await proxy.app.inject({
+      method: 'POST',
+      url: '/api/ecs/DescribeRegions',
+      headers: { ...jsonFromConsole, 'cf-access-jwt-assertion': 'not.a.jwt' },
+      payload: {},
+    });
     expect(mutation.statusCode).toBe(401);
     expect(proxy.upstreamCalls).toHaveLength(0);
   });
@@ -758,7 +1044,12 @@ describe('signed assertions (AUTH_MODE=jwt) through the whole app', () => {
 
 describe('the audit store and readiness under faults', () => {
   const attachTo = (proxy: TestProxy, key: string, id: string | undefined, headers: Record<string, string> = {}) =>
-    proxy.app.inject({ method: 'POST', url: '/api/ecs/AttachKeyPair', headers: { ...jsonFromConsole, ...headers }, payload: { RegionId: 'cn-hangzhou', KeyPairName: key, InstanceIds: [id] } });
+    proxy.app.inject({
+      method: 'POST',
+      url: '/api/ecs/AttachKeyPair',
+      headers: { ...jsonFromConsole, ...headers },
+      payload: { RegionId: 'cn-hangzhou', KeyPairName: key, InstanceIds: [id] },
+    });
 
   it('keeps answering while another connection holds the audit write lock, and refuses the attach with nothing sent', async () => {
     const proxy = await createTestProxy({ auditOptions: { lockWaitMs: 1_500 } });
@@ -806,7 +1097,13 @@ describe('the audit store and readiness under faults', () => {
     try {
       const who = { 'x-forwarded-user': 'carol', 'x-forwarded-groups': 'sre' };
       const [id] = linux(proxy, 'Running', 1);
-      const keys = await proxy.app.inject({ method: 'POST', url: '/api/ecs/DescribeKeyPairs', remoteAddress: '127.0.0.1', headers: { ...jsonFromConsole, ...who }, payload: { RegionId: 'cn-hangzhou' } });
+      const keys = await proxy.app.inject({
+        method: 'POST',
+        url: '/api/ecs/DescribeKeyPairs',
+        remoteAddress: '127.0.0.1',
+        headers: { ...jsonFromConsole, ...who },
+        payload: { RegionId: 'cn-hangzhou' },
+      });
       const key = keys.json<{ KeyPairs: { KeyPair: { KeyPairName: string }[] } }>().KeyPairs.KeyPair[0]?.KeyPairName ?? '';
       const res = await proxy.app.inject({
         method: 'POST',
@@ -817,7 +1114,12 @@ describe('the audit store and readiness under faults', () => {
       });
       expect(res.statusCode).toBe(200);
       expect(proxy.simulator.instance(id ?? '')?.KeyPairName).toBe(key);
-      const trail = await proxy.app.inject({ method: 'GET', url: '/api/activity?action=AttachKeyPair', remoteAddress: '127.0.0.1', headers: who });
+      const trail = await proxy.app.inject({
+        method: 'GET',
+        url: '/api/activity?action=AttachKeyPair',
+        remoteAddress: '127.0.0.1',
+        headers: who,
+      });
       const [record] = trail.json<{ items: { status: string; clientAddress: string }[] }>().items;
       expect(record?.status).toBe('succeeded');
       expect(Buffer.byteLength(record?.clientAddress ?? '')).toBeLessThanOrEqual(AUDIT_LIMITS.textBytes);
@@ -874,7 +1176,10 @@ describe('the audit store and readiness under faults', () => {
     try {
       const res = await proxy.app.inject({ method: 'GET', url: '/readyz' });
       expect(res.statusCode).toBe(503);
-      expect(res.json()).toMatchObject({ status: 'not ready', checks: { upstream: 'ok', audit: expect.stringMatching(/^the audit disk has less than \d+ MiB free$/) as unknown } });
+      expect(res.json()).toMatchObject({
+        status: 'not ready',
+        checks: { upstream: 'ok', audit: expect.stringMatching(/^the audit disk has less than \d+ MiB free$/) as unknown },
+      });
     } finally {
       await proxy.close();
     }
@@ -882,7 +1187,13 @@ describe('the audit store and readiness under faults', () => {
 });
 
 describe('a mutating call that got no definite answer from ECS', () => {
-  type Activity = { items: { status: string; httpStatus?: number; instances: { InstanceId: string; ok: boolean; unknown?: boolean; reconciled?: { KeyPairName: string; attached: boolean } }[] }[] };
+  type Activity = {
+    items: {
+      status: string;
+      httpStatus?: number;
+      instances: { InstanceId: string; ok: boolean; unknown?: boolean; reconciled?: { KeyPairName: string; attached: boolean } }[];
+    }[];
+  };
   type Pending = { Pending: { InstanceId: string; keyPairName: string; mayBePending?: boolean }[] };
 
   /** Two settled Linux instances that do not carry the key pair yet, so an attach really changes them. */
@@ -896,62 +1207,81 @@ describe('a mutating call that got no definite answer from ECS', () => {
   }
 
   const attach = (proxy: TestProxy, key: string, ids: string[]) =>
-    proxy.app.inject({ method: 'POST', url: '/api/ecs/AttachKeyPair', headers: jsonFromConsole, payload: { RegionId: 'cn-hangzhou', KeyPairName: key, InstanceIds: ids } });
-  const activity = async (proxy: TestProxy) => (await proxy.app.inject({ method: 'GET', url: '/api/activity?action=AttachKeyPair' })).json<Activity>().items[0];
-  const pending = async (proxy: TestProxy) => (await proxy.app.inject({ method: 'GET', url: '/api/pending?RegionId=cn-hangzhou' })).json<Pending>().Pending;
+    proxy.app.inject({
+      method: 'POST',
+      url: '/api/ecs/AttachKeyPair',
+      headers: jsonFromConsole,
+      payload: { RegionId: 'cn-hangzhou', KeyPairName: key, InstanceIds: ids },
+    });
+  const activity = async (proxy: TestProxy) =>
+    (await proxy.app.inject({ method: 'GET', url: '/api/activity?action=AttachKeyPair' })).json<Activity>().items[0];
+  const pending = async (proxy: TestProxy) =>
+    (await proxy.app.inject({ method: 'GET', url: '/api/pending?RegionId=cn-hangzhou' })).json<Pending>().Pending;
 
   /** The answers a gateway between the proxy and ECS gives after ECS has done the work. */
   const gatewayAnswers: [string, number, Record<string, unknown>][] = [
-    ['a 500 InternalError', 500, { RequestId: 'GW-500', Code: 'InternalError', Message: 'The request processing has failed due to some unknown error.' }],
+    [
+      'a 500 InternalError',
+      500,
+      { RequestId: 'GW-500', Code: 'InternalError', Message: 'The request processing has failed due to some unknown error.' },
+    ],
     ['a 502 without an ECS code', 502, { message: 'Bad Gateway' }],
     ['a bare 503', 503, {}],
   ];
 
-  it.each(gatewayAnswers)('after %s: the reply, the audit and pending all say unknown, and reading back finds the key attached', async (_what, status, body) => {
-    const proxy = await createTestProxy({
-      ecs: (real) => ({
-        // The attach really reaches the simulated ECS; only its answer is replaced on the way back.
-        call: async (action, wire, route) => {
-          const outcome = await real.call(action, wire, route);
-          return action === 'AttachKeyPair' ? { kind: 'response', status, body, headers: {}, attempts: 1, durationMs: 1 } : outcome;
-        },
-        close: () => Promise.resolve(),
-      }),
-    });
-    try {
-      const { ids, key } = await targets(proxy);
-      const res = await attach(proxy, key, ids);
+  it.each(gatewayAnswers)(
+    'after %s: the reply, the audit and pending all say unknown, and reading back finds the key attached',
+    async (_what, status, body) => {
+      const proxy = await createTestProxy({
+        ecs: (real) => ({
+          // The attach really reaches the simulated ECS; only its answer is replaced on the way back.
+          call: async (action, wire, route) => {
+            const outcome = await real.call(action, wire, route);
+            return action === 'AttachKeyPair' ? { kind: 'response', status, body, headers: {}, attempts: 1, durationMs: 1 } : outcome;
+          },
+          close: () => Promise.resolve(),
+        }),
+      });
+      try {
+        const { ids, key } = await targets(proxy);
+        const res = await attach(proxy, key, ids);
 
-      // ECS did attach, once: the old key pair is gone (and with it password login), and nothing was resent.
-      for (const id of ids) expect(proxy.simulator.instance(id)?.KeyPairName).toBe(key);
-      expect(proxy.upstreamCalls.filter((c) => c.action === 'AttachKeyPair')).toHaveLength(1);
-      // The read-back asked ECS about exactly those instances.
-      const readBack = proxy.upstreamCalls.filter((c) => c.action === 'DescribeInstances' && c.wire['InstanceIds'] !== undefined);
-      expect(readBack.map((c) => JSON.parse(c.wire['InstanceIds'] ?? '[]') as unknown)).toEqual([ids]);
-      // The reply is the gateway's, RequestId included, and reads as unknown by the rule the browser uses.
-      expect(res.statusCode).toBe(status);
-      expect(res.json()).toEqual(body);
-      expect(readEcsAnswer('AttachKeyPair', ids, res.statusCode, res.json<Record<string, unknown>>()).instances.map(instanceVerdict)).toEqual(['unknown', 'unknown']);
+        // ECS did attach, once: the old key pair is gone (and with it password login), and nothing was resent.
+        for (const id of ids) expect(proxy.simulator.instance(id)?.KeyPairName).toBe(key);
+        expect(proxy.upstreamCalls.filter((c) => c.action === 'AttachKeyPair')).toHaveLength(1);
+        // The read-back asked ECS about exactly those instances.
+        const readBack = proxy.upstreamCalls.filter((c) => c.action === 'DescribeInstances' && c.wire['InstanceIds'] !== undefined);
+        expect(readBack.map((c) => JSON.parse(c.wire['InstanceIds'] ?? '[]') as unknown)).toEqual([ids]);
+        // The reply is the gateway's, RequestId included, and reads as unknown by the rule the browser uses.
+        expect(res.statusCode).toBe(status);
+        expect(res.json()).toEqual(body);
+        expect(
+          readEcsAnswer('AttachKeyPair', ids, res.statusCode, res.json<Record<string, unknown>>()).instances.map(instanceVerdict),
+        ).toEqual(['unknown', 'unknown']);
 
-      const record = await activity(proxy);
-      expect(record).toMatchObject({ status: 'unknown', httpStatus: status });
-      expect(record?.instances.map((i) => [i.InstanceId, i.ok, i.unknown, i.reconciled?.KeyPairName, i.reconciled?.attached])).toEqual(
-        ids.map((id) => [id, false, true, key, true]),
-      );
-      // Reconciled: a confirmed pending activation, not a "may be".
-      const marks = await pending(proxy);
-      expect(marks.map((p) => [p.InstanceId, p.keyPairName, p.mayBePending]).sort()).toEqual(ids.map((id) => [id, key, undefined]).sort());
-    } finally {
-      await proxy.close();
-    }
-  });
+        const record = await activity(proxy);
+        expect(record).toMatchObject({ status: 'unknown', httpStatus: status });
+        expect(record?.instances.map((i) => [i.InstanceId, i.ok, i.unknown, i.reconciled?.KeyPairName, i.reconciled?.attached])).toEqual(
+          ids.map((id) => [id, false, true, key, true]),
+        );
+        // Reconciled: a confirmed pending activation, not a "may be".
+        const marks = await pending(proxy);
+        expect(marks.map((p) => [p.InstanceId, p.keyPairName, p.mayBePending]).sort()).toEqual(
+          ids.map((id) => [id, key, undefined]).sort(),
+        );
+      } finally {
+        await proxy.close();
+      }
+    },
+  );
 
   it('leaves the instances "may be pending" when the read-back itself fails', async () => {
     let isAttachSent = false;
     const proxy = await createTestProxy({
       ecs: (real) => ({
         call: async (action, wire, route) => {
-          if (action === 'DescribeInstances' && isAttachSent) return { kind: 'unknown', reason: 'connection reset (ECONNRESET)', attempts: 1, durationMs: 1 };
+          if (action === 'DescribeInstances' && isAttachSent)
+            return { kind: 'unknown', reason: 'connection reset (ECONNRESET)', attempts: 1, durationMs: 1 };
           const outcome = await real.call(action, wire, route);
           if (action !== 'AttachKeyPair') return outcome;
           isAttachSent = true;
@@ -981,7 +1311,14 @@ describe('a mutating call that got no definite answer from ECS', () => {
         // The gateway fails the attach without forwarding it.
         call: (action, wire, route) =>
           action === 'AttachKeyPair'
-            ? Promise.resolve({ kind: 'response' as const, status: 500, body: { Code: 'InternalError', Message: 'boom' }, headers: {}, attempts: 1, durationMs: 1 })
+            ? Promise.resolve({
+                kind: 'response' as const,
+                status: 500,
+                body: { Code: 'InternalError', Message: 'boom' },
+                headers: {},
+                attempts: 1,
+                durationMs: 1,
+              })
             : real.call(action, wire, route),
         close: () => Promise.resolve(),
       }),
@@ -1007,7 +1344,9 @@ describe('a mutating call that got no definite answer from ECS', () => {
           if (action === 'DescribeInstances' && isAttachSent) {
             // Never answers; gives up only when the proxy's own deadline aborts it.
             return new Promise((resolve) =>
-              route.signal?.addEventListener('abort', () => resolve({ kind: 'unknown', reason: 'aborted', attempts: 1, durationMs: 1 }), { once: true }),
+              route.signal?.addEventListener('abort', () => resolve({ kind: 'unknown', reason: 'aborted', attempts: 1, durationMs: 1 }), {
+                once: true,
+              }),
             );
           }
           const outcome = await real.call(action, wire, route);

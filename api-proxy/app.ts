@@ -96,12 +96,19 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
 
   // X-Forwarded-* are believed only from these peers (oauth2-proxy's rule); identity itself is checked
   // against the TCP peer by identity.ts, and client addresses are read by net.ts, not by Fastify's trustProxy.
-  const forwarded = forwardedFrom(addressSet(settings.trustedProxyCidrs ?? (settings.auth.mode === 'header' ? settings.auth.trustedProxyCidrs : [])));
+  const forwarded = forwardedFrom(
+    addressSet(settings.trustedProxyCidrs ?? (settings.auth.mode === 'header' ? settings.auth.trustedProxyCidrs : [])),
+  );
   const intentOf = auditIntentOf({ forwarded, bootstrapRegion: settings.bootstrapRegion, clock });
   const refusals = createRefusals({ audit, intentOf, clock, log: () => app.log });
   // Summaries of refusals that were only counted are written before the store closes.
   app.addHook('onClose', () => refusals.flush());
-  const readiness = createUpstreamReadiness({ ecs, bootstrapRegion: settings.bootstrapRegion, clock, ...(settings.readiness ? { tuning: settings.readiness } : {}) });
+  const readiness = createUpstreamReadiness({
+    ecs,
+    bootstrapRegion: settings.bootstrapRegion,
+    clock,
+    ...(settings.readiness ? { tuning: settings.readiness } : {}),
+  });
 
   // Hooks run in this order: headers, identity, host name, rate limit.
   await app.register(securityHeaders);

@@ -12,7 +12,12 @@ import { createTestProxy, jsonFromConsole, type TestProxy } from './test-support
 const REGION = 'cn-hangzhou';
 
 function describeInstances(proxy: TestProxy) {
-  return proxy.app.inject({ method: 'POST', url: '/api/ecs/DescribeInstances', headers: jsonFromConsole, payload: { RegionId: REGION, MaxResults: 1 } });
+  return proxy.app.inject({
+    method: 'POST',
+    url: '/api/ecs/DescribeInstances',
+    headers: jsonFromConsole,
+    payload: { RegionId: REGION, MaxResults: 1 },
+  });
 }
 
 /** Accepts TCP connections and never says a word: a TLS handshake with it never completes (a connect timeout). */
@@ -41,10 +46,15 @@ async function silentPort(): Promise<{ base: URL; connections: () => number; clo
 describe('circuit breaker through the proxy', () => {
   it('after consecutive refused connections, fails fast with nothing sent, then one trial closes it', async () => {
     const clock = { t: 1_000_000 };
-    const proxy = await createTestProxy({ upstream: { maxRetries: 2 }, breaker: { failureThreshold: 3, openMs: 5_000, now: () => clock.t } });
+    const proxy = await createTestProxy({
+      upstream: { maxRetries: 2 },
+      breaker: { failureThreshold: 3, openMs: 5_000, now: () => clock.t },
+    });
     try {
       expect((await describeInstances(proxy)).statusCode).toBe(200);
-      const [id] = (proxy.simulator.instancesIn(REGION) as readonly { InstanceId: string; OSType: string }[]).filter((i) => i.OSType === 'linux').map((i) => i.InstanceId);
+      const [id] = (proxy.simulator.instancesIn(REGION) as readonly { InstanceId: string; OSType: string }[])
+        .filter((i) => i.OSType === 'linux')
+        .map((i) => i.InstanceId);
       if (id === undefined) throw new Error('no linux instance');
       const before = proxy.simulator.instance(id);
 
@@ -52,13 +62,21 @@ describe('circuit breaker through the proxy', () => {
       await proxy.sim.close();
       const refused = await describeInstances(proxy);
       expect(refused.statusCode).toBe(502);
-      expect(refused.json()).toMatchObject({ Code: 'Proxy.UpstreamUnreachable', Message: 'ECS could not be reached. Nothing was changed. Try again.' });
+      expect(refused.json()).toMatchObject({
+        Code: 'Proxy.UpstreamUnreachable',
+        Message: 'ECS could not be reached. Nothing was changed. Try again.',
+      });
       expect(proxy.breaker.isOpen()).toBe(true);
 
       // ECS is back, but for the open time nothing is tried: the simulated ECS receives no request at all.
       await proxy.sim.listen(proxy.simPort, '127.0.0.1');
       proxy.sim.clearRequests();
-      const reboot = await proxy.app.inject({ method: 'POST', url: '/api/ecs/RebootInstance', headers: jsonFromConsole, payload: { RegionId: REGION, InstanceId: id } });
+      const reboot = await proxy.app.inject({
+        method: 'POST',
+        url: '/api/ecs/RebootInstance',
+        headers: jsonFromConsole,
+        payload: { RegionId: REGION, InstanceId: id },
+      });
       const read = await describeInstances(proxy);
       for (const res of [reboot, read]) {
         expect(res.statusCode).toBe(502);
@@ -105,7 +123,10 @@ describe('circuit breaker through the proxy', () => {
       const second = await proxy.app.inject({ method: 'POST', url: '/api/ecs/DescribeRegions', headers: jsonFromConsole, payload: {} });
       const secondMs = performance.now() - started;
       expect(second.statusCode).toBe(502);
-      expect(second.json()).toMatchObject({ Code: 'Proxy.UpstreamUnreachable', Message: expect.stringMatching(/a moment ago, so nothing was sent/) as string });
+      expect(second.json()).toMatchObject({
+        Code: 'Proxy.UpstreamUnreachable',
+        Message: expect.stringMatching(/a moment ago, so nothing was sent/) as string,
+      });
       expect(secondMs).toBeLessThan(connectTimeoutMs / 2);
       expect(silent.connections()).toBe(3);
     } finally {

@@ -30,12 +30,17 @@ export interface UpstreamTarget {
 export function simUpstream(config: Config, url: string): UpstreamTarget {
   return {
     mode: { kind: 'fixed', base: new URL(url) },
-    credentials: staticCredentials({ accessKeyId: config.sim.accessKeyId, accessKeySecret: config.sim.accessKeySecret }, 'static (simulator)'),
+    credentials: staticCredentials(
+      { accessKeyId: config.sim.accessKeyId, accessKeySecret: config.sim.accessKeySecret },
+      'static (simulator)',
+    ),
   };
 }
 
 /** The ECS client's settings that a test may tighten (short timeouts, no real sleeping between attempts). */
-export type ClientTuning = Partial<Pick<EcsClientOptions, 'connectTimeoutMs' | 'timeoutMs' | 'concurrencyPerRegion' | 'maxRetries' | 'baseDelayMs' | 'maxDelayMs' | 'sleep'>>;
+export type ClientTuning = Partial<
+  Pick<EcsClientOptions, 'connectTimeoutMs' | 'timeoutMs' | 'concurrencyPerRegion' | 'maxRetries' | 'baseDelayMs' | 'maxDelayMs' | 'sleep'>
+>;
 
 export interface ProxyOverrides {
   /** Required in sim mode (`simUpstream`); in live mode the default is the credentials chain and Alibaba's endpoints (or ECS_ENDPOINT). */
@@ -94,7 +99,8 @@ export async function buildProxy(config: Config, overrides: ProxyOverrides = {})
       onCredentialsError: (error) => log()?.error({ component: 'credentials', err: errorText(error) }, 'credentials unavailable'),
     },
     ...(overrides.breaker ? { breaker: overrides.breaker } : {}),
-    onRefreshError: (error) => log()?.warn({ component: 'regions', err: errorText(error) }, 'region list refresh failed; serving the cached list'),
+    onRefreshError: (error) =>
+      log()?.warn({ component: 'regions', err: errorText(error) }, 'region list refresh failed; serving the cached list'),
     wrap: (client) => {
       signed = client;
       return overrides.wrapEcs ? overrides.wrapEcs(client) : client;

@@ -19,7 +19,11 @@ export interface RawAnswer {
  * after `halfCloseAfterMs` (so an incomplete request ends instead of waiting for more), and the socket is
  * dropped after `timeoutMs`. `undefined` when the server closed the connection without answering.
  */
-export function rawRequest(port: number, bytes: string | Uint8Array, options: { halfCloseAfterMs?: number; timeoutMs?: number } = {}): Promise<RawAnswer | undefined> {
+export function rawRequest(
+  port: number,
+  bytes: string | Uint8Array,
+  options: { halfCloseAfterMs?: number; timeoutMs?: number } = {},
+): Promise<RawAnswer | undefined> {
   const { halfCloseAfterMs = 300, timeoutMs = 3000 } = options;
   return new Promise((resolve) => {
     const socket = net.connect(port, '127.0.0.1');
@@ -132,7 +136,11 @@ export function answerProblems(answer: { status: number; headers: Record<string,
   const envelope = body as Record<string, unknown>;
   const keys = typeof body === 'object' && body !== null ? Object.keys(envelope).sort().join(',') : typeof body;
   if (keys !== 'Code,Message,RequestId') problems.push(`body keys ${keys}`);
-  else if (typeof envelope['Code'] !== 'string' || typeof envelope['Message'] !== 'string' || envelope['RequestId'] !== answer.headers['x-request-id']) {
+  else if (
+    typeof envelope['Code'] !== 'string' ||
+    typeof envelope['Message'] !== 'string' ||
+    envelope['RequestId'] !== answer.headers['x-request-id']
+  ) {
     problems.push(`envelope ${JSON.stringify(body).slice(0, 200)}`);
   }
   return problems;

@@ -37,7 +37,12 @@ const mutations = (calls: { mutating: boolean }[]) => calls.filter((c) => c.muta
 type Activity = { status: string; user: string; action: string; clientAddress: string; errorMessage?: string; instanceIds: string[] };
 
 async function trail(proxy: TestProxy, headers: Record<string, string> = {}, query = 'limit=200'): Promise<Activity[]> {
-  const res = await proxy.app.inject({ method: 'GET', url: `/api/activity?${query}`, remoteAddress: '127.0.0.1', headers: { host: '127.0.0.1:8080', ...headers } });
+  const res = await proxy.app.inject({
+    method: 'GET',
+    url: `/api/activity?${query}`,
+    remoteAddress: '127.0.0.1',
+    headers: { host: '127.0.0.1:8080', ...headers },
+  });
   expect(res.statusCode).toBe(200);
   return res.json<{ items: Activity[] }>().items;
 }
@@ -91,7 +96,13 @@ describe('origins: scheme, host and port', () => {
       const [id = ''] = linux(proxy, 1);
       const payload = { RegionId: 'cn-hangzhou', KeyPairName: otherKeyPair(proxy, id), InstanceIds: [id] };
       for (const origin of ['https://127.0.0.1:8080', 'http://127.0.0.1:8081', 'http://127.0.0.1', 'null']) {
-        const res = await proxy.app.inject({ method: 'POST', url: '/api/ecs/AttachKeyPair', remoteAddress: '127.0.0.1', headers: { ...fromConsole, ...alice, origin }, payload });
+        const res = await proxy.app.inject({
+          method: 'POST',
+          url: '/api/ecs/AttachKeyPair',
+          remoteAddress: '127.0.0.1',
+          headers: { ...fromConsole, ...alice, origin },
+          payload,
+        });
         expect(res.statusCode, origin).toBe(403);
         expect(res.json()).toMatchObject({ Code: 'Proxy.CrossOrigin' });
       }
@@ -100,7 +111,13 @@ describe('origins: scheme, host and port', () => {
       expect(denied).toHaveLength(4);
       expect(denied[0]).toMatchObject({ user: 'alice', action: 'AttachKeyPair', instanceIds: [id] });
       expect(denied.map((r) => r.errorMessage)).toContainEqual(expect.stringContaining('Origin https://127.0.0.1:8080'));
-      const own = await proxy.app.inject({ method: 'POST', url: '/api/ecs/AttachKeyPair', remoteAddress: '127.0.0.1', headers: { ...fromConsole, ...alice }, payload });
+      const own = await proxy.app.inject({
+        method: 'POST',
+        url: '/api/ecs/AttachKeyPair',
+        remoteAddress: '127.0.0.1',
+        headers: { ...fromConsole, ...alice },
+        payload,
+      });
       expect(own.statusCode).toBe(200);
     } finally {
       await proxy.close();
@@ -123,11 +140,15 @@ describe('origins: scheme, host and port', () => {
       const tlsFront = { 'x-forwarded-proto': 'https', origin: 'https://127.0.0.1:8080' };
       // A TLS-terminating proxy on a trusted address: the browser's origin is https.
       expect((await reboot('127.0.0.1', tlsFront)).statusCode).not.toBe(403);
-      expect((await reboot('127.0.0.1', { ...tlsFront, 'x-forwarded-host': 'localhost:8443', origin: 'https://localhost:8443' })).statusCode).not.toBe(403);
+      expect(
+        (await reboot('127.0.0.1', { ...tlsFront, 'x-forwarded-host': 'localhost:8443', origin: 'https://localhost:8443' })).statusCode,
+      ).not.toBe(403);
       expect(mutations(calls)).toBe(2);
       // The same claims from anyone else are the caller's own: the connection is plain http to 127.0.0.1:8080.
       expect((await reboot('127.0.0.2', tlsFront)).statusCode).toBe(403);
-      expect((await reboot('127.0.0.2', { ...tlsFront, 'x-forwarded-host': 'localhost:8443', origin: 'https://localhost:8443' })).statusCode).toBe(403);
+      expect(
+        (await reboot('127.0.0.2', { ...tlsFront, 'x-forwarded-host': 'localhost:8443', origin: 'https://localhost:8443' })).statusCode,
+      ).toBe(403);
       expect((await reboot('127.0.0.2', { 'x-forwarded-proto': 'https', origin: 'http://127.0.0.1:8080' })).statusCode).not.toBe(403);
       // A list (a client's copy plus the proxy's) is not believed either.
       expect((await reboot('127.0.0.1', { 'x-forwarded-proto': 'https, http', origin: 'https://127.0.0.1:8080' })).statusCode).toBe(403);
@@ -202,7 +223,13 @@ describe('the inbound rate limit', () => {
     try {
       const calls = recordSimulatorCalls(proxy.simulator);
       const describe = (who: Record<string, string>) =>
-        proxy.app.inject({ method: 'POST', url: '/api/ecs/DescribeInstances', remoteAddress: '127.0.0.1', headers: { ...fromConsole, ...who }, payload: { RegionId: 'cn-hangzhou', MaxResults: 1 } });
+        proxy.app.inject({
+          method: 'POST',
+          url: '/api/ecs/DescribeInstances',
+          remoteAddress: '127.0.0.1',
+          headers: { ...fromConsole, ...who },
+          payload: { RegionId: 'cn-hangzhou', MaxResults: 1 },
+        });
       for (let i = 0; i < 5; i += 1) expect((await describe(alice)).statusCode).toBe(200);
       const seen = calls.length;
 
@@ -211,7 +238,9 @@ describe('the inbound rate limit', () => {
       expect(limited.json()).toMatchObject({ Code: 'Proxy.RateLimited', RequestId: limited.headers['x-request-id'] });
       expect(Number(limited.headers['retry-after'])).toBeGreaterThanOrEqual(1);
       expect(Number(limited.headers['retry-after'])).toBeLessThanOrEqual(60);
-      expect(answerProblems({ status: limited.statusCode, headers: limited.headers as Record<string, string>, body: limited.body })).toEqual([]);
+      expect(
+        answerProblems({ status: limited.statusCode, headers: limited.headers as Record<string, string>, body: limited.body }),
+      ).toEqual([]);
 
       const [id = ''] = linux(proxy, 1);
       const attach = await proxy.app.inject({
@@ -227,7 +256,9 @@ describe('the inbound rate limit', () => {
       expect((await describe(bob)).statusCode).toBe(200);
       // The refused attach is in the trail.
       const denied = await trail(proxy, alice, 'status=denied');
-      expect(denied).toEqual([expect.objectContaining({ user: 'alice', action: 'AttachKeyPair', errorMessage: expect.stringMatching(/rate limited/) as unknown })]);
+      expect(denied).toEqual([
+        expect.objectContaining({ user: 'alice', action: 'AttachKeyPair', errorMessage: expect.stringMatching(/rate limited/) as unknown }),
+      ]);
     } finally {
       await proxy.close();
     }
@@ -254,7 +285,13 @@ describe('the audit of refusals', () => {
       const key = otherKeyPair(proxy, id);
       const good = { RegionId: 'cn-hangzhou', KeyPairName: key, InstanceIds: [id] };
       const post = (headers: Record<string, string>, payload: string | object, action = 'AttachKeyPair') =>
-        proxy.app.inject({ method: 'POST', url: `/api/ecs/${action}`, remoteAddress: '127.0.0.1', headers: { ...fromConsole, ...alice, ...headers }, payload });
+        proxy.app.inject({
+          method: 'POST',
+          url: `/api/ecs/${action}`,
+          remoteAddress: '127.0.0.1',
+          headers: { ...fromConsole, ...alice, ...headers },
+          payload,
+        });
       const cases: [string, Awaited<ReturnType<typeof post>>, RegExp][] = [
         ['unknown parameter', await post({}, { ...good, Force: true }), /invalid parameters: unknown parameter\(s\) Force/],
         ['bad key pair name', await post({}, { ...good, KeyPairName: '-bad name-' }), /invalid parameters: KeyPairName/],
@@ -268,7 +305,13 @@ describe('the audit of refusals', () => {
       // A read refused for its parameters is not a change, and is not audited.
       expect((await post({}, { RegionId: 'cn-hangzhou', Bogus: 1 }, 'DescribeInstances')).statusCode).toBe(400);
       // Without an identity there is no one to audit (and nothing is refused differently).
-      const anonymous = await proxy.app.inject({ method: 'POST', url: '/api/ecs/AttachKeyPair', remoteAddress: '10.9.9.9', headers: { ...fromConsole, ...alice }, payload: { ...good, Force: true } });
+      const anonymous = await proxy.app.inject({
+        method: 'POST',
+        url: '/api/ecs/AttachKeyPair',
+        remoteAddress: '10.9.9.9',
+        headers: { ...fromConsole, ...alice },
+        payload: { ...good, Force: true },
+      });
       expect(anonymous.statusCode).toBe(401);
 
       const denied = await trail(proxy, alice, 'status=denied&limit=200');
@@ -293,7 +336,13 @@ describe('the audit of refusals', () => {
     try {
       const ids = linux(proxy, 40);
       const reboot = (id: string | undefined) =>
-        proxy.app.inject({ method: 'POST', url: '/api/ecs/RebootInstance', remoteAddress: '127.0.0.1', headers: { ...fromConsole, ...bob }, payload: { RegionId: 'cn-hangzhou', InstanceId: id } });
+        proxy.app.inject({
+          method: 'POST',
+          url: '/api/ecs/RebootInstance',
+          remoteAddress: '127.0.0.1',
+          headers: { ...fromConsole, ...bob },
+          payload: { RegionId: 'cn-hangzhou', InstanceId: id },
+        });
       for (const id of ids) expect((await reboot(id)).statusCode).toBe(403);
       // An exact repeat is not written again but is counted too.
       expect((await reboot(ids[0])).statusCode).toBe(403);
@@ -304,7 +353,9 @@ describe('the audit of refusals', () => {
       const denied = await trail(proxy, bob, 'status=denied&limit=200');
       expect(denied).toHaveLength(32);
       const summaries = denied.filter((r) => /suppressed/.test(r.errorMessage ?? ''));
-      expect(summaries.map((r) => r.errorMessage)).toEqual(['11 further refusals of bob suppressed between 2026-01-15T12:00:00.000Z and 2026-01-15T12:00:00.000Z (RebootInstance ×11)']);
+      expect(summaries.map((r) => r.errorMessage)).toEqual([
+        '11 further refusals of bob suppressed between 2026-01-15T12:00:00.000Z and 2026-01-15T12:00:00.000Z (RebootInstance ×11)',
+      ]);
       expect(summaries[0]).toMatchObject({ user: 'bob', action: 'RebootInstance', instanceIds: [] });
     } finally {
       await proxy.close();
@@ -316,11 +367,17 @@ describe('the audit of refusals', () => {
     const proxy = await createTestProxy({ env: SSO, clock: () => frozen });
     try {
       for (const id of linux(proxy, 33)) {
-        await proxy.app.inject({ method: 'POST', url: '/api/ecs/RebootInstance', remoteAddress: '127.0.0.1', headers: { ...fromConsole, ...bob }, payload: { RegionId: 'cn-hangzhou', InstanceId: id } });
+        await proxy.app.inject({
+          method: 'POST',
+          url: '/api/ecs/RebootInstance',
+          remoteAddress: '127.0.0.1',
+          headers: { ...fromConsole, ...bob },
+          payload: { RegionId: 'cn-hangzhou', InstanceId: id },
+        });
       }
-      expect((await proxy.audit.list({ status: "denied", limit: 200 })).items).toHaveLength(30);
+      expect((await proxy.audit.list({ status: 'denied', limit: 200 })).items).toHaveLength(30);
       await proxy.app.close();
-      const denied = (await proxy.audit.list({ status: "denied", limit: 200 })).items;
+      const denied = (await proxy.audit.list({ status: 'denied', limit: 200 })).items;
       expect(denied).toHaveLength(31);
       expect(denied.map((r) => r.errorMessage)).toContainEqual(expect.stringMatching(/^3 further refusals of bob suppressed between/));
     } finally {
@@ -350,13 +407,28 @@ describe('parser-level errors in the envelope', () => {
       400,
       'Proxy.BadRequest',
     ],
-    ['a bad chunk size', `POST /api/ecs/DescribeRegions HTTP/1.1\r\n${H}Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n\r\n`, 400, 'Proxy.BadRequest'],
-    ['Expect: bogus', `POST /api/ecs/DescribeRegions HTTP/1.1\r\n${H}Content-Type: application/json\r\nContent-Length: 2\r\nExpect: bogus\r\n\r\n{}`, 417, 'Proxy.ExpectationFailed'],
+    [
+      'a bad chunk size',
+      `POST /api/ecs/DescribeRegions HTTP/1.1\r\n${H}Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n\r\n`,
+      400,
+      'Proxy.BadRequest',
+    ],
+    [
+      'Expect: bogus',
+      `POST /api/ecs/DescribeRegions HTTP/1.1\r\n${H}Content-Type: application/json\r\nContent-Length: 2\r\nExpect: bogus\r\n\r\n{}`,
+      417,
+      'Proxy.ExpectationFailed',
+    ],
     ['an unknown method', `FOO /healthz HTTP/1.1\r\n${H}\r\n`, 400, 'Proxy.BadRequest'],
     ['a method no route has', `PROPFIND /healthz HTTP/1.1\r\n${H}\r\n`, 404, 'Proxy.NotFound'],
     ['CONNECT', 'CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n', 405, 'Proxy.MethodNotAllowed'],
     ['an over-long action name', `POST /api/ecs/${'A'.repeat(200)} HTTP/1.1\r\n${H}Content-Length: 0\r\n\r\n`, 414, 'Proxy.UriTooLong'],
-    ['a body over the limit', `POST /api/ecs/DescribeRegions HTTP/1.1\r\n${H}Content-Type: application/json\r\nContent-Length: 100000\r\n\r\n{}`, 413, 'Proxy.BodyTooLarge'],
+    [
+      'a body over the limit',
+      `POST /api/ecs/DescribeRegions HTTP/1.1\r\n${H}Content-Type: application/json\r\nContent-Length: 100000\r\n\r\n{}`,
+      413,
+      'Proxy.BodyTooLarge',
+    ],
     ['no Host header', 'GET /healthz HTTP/1.1\r\n\r\n', 421, 'Proxy.HostNotAllowed'],
     ['an HTTP/2 preface', 'PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 400, 'Proxy.BadRequest'],
   ])('answers %s in the envelope, with the security headers and a request ID', async (_what, bytes, status, code) => {

@@ -65,7 +65,10 @@ function params(known: readonly string[]) {
     )
     .chain((base) =>
       fc
-        .tuple(fc.constantFrom('Fuzz', 'Action', 'AccessKeyId', 'Signature', '__proto__', 'regionid', 'InstanceIds.1'), fc.jsonValue({ maxDepth: 2 }))
+        .tuple(
+          fc.constantFrom('Fuzz', 'Action', 'AccessKeyId', 'Signature', '__proto__', 'regionid', 'InstanceIds.1'),
+          fc.jsonValue({ maxDepth: 2 }),
+        )
         // A computed key defines an own property, so even "__proto__" is sent as a parameter.
         .map(([key, value]) => JSON.stringify({ ...base, [key]: value })),
     );
@@ -89,7 +92,26 @@ function bodies(known: readonly string[]): fc.Arbitrary<{ text: string; surelyIn
 const paths = fc.oneof(
   { weight: 6, arbitrary: fc.constantFrom(...ACTIONS).map((action) => `/api/ecs/${action}`) },
   { weight: 1, arbitrary: ascii(30).map((action) => `/api/ecs/${encodeURIComponent(action)}`) },
-  { weight: 1, arbitrary: fc.constantFrom('/api/session', '/healthz', '/readyz', '/', '/api', '/api/', '/api/ecs', '/api/ecs/', '//api/ecs/AttachKeyPair', '/api/ecs/AttachKeyPair/', '/api/ecs/AttachKeyPair?x=1', '/%ff', '/%2e%2e/package.json', `/api/ecs/${'A'.repeat(150)}`, '/index.html') },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom(
+      '/api/session',
+      '/healthz',
+      '/readyz',
+      '/',
+      '/api',
+      '/api/',
+      '/api/ecs',
+      '/api/ecs/',
+      '//api/ecs/AttachKeyPair',
+      '/api/ecs/AttachKeyPair/',
+      '/api/ecs/AttachKeyPair?x=1',
+      '/%ff',
+      '/%2e%2e/package.json',
+      `/api/ecs/${'A'.repeat(150)}`,
+      '/index.html',
+    ),
+  },
   { weight: 1, arbitrary: ascii(60).map((query) => `/api/activity?${query}`) },
   { weight: 1, arbitrary: ascii(40).map((region) => `/api/pending?RegionId=${encodeURIComponent(region)}`) },
   { weight: 1, arbitrary: fc.array(ascii(12), { maxLength: 4 }).map((parts) => `/${parts.map(encodeURIComponent).join('/')}`) },
@@ -97,7 +119,19 @@ const paths = fc.oneof(
 
 function origins(port: number) {
   return fc.oneof(
-    fc.constantFrom(undefined, 'null', `https://127.0.0.1:${port}`, `http://127.0.0.1:${port + 1}`, 'http://evil.example', 'http://localhost.evil.example', 'https://localhost', 'http://localhost:8080', 'http://localhost/path', 'file://', ''),
+    fc.constantFrom(
+      undefined,
+      'null',
+      `https://127.0.0.1:${port}`,
+      `http://127.0.0.1:${port + 1}`,
+      'http://evil.example',
+      'http://localhost.evil.example',
+      'https://localhost',
+      'http://localhost:8080',
+      'http://localhost/path',
+      'file://',
+      '',
+    ),
     ascii(40),
   );
 }
@@ -105,7 +139,17 @@ function origins(port: number) {
 // Mostly JSON, so most cases get past the media type to the origin and parameter checks.
 const contentTypes = fc.oneof(
   { weight: 6, arbitrary: fc.constantFrom('application/json', 'application/json; charset=utf-8', 'APPLICATION/JSON') },
-  { weight: 2, arbitrary: fc.constantFrom(undefined, 'text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/jsonx', '') },
+  {
+    weight: 2,
+    arbitrary: fc.constantFrom(
+      undefined,
+      'text/plain',
+      'application/x-www-form-urlencoded',
+      'multipart/form-data; boundary=x',
+      'application/jsonx',
+      '',
+    ),
+  },
   { weight: 1, arbitrary: ascii(40) },
 );
 
@@ -126,7 +170,16 @@ function fetchCase(port: number, known: readonly string[]): fc.Arbitrary<FuzzCas
       body: bodies(known),
       extra: fc.dictionary(
         // No Expect: fetch (undici) refuses to send one; the raw cases carry it.
-        fc.constantFrom('x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-forwarded-user', 'authorization', 'accept', 'cookie', 'x-request-id'),
+        fc.constantFrom(
+          'x-forwarded-for',
+          'x-forwarded-proto',
+          'x-forwarded-host',
+          'x-forwarded-user',
+          'authorization',
+          'accept',
+          'cookie',
+          'x-request-id',
+        ),
         ascii(200),
         { maxKeys: 3 },
       ),
@@ -180,7 +233,20 @@ function rawCase(known: readonly string[]): fc.Arbitrary<FuzzCase> {
     .record({
       method: fc.oneof(fc.constantFrom('GET', 'POST', 'HEAD', 'PUT', 'FOO', 'G\u0000T', '', 'PRI', 'CONNECT', 'post'), ascii(10)),
       target: fc.oneof(
-        fc.constantFrom('/', '/healthz', '/api/ecs/AttachKeyPair', '/api/ecs/RebootInstances', '/api/session', '*', 'http://evil.example/healthz', '/a b', '/\u00e9', '', 'example.com:443', `/api/ecs/${'A'.repeat(200)}`),
+        fc.constantFrom(
+          '/',
+          '/healthz',
+          '/api/ecs/AttachKeyPair',
+          '/api/ecs/RebootInstances',
+          '/api/session',
+          '*',
+          'http://evil.example/healthz',
+          '/a b',
+          '/\u00e9',
+          '',
+          'example.com:443',
+          `/api/ecs/${'A'.repeat(200)}`,
+        ),
         ascii(40),
       ),
       version: fc.constantFrom('HTTP/1.1', 'HTTP/1.1', 'HTTP/1.0', 'HTTP/2.0', 'HTTP/1.1x', 'HTTP/0.9', ''),
@@ -195,7 +261,10 @@ function rawCase(known: readonly string[]): fc.Arbitrary<FuzzCase> {
       kind: 'raw',
       bytes: `${method} ${target} ${version}${eol}${headers.map((line) => `${line}${eol}`).join('')}${eol}${body}`,
     }));
-  return fc.oneof({ weight: 4, arbitrary: structured }, { weight: 1, arbitrary: fc.uint8Array({ maxLength: 400 }).map((bytes): FuzzCase => ({ kind: 'raw', bytes })) });
+  return fc.oneof(
+    { weight: 4, arbitrary: structured },
+    { weight: 1, arbitrary: fc.uint8Array({ maxLength: 400 }).map((bytes): FuzzCase => ({ kind: 'raw', bytes })) },
+  );
 }
 
 /** Bad requests against a proxy listening on 127.0.0.1:`port`; `known` are real instance IDs of its fleet. */
@@ -228,11 +297,19 @@ export async function runFuzzCase(port: number, fuzz: FuzzCase): Promise<FuzzRes
   }
   const body = await response.text();
   const headers = Object.fromEntries(response.headers);
-  return { outcome: response.status, problems: answerProblems({ status: response.status, headers, body }, fuzz.method.toUpperCase() !== 'HEAD') };
+  return {
+    outcome: response.status,
+    problems: answerProblems({ status: response.status, headers, body }, fuzz.method.toUpperCase() !== 'HEAD'),
+  };
 }
 
 /** Runs `cases` with `concurrency` in flight; `onResult` sees each one. */
-export async function runFuzzCases(port: number, cases: readonly FuzzCase[], concurrency: number, onResult: (fuzz: FuzzCase, result: FuzzResult) => void): Promise<void> {
+export async function runFuzzCases(
+  port: number,
+  cases: readonly FuzzCase[],
+  concurrency: number,
+  onResult: (fuzz: FuzzCase, result: FuzzResult) => void,
+): Promise<void> {
   let next = 0;
   const worker = async () => {
     while (next < cases.length) {
@@ -246,6 +323,7 @@ export async function runFuzzCases(port: number, cases: readonly FuzzCase[], con
 
 /** A case, short enough to print. */
 export function describeCase(fuzz: FuzzCase): string {
-  if (fuzz.kind === 'raw') return `raw ${JSON.stringify(typeof fuzz.bytes === 'string' ? fuzz.bytes.slice(0, 200) : Buffer.from(fuzz.bytes).toString('latin1').slice(0, 200))}`;
+  if (fuzz.kind === 'raw')
+    return `raw ${JSON.stringify(typeof fuzz.bytes === 'string' ? fuzz.bytes.slice(0, 200) : Buffer.from(fuzz.bytes).toString('latin1').slice(0, 200))}`;
   return `${fuzz.method} ${fuzz.path.slice(0, 120)} ${JSON.stringify(fuzz.headers).slice(0, 200)} ${fuzz.body?.slice(0, 200) ?? ''}`;
 }

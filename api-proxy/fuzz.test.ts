@@ -26,7 +26,10 @@ describe('fuzzing the edge', () => {
 
   it(`survives ${RUNS} seeded bad requests with every answer in the envelope and nothing mutated`, { timeout: 120_000 }, async () => {
     const calls = recordSimulatorCalls(proxy.simulator);
-    const known = proxy.simulator.instancesIn('cn-hangzhou').slice(0, 20).map((i) => i.InstanceId);
+    const known = proxy.simulator
+      .instancesIn('cn-hangzhou')
+      .slice(0, 20)
+      .map((i) => i.InstanceId);
     const cases: FuzzCase[] = fc.sample(fuzzCases(port, known), { seed: SEED, numRuns: RUNS });
     const failures: string[] = [];
     const outcomes = new Map<FuzzResult['outcome'], number>();

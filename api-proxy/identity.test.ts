@@ -8,7 +8,13 @@ import { createIdentityResolver } from './identity';
 import type { IdentityResult } from './identity';
 
 function authFrom(env: Record<string, string>): Config['auth'] {
-  const result = loadConfig({ HOST: '0.0.0.0', PUBLIC_ORIGIN: 'https://keys.example.com', ROLE_ATTACH_GROUPS: 'sre', ROLE_POWER_GROUPS: 'sre', ...env });
+  const result = loadConfig({
+    HOST: '0.0.0.0',
+    PUBLIC_ORIGIN: 'https://keys.example.com',
+    ROLE_ATTACH_GROUPS: 'sre',
+    ROLE_POWER_GROUPS: 'sre',
+    ...env,
+  });
   if (!result.ok) throw new Error(result.errors.join('\n'));
   return result.config.auth;
 }
@@ -57,7 +63,10 @@ describe('AUTH_MODE=header', () => {
   );
 
   it('refuses a trusted request without the user header (no anonymous fallback)', async () => {
-    expectDenied(await resolver.resolve({ 'x-forwarded-email': 'a@example.com', 'x-forwarded-groups': 'sre' }, '127.0.0.1'), /no x-forwarded-user header/);
+    expectDenied(
+      await resolver.resolve({ 'x-forwarded-email': 'a@example.com', 'x-forwarded-groups': 'sre' }, '127.0.0.1'),
+      /no x-forwarded-user header/,
+    );
     expectDenied(await resolver.resolve({ 'x-forwarded-user': '   ' }, '127.0.0.1'), /user name is empty/);
   });
 
@@ -73,22 +82,39 @@ describe('AUTH_MODE=header', () => {
   it('refuses control characters and oversized values', async () => {
     expectDenied(await resolver.resolve({ 'x-forwarded-user': 'alice\u0000root' }, '127.0.0.1'), /control characters/);
     expectDenied(await resolver.resolve({ 'x-forwarded-user': 'a'.repeat(257) }, '127.0.0.1'), /longer than 256/);
-    expectDenied(await resolver.resolve({ 'x-forwarded-user': 'alice', 'x-forwarded-groups': 'ops,\u001bsre' }, '127.0.0.1'), /control characters/);
-    expectDenied(await resolver.resolve({ 'x-forwarded-user': 'alice', 'x-forwarded-email': 'a\tb@example.com' }, '127.0.0.1'), /control characters/);
+    expectDenied(
+      await resolver.resolve({ 'x-forwarded-user': 'alice', 'x-forwarded-groups': 'ops,\u001bsre' }, '127.0.0.1'),
+      /control characters/,
+    );
+    expectDenied(
+      await resolver.resolve({ 'x-forwarded-user': 'alice', 'x-forwarded-email': 'a\tb@example.com' }, '127.0.0.1'),
+      /control characters/,
+    );
     const tooMany = Array.from({ length: 1001 }, (_, i) => `g${i}`).join(',');
-    expectDenied(await resolver.resolve({ 'x-forwarded-user': 'alice', 'x-forwarded-groups': tooMany }, '127.0.0.1'), /more than 1000 groups/);
+    expectDenied(
+      await resolver.resolve({ 'x-forwarded-user': 'alice', 'x-forwarded-groups': tooMany }, '127.0.0.1'),
+      /more than 1000 groups/,
+    );
   });
 
   it('decodes UTF-8 names that Node handed over as latin1', async () => {
     const wire = Buffer.from('张三', 'utf8').toString('latin1');
-    const result = await resolver.resolve({ 'x-forwarded-user': wire, 'x-forwarded-groups': Buffer.from('运维,sre', 'utf8').toString('latin1') }, '127.0.0.1');
+    const result = await resolver.resolve(
+      { 'x-forwarded-user': wire, 'x-forwarded-groups': Buffer.from('运维,sre', 'utf8').toString('latin1') },
+      '127.0.0.1',
+    );
     expect(result).toEqual({ ok: true, identity: { user: '张三', groups: ['运维', 'sre'], via: 'header' } });
     expectDenied(await resolver.resolve({ 'x-forwarded-user': '\u00ff\u00fe' }, '127.0.0.1'), /not valid UTF-8/);
   });
 
   it('reads the configured header names', async () => {
     const custom = createIdentityResolver(
-      authFrom({ AUTH_MODE: 'header', TRUSTED_PROXY_CIDRS: '127.0.0.1', AUTH_HEADER_USER: 'X-Auth-Request-User', AUTH_HEADER_GROUPS: 'X-Auth-Request-Groups' }),
+      authFrom({
+        AUTH_MODE: 'header',
+        TRUSTED_PROXY_CIDRS: '127.0.0.1',
+        AUTH_HEADER_USER: 'X-Auth-Request-User',
+        AUTH_HEADER_GROUPS: 'X-Auth-Request-Groups',
+      }),
     );
     expectDenied(await custom.resolve({ 'x-forwarded-user': 'alice' }, '127.0.0.1'), /no x-auth-request-user header/);
     await expect(custom.resolve({ 'x-auth-request-user': 'bob', 'x-auth-request-groups': 'ops' }, '127.0.0.1')).resolves.toEqual({
@@ -153,7 +179,14 @@ describe('AUTH_MODE=jwt', () => {
     const path = `/jwks/${++pathCounter}`;
     keySets.set(path, { keys });
     const resolver = createIdentityResolver(
-      authFrom({ AUTH_MODE: 'jwt', JWT_HEADER: 'X-Jwt-Assertion', JWT_JWKS_URL: `${base}${path}`, JWT_ISSUER: ISSUER, JWT_AUDIENCE: AUDIENCE, ...env }),
+      authFrom({
+        AUTH_MODE: 'jwt',
+        JWT_HEADER: 'X-Jwt-Assertion',
+        JWT_JWKS_URL: `${base}${path}`,
+        JWT_ISSUER: ISSUER,
+        JWT_AUDIENCE: AUDIENCE,
+        ...env,
+      }),
       { now: () => NOW, ...deps },
     );
     return { resolver, path, fetchCount: () => fetches.get(path) ?? 0, setKeys: (next: JWK[]) => keySets.set(path, { keys: next }) };
@@ -161,7 +194,16 @@ describe('AUTH_MODE=jwt', () => {
 
   function sign(claims: JWTPayload, options: { key?: CryptoKey; alg?: string; kid?: string } = {}): Promise<string> {
     // Defaults first, so a test can override or (with undefined) drop any claim.
-    const payload = { iss: ISSUER, aud: AUDIENCE, sub: 'user-123', iat: nowS - 10, exp: nowS + 300, email: 'alice@example.com', groups: ['sre', 'ops'], ...claims };
+    const payload = {
+      iss: ISSUER,
+      aud: AUDIENCE,
+      sub: 'user-123',
+      iat: nowS - 10,
+      exp: nowS + 300,
+      email: 'alice@example.com',
+      groups: ['sre', 'ops'],
+      ...claims,
+    };
     return new SignJWT(payload)
       .setProtectedHeader({ alg: options.alg ?? 'RS256', kid: options.kid ?? 'rsa-1', typ: 'JWT' })
       .sign(options.key ?? rsa.privateKey);

@@ -122,7 +122,8 @@ function cleanGroups(items: readonly string[]): { ok: true; value: string[] } | 
   for (const item of items) {
     const trimmed = item.trim();
     if (trimmed === '') continue;
-    if (trimmed.length > IDENTITY_LIMITS.group) return { ok: false, message: `a group name is longer than ${IDENTITY_LIMITS.group} characters` };
+    if (trimmed.length > IDENTITY_LIMITS.group)
+      return { ok: false, message: `a group name is longer than ${IDENTITY_LIMITS.group} characters` };
     if (CONTROL_CHARS.test(trimmed)) return { ok: false, message: 'a group name contains control characters' };
     groups.add(trimmed);
   }
@@ -245,7 +246,9 @@ function createJwtResolver(auth: Extract<Config['auth'], { mode: 'jwt' }>, deps:
 /** What went wrong, in words, without the token or any of its content. */
 function describeJoseError(error: unknown): string {
   if (error instanceof joseErrors.JWTExpired) {
-    return error.claim === 'iat' ? 'the identity token is older than this console accepts: sign in again' : 'the identity token has expired';
+    return error.claim === 'iat'
+      ? 'the identity token is older than this console accepts: sign in again'
+      : 'the identity token has expired';
   }
   if (error instanceof joseErrors.JWTClaimValidationFailed) {
     switch (error.claim) {
@@ -258,7 +261,9 @@ function describeJoseError(error: unknown): string {
       case 'exp':
         return 'the identity token has no valid expiry';
       case 'iat':
-        return error.reason === 'check_failed' ? 'the identity token was issued in the future' : 'the identity token has no valid issue time';
+        return error.reason === 'check_failed'
+          ? 'the identity token was issued in the future'
+          : 'the identity token has no valid issue time';
       default:
         return `the identity token's "${error.claim}" claim is not valid`;
     }

@@ -22,7 +22,12 @@ interface Door {
 function proxyDoor(proxy: TestProxy): Door {
   return {
     async ecs(action, body) {
-      const res = await proxy.app.inject({ method: 'POST', url: `/api/ecs/${action}`, headers: jsonFromConsole, payload: JSON.stringify(body) });
+      const res = await proxy.app.inject({
+        method: 'POST',
+        url: `/api/ecs/${action}`,
+        headers: jsonFromConsole,
+        payload: JSON.stringify(body),
+      });
       return { status: res.statusCode, body: res.json<Record<string, unknown>>() };
     },
     async get(path) {
@@ -43,17 +48,33 @@ function modelDoor(model: ConsoleModel): Door {
   };
 }
 
-type Instance = { InstanceId: string; InstanceName: string; OSType: string; KeyPairName?: string; Status: string; OperationLocks?: { LockReason?: unknown[] } };
+type Instance = {
+  InstanceId: string;
+  InstanceName: string;
+  OSType: string;
+  KeyPairName?: string;
+  Status: string;
+  OperationLocks?: { LockReason?: unknown[] };
+};
 
 /** What the web app reads from each step, with request IDs, times and operation IDs left out. */
 async function runScript(door: Door): Promise<unknown[]> {
   const seen: unknown[] = [];
   const regions = await door.ecs('DescribeRegions', {});
-  seen.push({ step: 'regions', status: regions.status, ids: ((regions.body['Regions'] as { Region: { RegionId: string }[] }).Region ?? []).map((r) => r.RegionId) });
+  seen.push({
+    step: 'regions',
+    status: regions.status,
+    ids: ((regions.body['Regions'] as { Region: { RegionId: string }[] }).Region ?? []).map((r) => r.RegionId),
+  });
 
   const page = await door.ecs('DescribeInstances', { RegionId: 'cn-hangzhou', PageNumber: 1, PageSize: 100 });
   const instances = (page.body['Instances'] as { Instance: Instance[] }).Instance;
-  seen.push({ step: 'instances', status: page.status, total: page.body['TotalCount'], rows: instances.map((i) => [i.InstanceId, i.OSType, i.KeyPairName ?? '']) });
+  seen.push({
+    step: 'instances',
+    status: page.status,
+    total: page.body['TotalCount'],
+    rows: instances.map((i) => [i.InstanceId, i.OSType, i.KeyPairName ?? '']),
+  });
 
   const keys = await door.ecs('DescribeKeyPairs', { RegionId: 'cn-hangzhou', PageSize: 50 });
   const keyNames = (keys.body['KeyPairs'] as { KeyPair: { KeyPairName: string }[] }).KeyPair.map((k) => k.KeyPairName);
@@ -62,9 +83,21 @@ async function runScript(door: Door): Promise<unknown[]> {
   const refusal = (answer: Answer) => ({ status: answer.status, Code: answer.body['Code'] });
   seen.push({ step: 'off-list action', ...refusal(await door.ecs('DeleteInstance', { RegionId: 'cn-hangzhou', InstanceId: 'i-x' })) });
   seen.push({ step: 'unknown parameter', ...refusal(await door.ecs('DescribeInstances', { RegionId: 'cn-hangzhou', Bogus: 1 })) });
-  seen.push({ step: 'attach without a key pair', ...refusal(await door.ecs('AttachKeyPair', { RegionId: 'cn-hangzhou', InstanceIds: ['i-x'] })) });
+  seen.push({
+    step: 'attach without a key pair',
+    ...refusal(await door.ecs('AttachKeyPair', { RegionId: 'cn-hangzhou', InstanceIds: ['i-x'] })),
+  });
   seen.push({ step: 'unknown region', ...refusal(await door.ecs('DescribeInstances', { RegionId: 'xx-nowhere-1' })) });
-  seen.push({ step: 'too many instances', ...refusal(await door.ecs('AttachKeyPair', { RegionId: 'cn-hangzhou', KeyPairName: 'k1', InstanceIds: Array.from({ length: 51 }, (_, i) => `i-p${i}`) })) });
+  seen.push({
+    step: 'too many instances',
+    ...refusal(
+      await door.ecs('AttachKeyPair', {
+        RegionId: 'cn-hangzhou',
+        KeyPairName: 'k1',
+        InstanceIds: Array.from({ length: 51 }, (_, i) => `i-p${i}`),
+      }),
+    ),
+  });
 
   const isLocked = (i: Instance) => (i.OperationLocks?.LockReason?.length ?? 0) > 0;
   const linux = instances.find((i) => i.OSType === 'linux' && !isLocked(i) && i.Status === 'Running');
@@ -90,8 +123,15 @@ async function runScript(door: Door): Promise<unknown[]> {
 
   const activity = await door.get('/api/activity?limit=10');
   const items = (activity.body['items'] as { action: string; status: string; keyPairName?: string; instanceIds: string[] }[]) ?? [];
-  seen.push({ step: 'activity', status: activity.status, items: items.filter((i) => isActionName(i.action)).map((i) => [i.action, i.status, i.keyPairName ?? '', i.instanceIds]) });
-  seen.push({ step: 'activity by action', items: ((await door.get('/api/activity?action=RebootInstance')).body['items'] as unknown[]).length });
+  seen.push({
+    step: 'activity',
+    status: activity.status,
+    items: items.filter((i) => isActionName(i.action)).map((i) => [i.action, i.status, i.keyPairName ?? '', i.instanceIds]),
+  });
+  seen.push({
+    step: 'activity by action',
+    items: ((await door.get('/api/activity?action=RebootInstance')).body['items'] as unknown[]).length,
+  });
   return seen;
 }
 

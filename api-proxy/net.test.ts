@@ -69,7 +69,16 @@ describe('addresses', () => {
     expect(parseCidr('10.0.0.0/8')).toEqual({ address: '10.0.0.0', prefix: 8, family: 'ipv4' });
     expect(parseCidr('2001:db8::/32')).toEqual({ address: '2001:db8::', prefix: 32, family: 'ipv6' });
     expect(parseCidr('::ffff:10.0.0.0/104')).toEqual({ address: '10.0.0.0', prefix: 8, family: 'ipv4' });
-    for (const bad of ['10.0.0.0/33', '::/129', '10.0.0.0/', '10.0.0.0/8/8', '10.0.0.0/-1', '::ffff:10.0.0.0/95', 'fe80::1%eth0/64', '300.0.0.0/8']) {
+    for (const bad of [
+      '10.0.0.0/33',
+      '::/129',
+      '10.0.0.0/',
+      '10.0.0.0/8/8',
+      '10.0.0.0/-1',
+      '::ffff:10.0.0.0/95',
+      'fe80::1%eth0/64',
+      '300.0.0.0/8',
+    ]) {
       expect(parseCidr(bad)).toBeUndefined();
     }
   });

@@ -15,13 +15,21 @@ type Row = { InstanceId: string; OSType: string; Status: string; OperationLocks?
 
 function attachable(proxy: TestProxy, count: number): string[] {
   return (proxy.simulator.instancesIn(REGION) as readonly Row[])
-    .filter((i) => i.OSType === 'linux' && (i.Status === 'Running' || i.Status === 'Stopped') && (i.OperationLocks?.LockReason?.length ?? 0) === 0)
+    .filter(
+      (i) =>
+        i.OSType === 'linux' && (i.Status === 'Running' || i.Status === 'Stopped') && (i.OperationLocks?.LockReason?.length ?? 0) === 0,
+    )
     .slice(0, count)
     .map((i) => i.InstanceId);
 }
 
 async function keyPairName(proxy: TestProxy): Promise<string> {
-  const res = await proxy.app.inject({ method: 'POST', url: '/api/ecs/DescribeKeyPairs', headers: jsonFromConsole, payload: { RegionId: REGION } });
+  const res = await proxy.app.inject({
+    method: 'POST',
+    url: '/api/ecs/DescribeKeyPairs',
+    headers: jsonFromConsole,
+    payload: { RegionId: REGION },
+  });
   const name = res.json<{ KeyPairs: { KeyPair: { KeyPairName: string }[] } }>().KeyPairs.KeyPair[0]?.KeyPairName;
   if (name === undefined) throw new Error('no key pairs');
   return name;
@@ -47,38 +55,56 @@ if (!defaults.ok) throw new Error('the default configuration must load');
 const DEFAULT_MAX_RETRIES = defaults.config.upstream.maxRetries;
 
 describe('the proxy alone: retries counted at the simulated ECS', () => {
-  it.each([0, 2, DEFAULT_MAX_RETRIES])('sends one throttled call exactly 1 + %i times, then hands it back with Retry-After', async (maxRetries) => {
-    const proxy = await createTestProxy({ upstream: { maxRetries } });
-    try {
-      const ids = attachable(proxy, 2);
-      const key = await keyPairName(proxy);
-      await throttle(proxy, PERMANENT_SHORT, ['DescribeInstances', 'AttachKeyPair']);
+  it.each([0, 2, DEFAULT_MAX_RETRIES])(
+    'sends one throttled call exactly 1 + %i times, then hands it back with Retry-After',
+    async (maxRetries) => {
+      const proxy = await createTestProxy({ upstream: { maxRetries } });
+      try {
+        const ids = attachable(proxy, 2);
+        const key = await keyPairName(proxy);
+        await throttle(proxy, PERMANENT_SHORT, ['DescribeInstances', 'AttachKeyPair']);
 
-      const read = await proxy.app.inject({ method: 'POST', url: '/api/ecs/DescribeInstances', headers: jsonFromConsole, payload: { RegionId: REGION } });
-      const attach = await proxy.app.inject({ method: 'POST', url: '/api/ecs/AttachKeyPair', headers: jsonFromConsole, payload: { RegionId: REGION, KeyPairName: key, InstanceIds: ids } });
-      for (const res of [read, attach]) {
-        expect(res.statusCode).toBe(400);
-        expect(res.json()).toMatchObject({ Code: 'Throttling.User' });
-        // ECS asked for 1 ms; the proxy names whole seconds, never less than one.
-        expect(res.headers['retry-after']).toBe('1');
-        expect(res.headers['x-acs-retry-after']).toBe('1');
+        const read = await proxy.app.inject({
+          method: 'POST',
+          url: '/api/ecs/DescribeInstances',
+          headers: jsonFromConsole,
+          payload: { RegionId: REGION },
+        });
+        const attach = await proxy.app.inject({
+          method: 'POST',
+          url: '/api/ecs/AttachKeyPair',
+          headers: jsonFromConsole,
+          payload: { RegionId: REGION, KeyPairName: key, InstanceIds: ids },
+        });
+        for (const res of [read, attach]) {
+          expect(res.statusCode).toBe(400);
+          expect(res.json()).toMatchObject({ Code: 'Throttling.User' });
+          // ECS asked for 1 ms; the proxy names whole seconds, never less than one.
+          expect(res.headers['retry-after']).toBe('1');
+          expect(res.headers['x-acs-retry-after']).toBe('1');
+        }
+        for (const action of ['DescribeInstances', 'AttachKeyPair']) {
+          const attempts = proxy.upstreamCalls.filter((c) => c.action === action);
+          expect(attempts).toHaveLength(1 + maxRetries);
+          expect(attempts.every((c) => c.status === 400 && c.code === 'Throttling.User')).toBe(true);
+        }
+      } finally {
+        await proxy.close();
       }
-      for (const action of ['DescribeInstances', 'AttachKeyPair']) {
-        const attempts = proxy.upstreamCalls.filter((c) => c.action === action);
-        expect(attempts).toHaveLength(1 + maxRetries);
-        expect(attempts.every((c) => c.status === 400 && c.code === 'Throttling.User')).toBe(true);
-      }
-    } finally {
-      await proxy.close();
-    }
-  });
+    },
+  );
 
   it('hands a throttled call back after one attempt when ECS asks for a longer wait than the proxy sleeps, naming that wait', async () => {
     const proxy = await createTestProxy({ upstream: { maxRetries: DEFAULT_MAX_RETRIES } });
     try {
       await keyPairName(proxy);
       await throttle(proxy, PERMANENT_LONG, ['DescribeInstances']);
-      const res = await proxy.app.inject({ method: 'POST', url: '/api/ecs/DescribeInstances', headers: jsonFromConsole, payload: { RegionId: REGION } });
+      const res = await proxy.app.inject({
+        method: 'POST',
+        url: '/api/ecs/DescribeInstances',
+        headers: jsonFromConsole,
+        payload: { RegionId: REGION },
+      });
       expect(res.statusCode).toBe(400);
       const ecsWaitMs = Number(res.headers['x-acs-retry-after']);
       expect(ecsWaitMs).toBeGreaterThan(5);
@@ -92,7 +118,12 @@ describe('the proxy alone: retries counted at the simulated ECS', () => {
   it('sends no Retry-After on answers that are not throttling', async () => {
     const proxy = await createTestProxy();
     try {
-      const ok = await proxy.app.inject({ method: 'POST', url: '/api/ecs/DescribeInstances', headers: jsonFromConsole, payload: { RegionId: REGION, MaxResults: 1 } });
+      const ok = await proxy.app.inject({
+        method: 'POST',
+        url: '/api/ecs/DescribeInstances',
+        headers: jsonFromConsole,
+        payload: { RegionId: REGION, MaxResults: 1 },
+      });
       const refused = await proxy.app.inject({
         method: 'POST',
         url: '/api/ecs/AttachKeyPair',
@@ -112,7 +143,12 @@ describe('the browser over the proxy: a throttled batch is sent at most 2 × (1 
   /** The console's own attach runner and error reader, with the proxy reached through inject() instead of fetch. */
   function attachThrough(proxy: TestProxy, key: string) {
     return async (batch: readonly string[]) => {
-      const res = await proxy.app.inject({ method: 'POST', url: '/api/ecs/AttachKeyPair', headers: jsonFromConsole, payload: { RegionId: REGION, KeyPairName: key, InstanceIds: [...batch] } });
+      const res = await proxy.app.inject({
+        method: 'POST',
+        url: '/api/ecs/AttachKeyPair',
+        headers: jsonFromConsole,
+        payload: { RegionId: REGION, KeyPairName: key, InstanceIds: [...batch] },
+      });
       if (res.statusCode >= 400) {
         const headers = Object.entries(res.headers).map(([name, value]): [string, string] => [name, String(value)]);
         throw await ApiError.fromResponse(new Response(res.body, { status: res.statusCode, headers }));
@@ -145,7 +181,8 @@ describe('the browser over the proxy: a throttled batch is sent at most 2 × (1 
 
       const attempts = proxy.upstreamCalls.filter((c) => c.action === 'AttachKeyPair');
       const perBatch = new Map<string, number>();
-      for (const attempt of attempts) perBatch.set(attempt.wire['InstanceIds'] ?? '', (perBatch.get(attempt.wire['InstanceIds'] ?? '') ?? 0) + 1);
+      for (const attempt of attempts)
+        perBatch.set(attempt.wire['InstanceIds'] ?? '', (perBatch.get(attempt.wire['InstanceIds'] ?? '') ?? 0) + 1);
       expect(perBatch.size).toBe(3);
       expect([...perBatch.values()]).toEqual([10, 10, 10]);
       expect(attempts).toHaveLength(3 * 2 * (1 + DEFAULT_MAX_RETRIES));

@@ -87,7 +87,9 @@ describe('the proxy process', () => {
 
       const list = await post('DescribeInstances', { RegionId: 'cn-hangzhou', MaxResults: 100, Status: 'Running' });
       expect(list.status).toBe(200);
-      const rows = (list.json['Instances'] as { Instance: { InstanceId: string; OSType: string; OperationLocks?: { LockReason?: unknown[] } }[] }).Instance;
+      const rows = (
+        list.json['Instances'] as { Instance: { InstanceId: string; OSType: string; OperationLocks?: { LockReason?: unknown[] } }[] }
+      ).Instance;
       const target = rows.find((r) => r.OSType === 'linux' && (r.OperationLocks?.LockReason?.length ?? 0) === 0);
       expect(target).toBeDefined();
       const keys = await post('DescribeKeyPairs', { RegionId: 'cn-hangzhou' });
@@ -96,7 +98,9 @@ describe('the proxy process', () => {
       const attach = await post('AttachKeyPair', { RegionId: 'cn-hangzhou', KeyPairName: key, InstanceIds: [target?.InstanceId] });
       expect(attach.status).toBe(200);
       expect(String(attach.json['FailCount'])).toBe('0');
-      expect((await call('/api/pending?RegionId=cn-hangzhou')).json).toMatchObject({ Pending: [{ InstanceId: target?.InstanceId, keyPairName: key }] });
+      expect((await call('/api/pending?RegionId=cn-hangzhou')).json).toMatchObject({
+        Pending: [{ InstanceId: target?.InstanceId, keyPairName: key }],
+      });
       expect((await post('RebootInstance', { RegionId: 'cn-hangzhou', InstanceId: target?.InstanceId })).status).toBe(200);
       expect((await post('DeleteInstance', { RegionId: 'cn-hangzhou' })).status).toBe(403);
       expect((await post('DescribeInstances', { RegionId: 'evil.com' })).status).toBe(400);
@@ -158,7 +162,13 @@ describe('the in-process simulator control door', () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   async function start(env: Record<string, string>) {
-    const loaded = loadConfig({ PORT: '0', AUDIT_DB: path.join(dir, `${Object.keys(env).join('-') || 'default'}.sqlite`), WEB_DIST: path.join(dir, 'no-web'), SIM_INSTANCES: '20', ...env });
+    const loaded = loadConfig({
+      PORT: '0',
+      AUDIT_DB: path.join(dir, `${Object.keys(env).join('-') || 'default'}.sqlite`),
+      WEB_DIST: path.join(dir, 'no-web'),
+      SIM_INSTANCES: '20',
+      ...env,
+    });
     if (!loaded.ok) throw new Error(loaded.errors.join('; '));
     let log = '';
     const destination = new Writable({
@@ -177,7 +187,11 @@ describe('the in-process simulator control door', () => {
       expect(running.simUrl).toBeDefined();
       const state = await fetch(`${running.simUrl}/__sim/state`);
       expect(state.status).not.toBe(200);
-      const reset = await fetch(`${running.simUrl}/__sim/control`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"failRate":1}' });
+      const reset = await fetch(`${running.simUrl}/__sim/control`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{"failRate":1}',
+      });
       expect(reset.status).not.toBe(200);
       expect(log()).not.toContain('/__sim/');
     } finally {

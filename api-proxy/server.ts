@@ -40,8 +40,12 @@ export async function startServer(config: Config, options: { destination?: pino.
   const proxy = await buildProxy(config, { loggerInstance: logger, ...(sim ? { upstream: simUpstream(config, sim.url) } : {}) });
 
   const address = await proxy.app.listen({ host: config.host, port: config.port });
-  logger.info({ url: address, mode: config.ecs.mode, auth: config.auth.mode, credentials: proxy.credentials.description }, 'proxy listening');
-  if (sim && config.sim.control) logger.warn({ component: 'sim', control: `${sim.url}/__sim/` }, 'simulator control door is on (SIM_CONTROL=on)');
+  logger.info(
+    { url: address, mode: config.ecs.mode, auth: config.auth.mode, credentials: proxy.credentials.description },
+    'proxy listening',
+  );
+  if (sim && config.sim.control)
+    logger.warn({ component: 'sim', control: `${sim.url}/__sim/` }, 'simulator control door is on (SIM_CONTROL=on)');
 
   return {
     url: address,
@@ -67,7 +71,8 @@ export async function main(): Promise<void> {
   }
   const running = await startServer(loaded.config);
   console.error(`ecs-keypair-console: open ${running.url} (${loaded.config.ecs.mode === 'sim' ? 'simulated ECS' : 'LIVE ECS'})`);
-  if (running.simUrl && loaded.config.sim.control) console.error(`ecs-keypair-console: simulator control door on ${running.simUrl}/__sim/ (SIM_CONTROL=on)`);
+  if (running.simUrl && loaded.config.sim.control)
+    console.error(`ecs-keypair-console: simulator control door on ${running.simUrl}/__sim/ (SIM_CONTROL=on)`);
   let closing = false;
   const stop = (signal: string) => {
     if (closing) return;

@@ -26,7 +26,10 @@ export async function benchFuzz(): Promise<void> {
     await proxy.app.listen({ port: 0, host: '127.0.0.1' });
     const port = (proxy.app.server.address() as AddressInfo).port;
     const calls = recordSimulatorCalls(proxy.simulator);
-    const known = proxy.simulator.instancesIn('cn-hangzhou').slice(0, 20).map((i) => i.InstanceId);
+    const known = proxy.simulator
+      .instancesIn('cn-hangzhou')
+      .slice(0, 20)
+      .map((i) => i.InstanceId);
     const cases = fc.sample(fuzzCases(port, known), { seed: SEED, numRuns: CASES });
     const byOutcome = new Map<FuzzResult['outcome'], number>();
     const problems: string[] = [];
@@ -43,7 +46,9 @@ export async function benchFuzz(): Promise<void> {
     for (const [outcome, count] of rows) console.log(`  ${String(outcome).padEnd(22)} ${count}`);
     console.log(`answers that are not the envelope, or a 5xx other than 503/504: ${problems.length}`);
     for (const line of problems.slice(0, 20)) console.log(`  ${line}`);
-    console.log(`mutating calls that reached the simulator: ${calls.filter((c) => c.mutating).length} (calls of any kind: ${calls.length})`);
+    console.log(
+      `mutating calls that reached the simulator: ${calls.filter((c) => c.mutating).length} (calls of any kind: ${calls.length})`,
+    );
     console.log(`still answering afterwards: ${alive?.status === 200 ? 'yes' : `no (${alive?.status ?? 'no answer'})`}`);
     if (problems.length > 0 || calls.some((c) => c.mutating) || alive?.status !== 200) process.exitCode = 1;
   } finally {

@@ -61,7 +61,11 @@ async function measure(label: string, once: () => Promise<void>): Promise<{ medi
 
 export async function benchProxyLatency(): Promise<void> {
   const dir = mkdtempSync(path.join(tmpdir(), 'bench-proxy-'));
-  const sim = await start('sim/main.ts', { SIM_PORT: '0', SIM_ACCESS_KEY_ID: AK, SIM_ACCESS_KEY_SECRET: SECRET, SIM_INSTANCES: '1000' }, /on (http:\/\/127\.0\.0\.1:\d+)/);
+  const sim = await start(
+    'sim/main.ts',
+    { SIM_PORT: '0', SIM_ACCESS_KEY_ID: AK, SIM_ACCESS_KEY_SECRET: SECRET, SIM_INSTANCES: '1000' },
+    /on (http:\/\/127\.0\.0\.1:\d+)/,
+  );
   const proxy = await start(
     'api-proxy/server.ts',
     {

@@ -72,7 +72,10 @@ const KEYSTROKE_PROBE = `new Promise((resolve) => {
 
 export async function benchWebPerf(): Promise<void> {
   if (!existsSync(path.join(root, 'dist', 'web', 'index.html'))) {
-    spawnSync(process.execPath, [path.join(root, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--logLevel', 'warn'], { cwd: root, stdio: 'inherit' });
+    spawnSync(process.execPath, [path.join(root, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--logLevel', 'warn'], {
+      cwd: root,
+      stdio: 'inherit',
+    });
   }
   const dir = mkdtempSync(path.join(tmpdir(), 'bench-web-'));
   const proxy = await startProxy(dir);
@@ -80,7 +83,14 @@ export async function benchWebPerf(): Promise<void> {
   const browser = await chromium.launch({
     headless: true,
     ...(executablePath ? { executablePath } : {}),
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
   });
   const firstRows: number[] = [];
   const wholeList: number[] = [];
@@ -96,7 +106,11 @@ export async function benchWebPerf(): Promise<void> {
       await option.waitFor();
       const t0 = Date.now();
       await option.click();
-      await page.getByRole('table', { name: /instances/i }).getByRole('row').nth(1).waitFor();
+      await page
+        .getByRole('table', { name: /instances/i })
+        .getByRole('row')
+        .nth(1)
+        .waitFor();
       firstRows.push(Date.now() - t0);
       await page.getByText(`${INSTANCES.toLocaleString('en-US')} instances in this region`).waitFor({ timeout: 60_000 });
       wholeList.push(Date.now() - t0);
@@ -108,7 +122,7 @@ export async function benchWebPerf(): Promise<void> {
       // Each step changes which rows match, so the table must update.
       for (const text of ['web', 'db', 'cache', 'prod', 'stg', '10.', 'web-prod']) {
         // Passed as a string: tsx's helpers (e.g. __name) do not exist inside the page.
-        const ms = await page.evaluate<number>(KEYSTROKE_PROBE.replace("__VALUE__", JSON.stringify(text)));
+        const ms = await page.evaluate<number>(KEYSTROKE_PROBE.replace('__VALUE__', JSON.stringify(text)));
         keystrokes.push(ms);
       }
       await context.close();
@@ -119,7 +133,9 @@ export async function benchWebPerf(): Promise<void> {
     rmSync(dir, { recursive: true, force: true });
   }
   const line = (label: string, values: number[], target: number) =>
-    console.log(`${label.padEnd(34)} median ${median(values).toFixed(0)} ms   max ${Math.max(...values).toFixed(0)} ms   (target ≤ ${target} ms; ${values.length} samples)`);
+    console.log(
+      `${label.padEnd(34)} median ${median(values).toFixed(0)} ms   max ${Math.max(...values).toFixed(0)} ms   (target ≤ ${target} ms; ${values.length} samples)`,
+    );
   console.log(`${INSTANCES} instances, ${LATENCY} ms simulated latency per ECS call, ${RUNS} runs`);
   line('first rows after choosing region', firstRows, 1000);
   line('whole list loaded', wholeList, 4000);

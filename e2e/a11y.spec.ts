@@ -25,7 +25,11 @@ async function expectNoSeriousViolations(page: Page, screen: string): Promise<vo
   const { violations } = await new AxeBuilder({ page }).withTags(WCAG).analyze();
   const findings = violations
     .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .flatMap((v) => v.nodes.map((n) => `${v.id} (${v.impact}): ${v.help} — ${n.target.join(' ')} — ${(n.failureSummary ?? '').replace(/\s+/g, ' ').trim()}`));
+    .flatMap((v) =>
+      v.nodes.map(
+        (n) => `${v.id} (${v.impact}): ${v.help} — ${n.target.join(' ')} — ${(n.failureSummary ?? '').replace(/\s+/g, ' ').trim()}`,
+      ),
+    );
   expect.soft(findings, `axe on the ${screen}`).toEqual([]);
 }
 

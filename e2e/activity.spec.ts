@@ -24,7 +24,9 @@ test('the activity shows who attached what, where, the outcome per instance and 
   const targets = [ok, stopped, refused];
   // One of them is refused by ECS, so the trail has a per-instance failure to show.
   await ssoSim.control({
-    instanceFaults: { [refused.InstanceId]: { Code: 'InstanceExpiredOrInArrears', Message: 'The specified instance has expired.', remaining: 1 } },
+    instanceFaults: {
+      [refused.InstanceId]: { Code: 'InstanceExpiredOrInArrears', Message: 'The specified instance has expired.', remaining: 1 },
+    },
   });
 
   // Attach through the console as alice (group sre).

@@ -94,7 +94,10 @@ test('120 instances selected by filter are attached in three batches with a prog
 
   // The CSV export carries the same 120 outcomes.
   const [download] = await Promise.all([page.waitForEvent('download'), results.exportCsvButton.click()]);
-  const csv = (await readFile(await download.path(), 'utf8')).replace(/^\uFEFF/, '').trim().split(/\r\n/);
+  const csv = (await readFile(await download.path(), 'utf8'))
+    .replace(/^\uFEFF/, '')
+    .trim()
+    .split(/\r\n/);
   expect(csv[0]).toBe('InstanceId,InstanceName,Result,Code,Message,RequestId,StatusAtAttach,FollowUp');
   expect(csv).toHaveLength(COUNT + 1);
   for (const line of csv.slice(1)) expect(line.split(',')[2]).toBe('succeeded');

@@ -16,12 +16,24 @@ function pick(fleet: FleetInstance[], what: string, match: (i: FleetInstance) =>
  * Journey 1: a mixed selection of Linux instances — running and stopped, with and without another key pair — from
  * review to "Key pair active" on every one, and the pending-activation badges in the list coming and going.
  */
-test('a mixed selection is reviewed, attached, rebooted and started until the key pair is active on every instance', async ({ page, sim, request }) => {
+test('a mixed selection is reviewed, attached, rebooted and started until the key pair is active on every instance', async ({
+  page,
+  sim,
+  request,
+}) => {
   const fleet = await listInstances(request, REGION);
-  const runningWithKey = pick(fleet, 'running instance with another key pair', (i) => i.Status === 'Running' && i.KeyPairName !== undefined && i.KeyPairName !== KEY);
+  const runningWithKey = pick(
+    fleet,
+    'running instance with another key pair',
+    (i) => i.Status === 'Running' && i.KeyPairName !== undefined && i.KeyPairName !== KEY,
+  );
   const runningBare = pick(fleet, 'running instance without a key pair', (i) => i.Status === 'Running' && i.KeyPairName === undefined);
   const stoppedBare = pick(fleet, 'stopped instance without a key pair', (i) => i.Status === 'Stopped' && i.KeyPairName === undefined);
-  const stoppedWithKey = pick(fleet, 'stopped instance with another key pair', (i) => i.Status === 'Stopped' && i.KeyPairName !== undefined && i.KeyPairName !== KEY);
+  const stoppedWithKey = pick(
+    fleet,
+    'stopped instance with another key pair',
+    (i) => i.Status === 'Stopped' && i.KeyPairName !== undefined && i.KeyPairName !== KEY,
+  );
   const targets = [runningWithKey, runningBare, stoppedBare, stoppedWithKey];
   const running = [runningWithKey, runningBare];
   const stopped = [stoppedBare, stoppedWithKey];
@@ -120,7 +132,11 @@ test('a mixed selection is reviewed, attached, rebooted and started until the ke
   for (const target of targets) {
     // Its tooltip says what waits and since when.
     await instances.pendingBadge(target.InstanceId).hover();
-    await expect(page.getByRole('tooltip')).toHaveText(new RegExp(`^${KEY} was attached by local operator on .+\\. It takes effect only after a reboot \\(if running\\) or a start \\(if stopped\\)\\.$`));
+    await expect(page.getByRole('tooltip')).toHaveText(
+      new RegExp(
+        `^${KEY} was attached by local operator on .+\\. It takes effect only after a reboot \\(if running\\) or a start \\(if stopped\\)\\.$`,
+      ),
+    );
     await instances.searchBox.hover();
     await expect(page.getByRole('tooltip')).toHaveCount(0);
   }

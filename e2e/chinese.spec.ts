@@ -100,7 +100,10 @@ test('the whole console speaks 简体中文', async ({ page, request, sim }) => 
   const stoppedRow = resultsTable.getByRole('row').filter({ hasText: stopped.InstanceId });
   await expect(runningRow).toContainText('已挂载');
   await expect(stoppedRow).toContainText('已挂载');
-  const requestId = (await runningRow.getByRole('button', { name: /^复制请求 ID / }).getAttribute('aria-label'))?.replace(/^复制请求 ID /, '');
+  const requestId = (await runningRow.getByRole('button', { name: /^复制请求 ID / }).getAttribute('aria-label'))?.replace(
+    /^复制请求 ID /,
+    '',
+  );
   expect(requestId).toBeTruthy();
   await expect(results.getByRole('region', { name: '让密钥对生效' })).toBeVisible();
   await expect(results.getByRole('button', { name: '导出 CSV' })).toBeVisible();
@@ -117,7 +120,8 @@ test('the whole console speaks 简体中文', async ({ page, request, sim }) => 
   await header.navLink('操作记录').click();
   await expect(page.getByRole('heading', { level: 1, name: '操作记录' })).toBeVisible();
   const activityFilters = page.getByRole('search', { name: '筛选操作记录' });
-  for (const name of ['用户', '地域 ID', '实例 ID']) await expect(activityFilters.getByRole('textbox', { name, exact: true })).toBeVisible();
+  for (const name of ['用户', '地域 ID', '实例 ID'])
+    await expect(activityFilters.getByRole('textbox', { name, exact: true })).toBeVisible();
   await expect(activityFilters.getByRole('button', { name: '应用筛选' })).toBeVisible();
   const trail = page.getByRole('table', { name: '通过控制台进行的操作，最新的在前' });
   for (const name of ['操作人', '时间', '操作', '地域', '密钥对', '实例', '结果', 'ECS 请求 ID', '耗时']) {

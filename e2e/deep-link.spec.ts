@@ -45,7 +45,9 @@ test('a deep link with region and filters reproduces the view, and filter change
   await expect(instances.tagFilter).toHaveValue('');
   await expect(instances.clearFiltersButton).toBeEnabled();
   // The table shows only the matching instances.
-  await expect(instances.loadedStatus).toHaveText(`${fleet.length} instances in this region · ${stoppedWeb.length} of ${fleet.length} match`);
+  await expect(instances.loadedStatus).toHaveText(
+    `${fleet.length} instances in this region · ${stoppedWeb.length} of ${fleet.length} match`,
+  );
   await expect(instances.rows()).toHaveCount(stoppedWeb.length);
   for (const i of stoppedWeb) {
     await expect(instances.cell(i.InstanceId, 'name')).toContainText(i.InstanceName);

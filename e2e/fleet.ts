@@ -27,7 +27,11 @@ interface WireInstance {
  * Every instance of a region, read through the console's own proxy API (read-only DescribeInstances, as the
  * browser calls it), so a spec can choose its targets from the simulator's current, freshly reset fleet.
  */
-export async function listInstances(request: APIRequestContext, regionId: string, baseUrl: string = E2E_SERVERS.main.url): Promise<FleetInstance[]> {
+export async function listInstances(
+  request: APIRequestContext,
+  regionId: string,
+  baseUrl: string = E2E_SERVERS.main.url,
+): Promise<FleetInstance[]> {
   const out: FleetInstance[] = [];
   for (let page = 1; ; page++) {
     const res = await request.post(`${baseUrl}/api/ecs/DescribeInstances`, {
@@ -58,7 +62,11 @@ export function isSelectable(i: FleetInstance): boolean {
 }
 
 /** InstanceIds the server remembers as "key pair attached, not yet rebooted or started" (GET /api/pending). */
-export async function pendingIds(request: APIRequestContext, regionId: string, baseUrl: string = E2E_SERVERS.main.url): Promise<Set<string>> {
+export async function pendingIds(
+  request: APIRequestContext,
+  regionId: string,
+  baseUrl: string = E2E_SERVERS.main.url,
+): Promise<Set<string>> {
   const res = await request.get(`${baseUrl}/api/pending?RegionId=${encodeURIComponent(regionId)}`);
   expect(res.ok(), await res.text()).toBe(true);
   const body = (await res.json()) as { Pending: { InstanceId: string }[] };
@@ -66,7 +74,12 @@ export async function pendingIds(request: APIRequestContext, regionId: string, b
 }
 
 /** How many of `ids` are still pending activation. */
-export async function countPending(request: APIRequestContext, regionId: string, ids: readonly string[], baseUrl?: string): Promise<number> {
+export async function countPending(
+  request: APIRequestContext,
+  regionId: string,
+  ids: readonly string[],
+  baseUrl?: string,
+): Promise<number> {
   const pending = await pendingIds(request, regionId, baseUrl);
   return ids.filter((id) => pending.has(id)).length;
 }

@@ -28,8 +28,16 @@ test('failed instances explain why, and "Retry failed instances" re-sends only t
 
   await sim.control({
     instanceFaults: {
-      [statusFailed.InstanceId]: { Code: 'IncorrectInstanceStatus', Message: 'The current status of the resource does not support this operation.', remaining: 1 },
-      [conflictFailed.InstanceId]: { Code: 'OperationConflict', Message: 'Request was denied due to conflict with a previous request.', remaining: 1 },
+      [statusFailed.InstanceId]: {
+        Code: 'IncorrectInstanceStatus',
+        Message: 'The current status of the resource does not support this operation.',
+        remaining: 1,
+      },
+      [conflictFailed.InstanceId]: {
+        Code: 'OperationConflict',
+        Message: 'Request was denied due to conflict with a previous request.',
+        remaining: 1,
+      },
     },
   });
 
@@ -76,7 +84,9 @@ test('failed instances explain why, and "Retry failed instances" re-sends only t
   const retried = page.waitForRequest((req) => req.method() === 'POST' && new URL(req.url()).pathname === '/api/ecs/AttachKeyPair');
   await results.retryFailed(2);
   const retry = await retried;
-  expect((retry.postDataJSON() as { InstanceIds: string[] }).InstanceIds.sort()).toEqual([statusFailed.InstanceId, conflictFailed.InstanceId].sort());
+  expect((retry.postDataJSON() as { InstanceIds: string[] }).InstanceIds.sort()).toEqual(
+    [statusFailed.InstanceId, conflictFailed.InstanceId].sort(),
+  );
   expect(retry.postDataJSON()).toMatchObject({ RegionId: REGION, KeyPairName: KEY });
   await results.waitForDone();
   await results.expectProgress(2, 2);

@@ -47,7 +47,10 @@ test('a viewer browses but cannot attach, reboot or start, and sees why', async 
   // The proxy is the real gate: a direct call with the viewer's identity is refused and nothing reaches ECS.
   const before = await ssoSim.instance(target.InstanceId);
   for (const action of ['RebootInstance', 'StartInstance']) {
-    const res = await request.post(`${SSO_URL}/api/ecs/${action}`, { data: { RegionId: REGION, InstanceId: target.InstanceId }, headers: { origin: SSO_URL } });
+    const res = await request.post(`${SSO_URL}/api/ecs/${action}`, {
+      data: { RegionId: REGION, InstanceId: target.InstanceId },
+      headers: { origin: SSO_URL },
+    });
     expect(res.status(), action).toBe(403);
     expect(await res.json()).toMatchObject({ Code: 'Proxy.Forbidden', Message: expect.stringContaining(action) });
   }

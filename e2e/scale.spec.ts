@@ -19,7 +19,10 @@ interface Page100 {
 
 /** One page of DescribeInstances through the proxy, optionally filtered by status (ECS counts the matches). */
 async function describe(request: APIRequestContext, params: Record<string, unknown>): Promise<Page100> {
-  const res = await request.post(`${LARGE}/api/ecs/DescribeInstances`, { data: { RegionId: REGION, ...params }, headers: { origin: LARGE } });
+  const res = await request.post(`${LARGE}/api/ecs/DescribeInstances`, {
+    data: { RegionId: REGION, ...params },
+    headers: { origin: LARGE },
+  });
   expect(res.ok(), await res.text()).toBe(true);
   return (await res.json()) as Page100;
 }
@@ -64,7 +67,12 @@ test('a region of 10,000 instances loads completely and filters narrow it', asyn
   await expect(instances.loadedStatus).toHaveText(`10,000 instances in this region · ${matching}`, { timeout: 20_000 });
   await expect(instances.table(REGION)).toHaveAttribute('aria-rowcount', String(stoppedCount + 1));
   // Of the rows rendered, every one is stopped.
-  await expect(instances.rows().filter({ has: page.getByRole('cell', { name: 'Stopped', exact: true }) }).first()).toBeVisible();
+  await expect(
+    instances
+      .rows()
+      .filter({ has: page.getByRole('cell', { name: 'Stopped', exact: true }) })
+      .first(),
+  ).toBeVisible();
   await expect(instances.rows().filter({ hasNot: page.getByRole('cell', { name: 'Stopped', exact: true }) })).toHaveCount(0);
 
   // Narrower still: stopped Linux instances, all selectable at once.

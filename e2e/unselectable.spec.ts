@@ -17,7 +17,8 @@ test('Windows and locked instances cannot be selected, and say why', async ({ pa
   const windows = fleet.find((i) => i.OSType === 'windows');
   const locked = ['security', 'financial'].map((reason) => fleet.find((i) => i.OSType === 'linux' && i.lockReason === reason));
   const selectable = fleet.find((i) => isSelectable(i) && i.Status === 'Running');
-  if (!windows || !selectable || locked.some((i) => i === undefined)) throw new Error(`${REGION} lacks a Windows, a locked or a selectable instance`);
+  if (!windows || !selectable || locked.some((i) => i === undefined))
+    throw new Error(`${REGION} lacks a Windows, a locked or a selectable instance`);
   const cases: [FleetInstance, string][] = [
     [windows, 'Windows instances cannot use SSH key pairs.'],
     ...locked.flatMap((i): [FleetInstance, string][] => (i ? [[i, `Locked by ECS: ${LOCK_WORDS[i.lockReason ?? '']}`]] : [])),
@@ -47,7 +48,8 @@ test('Windows and locked instances cannot be selected, and say why', async ({ pa
   }
   for (const instance of locked) {
     if (instance) await instances.search(instance.InstanceId);
-    if (instance) await expect(instances.cell(instance.InstanceId, 'status')).toContainText(`Locked (${LOCK_WORDS[instance.lockReason ?? '']})`);
+    if (instance)
+      await expect(instances.cell(instance.InstanceId, 'status')).toContainText(`Locked (${LOCK_WORDS[instance.lockReason ?? '']})`);
   }
 
   // A selectable Linux instance, for contrast: enabled, no reason attached.

@@ -78,7 +78,10 @@ interface ActionSchemas<Req extends z.ZodObject, Res extends z.ZodType> {
 /** The schemas of one action, with its traits (`mutating`, `regional`) taken from the catalogue in wire.ts. */
 type ActionSpec<N extends ActionName, Req extends z.ZodObject, Res extends z.ZodType> = (typeof ACTIONS)[N] & ActionSchemas<Req, Res>;
 
-function action<N extends ActionName, Req extends z.ZodObject, Res extends z.ZodType>(name: N, schemas: ActionSchemas<Req, Res>): ActionSpec<N, Req, Res> {
+function action<N extends ActionName, Req extends z.ZodObject, Res extends z.ZodType>(
+  name: N,
+  schemas: ActionSchemas<Req, Res>,
+): ActionSpec<N, Req, Res> {
   return { ...ACTIONS[name], ...schemas };
 }
 
@@ -150,9 +153,11 @@ export const actions = {
       TotalCount: LooseCount.optional(),
       PageNumber: LooseCount.optional(),
       PageSize: LooseCount.optional(),
-      InstanceStatuses: z.looseObject({
-        InstanceStatus: z.array(z.looseObject({ InstanceId: z.string(), Status: z.string() })).optional(),
-      }).optional(),
+      InstanceStatuses: z
+        .looseObject({
+          InstanceStatus: z.array(z.looseObject({ InstanceId: z.string(), Status: z.string() })).optional(),
+        })
+        .optional(),
     }),
     wire: { repeat: ['InstanceId'], numbers: ['PageNumber', 'PageSize'] },
   }),
@@ -239,7 +244,8 @@ export function toWire(name: ActionName, params: Record<string, unknown>): Recor
         if (tag.Value !== undefined) out[`${key}.${i + 1}.Value`] = tag.Value;
       });
     } else {
-      out[key] = typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean' ? String(value) : JSON.stringify(value);
+      out[key] =
+        typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean' ? String(value) : JSON.stringify(value);
     }
   }
   return out;
@@ -300,11 +306,7 @@ export function fromWire<A extends ActionName>(
 }
 
 /** Gathers `Name.N…` parameters in N order; `part` maps the suffix after N to a field (or rejects it). */
-function collectIndexed(
-  wire: Record<string, string>,
-  name: string,
-  part: (rest: string) => string | undefined,
-): Record<string, string>[] {
+function collectIndexed(wire: Record<string, string>, name: string, part: (rest: string) => string | undefined): Record<string, string>[] {
   const byIndex = new Map<number, Record<string, string>>();
   const prefix = `${name}.`;
   for (const [key, value] of Object.entries(wire)) {

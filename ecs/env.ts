@@ -26,5 +26,8 @@ export function wholeNumber(min: number, max: number, fallback: number) {
 
 /** A value read by `schema`, or `fallback` when unset. */
 export function text<T>(schema: z.ZodType<T, string>, fallback: T) {
-  return z.preprocess(unsetIfEmpty, schema.optional().transform((value) => value ?? fallback));
+  return z.preprocess(
+    unsetIfEmpty,
+    schema.optional().transform((value) => value ?? fallback),
+  );
 }

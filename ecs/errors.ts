@@ -51,11 +51,15 @@ export const ecsErrors = {
     new EcsError(400, `InvalidParameter`, `The specified parameter "${name}" ${detail}.`),
   invalidAction: (action: string) =>
     new EcsError(400, 'InvalidAction.NotFound', `Specified api "${action}" is not found, please check your url and method.`),
-  missingAction: () => new EcsError(400, 'MissingParameter', 'The input parameter "Action" that is mandatory for processing this request is not supplied.'),
-  invalidVersion: (version: string) =>
-    new EcsError(400, 'InvalidVersion', `Specified parameter Version "${version}" is not valid.`),
+  missingAction: () =>
+    new EcsError(400, 'MissingParameter', 'The input parameter "Action" that is mandatory for processing this request is not supplied.'),
+  invalidVersion: (version: string) => new EcsError(400, 'InvalidVersion', `Specified parameter Version "${version}" is not valid.`),
   signatureDoesNotMatch: (stringToSign: string) =>
-    new EcsError(400, 'SignatureDoesNotMatch', `Specified signature is not matched with our calculation. server string to sign is:${stringToSign}`),
+    new EcsError(
+      400,
+      'SignatureDoesNotMatch',
+      `Specified signature is not matched with our calculation. server string to sign is:${stringToSign}`,
+    ),
   incompleteSignature: (detail: string) =>
     new EcsError(400, 'IncompleteSignature', `The request signature does not conform to Aliyun standards. ${detail}`),
   accessKeyNotFound: () =>
@@ -78,7 +82,11 @@ export const ecsErrors = {
   lockedForSecurity: () =>
     new EcsError(403, 'InstanceLockedForSecurity', 'The specified operation is denied as your instance is locked for security reasons.'),
   windowsInstance: () =>
-    new EcsError(403, 'DependencyViolation.WindowsInstance', 'The instance creating by window system image can not use ssh key pair to login'),
+    new EcsError(
+      403,
+      'DependencyViolation.WindowsInstance',
+      'The instance creating by window system image can not use ssh key pair to login',
+    ),
   invalidStatus: () => new EcsError(404, 'InvalidStatus.NotFound', 'The specified Status is not found.'),
   invalidLanguage: () => new EcsError(404, 'InvalidAcceptLanguage.NotFound', 'The specified AcceptLanguage is not found.'),
   invalidNextToken: () => new EcsError(400, 'InvalidParameter.NextToken', 'The specified parameter "NextToken" is not valid.'),
@@ -90,6 +98,5 @@ export const ecsErrors = {
     }),
   internalError: () =>
     new EcsError(500, 'InternalError', 'The request processing has failed due to some unknown error, exception or failure.'),
-  serviceUnavailable: () =>
-    new EcsError(503, 'ServiceUnavailable', 'The request has failed due to a temporary failure of the server.'),
+  serviceUnavailable: () => new EcsError(503, 'ServiceUnavailable', 'The request has failed due to a temporary failure of the server.'),
 } as const;

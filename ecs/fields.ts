@@ -39,7 +39,10 @@ export const LooseCode = z.union([z.string(), z.number()]);
 export const RegionId = z.string().max(FIELD_LIMITS.regionIdMax).regex(REGION_ID_PATTERN, 'must look like a region ID, e.g. cn-hangzhou');
 
 /** Instance IDs: `i-` plus alphanumerics (the simulator and ECS both use this shape). */
-export const InstanceId = z.string().max(FIELD_LIMITS.instanceIdMax).regex(INSTANCE_ID_PATTERN, 'must look like an instance ID, e.g. i-bp67acfmxazb4p');
+export const InstanceId = z
+  .string()
+  .max(FIELD_LIMITS.instanceIdMax)
+  .regex(INSTANCE_ID_PATTERN, 'must look like an instance ID, e.g. i-bp67acfmxazb4p');
 
 /**
  * Key pair names (docs/ecs-notes.md#key-pair-names): 2–128 characters, starts with a letter or a Chinese
@@ -76,7 +79,10 @@ export const VpcId = z.string().max(FIELD_LIMITS.vpcIdMax).regex(VPC_ID_PATTERN,
 export const NextToken = z.string().max(FIELD_LIMITS.nextTokenMax).regex(NEXT_TOKEN_PATTERN, 'is not a valid NextToken');
 export const PageNumber = z.number().int().min(1).max(1_000_000);
 export const pageSize = (max: number) => z.number().int().min(1).max(max);
-export const TagFilter = z.strictObject({ Key: PlainText(FIELD_LIMITS.plainTextMax).min(1), Value: PlainText(FIELD_LIMITS.plainTextMax).optional() });
+export const TagFilter = z.strictObject({
+  Key: PlainText(FIELD_LIMITS.plainTextMax).min(1),
+  Value: PlainText(FIELD_LIMITS.plainTextMax).optional(),
+});
 
 // ---------------------------------------------------------------------------------------------------------
 // Response pieces. Objects are loose: ECS adds fields over time and the console must not break on them.

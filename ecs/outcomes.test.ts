@@ -26,14 +26,21 @@ describe('reading what a mutating call did per instance', () => {
   });
 
   it('does not take "200 but Success false" for a success', () => {
-    const read = readEcsAnswer('AttachKeyPair', ['i-a'], 200, { Results: { Result: [{ InstanceId: 'i-a', Code: '200', Success: 'false' }] } });
+    const read = readEcsAnswer('AttachKeyPair', ['i-a'], 200, {
+      Results: { Result: [{ InstanceId: 'i-a', Code: '200', Success: 'false' }] },
+    });
     expect(read.instances.map(instanceVerdict)).toEqual(['failed']);
     expect(read.status).toBe('failed');
   });
 
   it('ignores results for instances that were not asked about', () => {
     const read = readEcsAnswer('RebootInstances', ['i-a'], 200, {
-      InstanceResponses: { InstanceResponse: [{ InstanceId: 'i-a', Code: '200' }, { InstanceId: 'i-zzz', Code: '200' }] },
+      InstanceResponses: {
+        InstanceResponse: [
+          { InstanceId: 'i-a', Code: '200' },
+          { InstanceId: 'i-zzz', Code: '200' },
+        ],
+      },
     });
     expect(read.instances.map((i) => i.InstanceId)).toEqual(['i-a']);
     expect(read.status).toBe('succeeded');
@@ -88,7 +95,10 @@ describe('reading what a mutating call did per instance', () => {
   });
 
   it('reads a single Reboot/Start the same way as a batch', () => {
-    expect(readEcsAnswer('RebootInstance', ['i-a'], 200, { RequestId: 'R' })).toMatchObject({ status: 'succeeded', instances: [{ ok: true }] });
+    expect(readEcsAnswer('RebootInstance', ['i-a'], 200, { RequestId: 'R' })).toMatchObject({
+      status: 'succeeded',
+      instances: [{ ok: true }],
+    });
     expect(readEcsAnswer('RebootInstance', ['i-a'], 502, {}).instances.map(instanceVerdict)).toEqual(['unknown']);
   });
 

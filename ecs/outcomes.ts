@@ -96,9 +96,19 @@ export function operationStatus(instances: readonly Pick<InstanceOutcome, 'ok' |
  * Reads the answer to a mutating call. `httpStatus` 0 means no reply came at all; `body` is the parsed JSON
  * object (empty when there was none).
  */
-export function readEcsAnswer(action: ActionName, instanceIds: readonly string[], httpStatus: number, body: Record<string, unknown>): ReadOutcome {
+export function readEcsAnswer(
+  action: ActionName,
+  instanceIds: readonly string[],
+  httpStatus: number,
+  body: Record<string, unknown>,
+): ReadOutcome {
   const requestId = typeof body['RequestId'] === 'string' ? body['RequestId'] : undefined;
-  const code = typeof body['Code'] === 'string' && body['Code'] !== '' ? body['Code'] : typeof body['Code'] === 'number' ? String(body['Code']) : undefined;
+  const code =
+    typeof body['Code'] === 'string' && body['Code'] !== ''
+      ? body['Code']
+      : typeof body['Code'] === 'number'
+        ? String(body['Code'])
+        : undefined;
   const message = typeof body['Message'] === 'string' ? body['Message'] : undefined;
   if (httpStatus < 200 || httpStatus >= 300) return wholeCallFailed(instanceIds, httpStatus, code, message, requestId);
   // A gateway may answer 2xx with an error envelope; ECS itself uses real statuses (the old pop-core client's
@@ -108,7 +118,11 @@ export function readEcsAnswer(action: ActionName, instanceIds: readonly string[]
   if (reported === undefined || (reported.length === 0 && isErrorEnvelope)) {
     if (isErrorEnvelope) return wholeCallFailed(instanceIds, httpStatus, code, message, requestId);
     // Single-instance calls: HTTP 2xx means the instance accepted the request.
-    return { status: 'succeeded', ...(requestId === undefined ? {} : { requestId }), instances: instanceIds.map((InstanceId) => ({ InstanceId, ok: true, Code: '200' })) };
+    return {
+      status: 'succeeded',
+      ...(requestId === undefined ? {} : { requestId }),
+      instances: instanceIds.map((InstanceId) => ({ InstanceId, ok: true, Code: '200' })),
+    };
   }
   // Reconcile with what was asked: an instance ECS did not report is unknown (not a success, and not a failure
   // either: the batch ran), and a result for an instance nobody asked about is ignored (docs/ecs-notes.md#empty-wrappers: expect
@@ -116,12 +130,24 @@ export function readEcsAnswer(action: ActionName, instanceIds: readonly string[]
   const byId = new Map(reported.map((r) => [r.InstanceId, r]));
   const instances = instanceIds.map(
     (InstanceId): InstanceOutcome =>
-      byId.get(InstanceId) ?? { InstanceId, ok: false, Code: NO_RESULT_CODE, Message: 'ECS did not report a result for this instance.', unknown: true },
+      byId.get(InstanceId) ?? {
+        InstanceId,
+        ok: false,
+        Code: NO_RESULT_CODE,
+        Message: 'ECS did not report a result for this instance.',
+        unknown: true,
+      },
   );
   return { status: operationStatus(instances), ...(requestId === undefined ? {} : { requestId }), instances };
 }
 
-function wholeCallFailed(instanceIds: readonly string[], httpStatus: number, code: string | undefined, message: string | undefined, requestId: string | undefined): ReadOutcome {
+function wholeCallFailed(
+  instanceIds: readonly string[],
+  httpStatus: number,
+  code: string | undefined,
+  message: string | undefined,
+  requestId: string | undefined,
+): ReadOutcome {
   const verdict = failedCallVerdict(httpStatus, code);
   const shown = code ?? (httpStatus === 0 ? 'NoAnswer' : `HTTP ${httpStatus}`);
   return {
@@ -176,7 +202,12 @@ export interface KeyPairReading {
  * answer lists are read: a missing one stays unknown (a RAM user without DescribeInstances gets an empty list,
  * not an error), and a non-2xx answer tells nothing.
  */
-export function readKeyPairReadings(keyPairName: string, instanceIds: readonly string[], httpStatus: number, body: Record<string, unknown>): KeyPairReading[] {
+export function readKeyPairReadings(
+  keyPairName: string,
+  instanceIds: readonly string[],
+  httpStatus: number,
+  body: Record<string, unknown>,
+): KeyPairReading[] {
   if (httpStatus < 200 || httpStatus >= 300) return [];
   const byId = new Map(nestedArray(body, 'Instances', 'Instance').map((i) => [text(i['InstanceId']), i]));
   const readings: KeyPairReading[] = [];

@@ -40,7 +40,8 @@ describe('the catalogue (ecs/wire.ts)', () => {
 
   it('accepts region and instance IDs as ECS writes them, and nothing that could steer a host', () => {
     for (const id of ['cn-hangzhou', 'ap-southeast-1', 'cn-shanghai-finance-1']) expect(REGION_ID_PATTERN.test(id)).toBe(true);
-    for (const id of ['ecs.evil.example', 'cn-hangzhou/x', 'user@cn-hangzhou', 'CN-HANGZHOU', 'cn', '']) expect(REGION_ID_PATTERN.test(id)).toBe(false);
+    for (const id of ['ecs.evil.example', 'cn-hangzhou/x', 'user@cn-hangzhou', 'CN-HANGZHOU', 'cn', ''])
+      expect(REGION_ID_PATTERN.test(id)).toBe(false);
     expect(INSTANCE_ID_PATTERN.test('i-bp67acfmxazb4p')).toBe(true);
     for (const id of ['i-', 'I-ABC', 'i-a.b', 'bp67acfmxazb4p']) expect(INSTANCE_ID_PATTERN.test(id)).toBe(false);
   });

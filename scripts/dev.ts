@@ -7,7 +7,11 @@ import path from 'node:path';
  */
 const root = path.resolve(import.meta.dirname, '..');
 const children = [
-  spawn(process.execPath, ['--import', 'tsx', path.join(root, 'api-proxy', 'server.ts')], { cwd: root, stdio: 'inherit', env: { ...process.env, WEB_DIST: process.env.WEB_DIST ?? 'dist/none' } }),
+  spawn(process.execPath, ['--import', 'tsx', path.join(root, 'api-proxy', 'server.ts')], {
+    cwd: root,
+    stdio: 'inherit',
+    env: { ...process.env, WEB_DIST: process.env.WEB_DIST ?? 'dist/none' },
+  }),
   spawn(process.execPath, [path.join(root, 'node_modules', 'vite', 'bin', 'vite.js')], { cwd: root, stdio: 'inherit' }),
 ];
 const stop = () => {

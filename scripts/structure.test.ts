@@ -10,19 +10,27 @@ import ts from 'typescript';
  */
 
 const root = path.resolve(import.meta.dirname, '..');
-const sources = execFileSync('git', ['ls-files', '--cached', '--others', '--exclude-standard', '*.ts', '*.tsx'], { cwd: root, encoding: 'utf8' })
+const sources = execFileSync('git', ['ls-files', '--cached', '--others', '--exclude-standard', '*.ts', '*.tsx'], {
+  cwd: root,
+  encoding: 'utf8',
+})
   .split('\n')
   .filter((file) => file !== '' && !file.endsWith('.d.ts'))
   .map((file) => path.join(root, file));
 
-const config = ts.parseJsonConfigFileContent(ts.readConfigFile(path.join(root, 'tsconfig.json'), (f) => ts.sys.readFile(f)).config, ts.sys, root);
+const config = ts.parseJsonConfigFileContent(
+  ts.readConfigFile(path.join(root, 'tsconfig.json'), (f) => ts.sys.readFile(f)).config,
+  ts.sys,
+  root,
+);
 
 function importsOf(file: string): string[] {
   const info = ts.preProcessFile(readFileSync(file, 'utf8'), true, true);
   const out: string[] = [];
   for (const ref of info.importedFiles) {
     const resolved = ts.resolveModuleName(ref.fileName, file, config.options, ts.sys).resolvedModule;
-    if (resolved && !resolved.isExternalLibraryImport && !resolved.resolvedFileName.endsWith('.d.ts')) out.push(path.resolve(resolved.resolvedFileName));
+    if (resolved && !resolved.isExternalLibraryImport && !resolved.resolvedFileName.endsWith('.d.ts'))
+      out.push(path.resolve(resolved.resolvedFileName));
   }
   return out;
 }

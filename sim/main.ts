@@ -17,12 +17,25 @@ import { startSim } from './start';
 const SimConfigFromEnv = z
   .object({
     SIM_PORT: wholeNumber(0, 65_535, 9090),
-    SIM_HOST: text(z.string().trim().max(255).regex(/^[A-Za-z0-9.:-]+$/, 'must be a host name or IP address'), '127.0.0.1'),
+    SIM_HOST: text(
+      z
+        .string()
+        .trim()
+        .max(255)
+        .regex(/^[A-Za-z0-9.:-]+$/, 'must be a host name or IP address'),
+      '127.0.0.1',
+    ),
     SIM_SEED: z.preprocess(unsetIfEmpty, z.string().max(200).optional()),
     SIM_INSTANCES: wholeNumber(0, 100_000, 300),
     // The ID travels inside `Authorization: … Credential=<id>,…` (docs/ecs-notes.md#v3-authorization), so no
     // commas or spaces.
-    SIM_ACCESS_KEY_ID: text(z.string().max(128).regex(/^[A-Za-z0-9._-]+$/, 'may contain only letters, digits, ".", "_" and "-"'), 'sim-access-key-id'),
+    SIM_ACCESS_KEY_ID: text(
+      z
+        .string()
+        .max(128)
+        .regex(/^[A-Za-z0-9._-]+$/, 'may contain only letters, digits, ".", "_" and "-"'),
+      'sim-access-key-id',
+    ),
     SIM_ACCESS_KEY_SECRET: text(z.string().max(256), 'sim-access-key-secret'),
     SIM_LATENCY_MS: wholeNumber(0, 600_000, 0),
     SIM_JITTER_MS: wholeNumber(0, 600_000, 0),
@@ -41,7 +54,9 @@ const SimConfigFromEnv = z
 export type SimConfig = z.output<typeof SimConfigFromEnv>;
 
 /** Validates the whole environment at once and lists every problem (docs/conventions.md#fail-fast-on-configuration). Pure. */
-export function readSimConfig(env: Readonly<Record<string, string | undefined>>): { ok: true; config: SimConfig } | { ok: false; problems: string[] } {
+export function readSimConfig(
+  env: Readonly<Record<string, string | undefined>>,
+): { ok: true; config: SimConfig } | { ok: false; problems: string[] } {
   const parsed = SimConfigFromEnv.safeParse(env);
   if (!parsed.success) {
     return { ok: false, problems: parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`) };

@@ -48,7 +48,10 @@ afterAll(async () => {
 
 type Mode = 'v3' | 'v1';
 
-function client(mode: Mode, credentials: { accessKeyId: string; accessKeySecret: string; securityToken?: string } = { accessKeyId: AK, accessKeySecret: SK }): Ecs {
+function client(
+  mode: Mode,
+  credentials: { accessKeyId: string; accessKeySecret: string; securityToken?: string } = { accessKeyId: AK, accessKeySecret: SK },
+): Ecs {
   return new Ecs(
     new $OpenApiUtil.Config({
       ...credentials,
@@ -104,7 +107,9 @@ describe.each<Mode>(['v3', 'v1'])('official SDK against the simulator (%s signin
     let nextToken: string | undefined;
     let pages = 0;
     do {
-      const res = await ecs.describeInstances(new $Ecs.DescribeInstancesRequest({ regionId: REGION, maxResults: 20, ...(nextToken ? { nextToken } : {}) }));
+      const res = await ecs.describeInstances(
+        new $Ecs.DescribeInstancesRequest({ regionId: REGION, maxResults: 20, ...(nextToken ? { nextToken } : {}) }),
+      );
       const instances = res.body?.instances?.instance ?? [];
       expect(instances.length).toBeLessThanOrEqual(20);
       for (const instance of instances) {
@@ -119,12 +124,19 @@ describe.each<Mode>(['v3', 'v1'])('official SDK against the simulator (%s signin
     } while (nextToken !== undefined && pages < 10);
     expect(pages).toBe(3);
     expect(new Set(seen).size).toBe(45);
-    expect([...seen].sort()).toEqual(simulator.instancesIn(REGION).map((i) => i.InstanceId).sort());
+    expect([...seen].sort()).toEqual(
+      simulator
+        .instancesIn(REGION)
+        .map((i) => i.InstanceId)
+        .sort(),
+    );
   });
 
   it('DescribeInstances filters by InstanceIds (a JSON array string)', async () => {
     const ids = pick((i) => i.OSType === 'linux', 2);
-    const res = await client(mode).describeInstances(new $Ecs.DescribeInstancesRequest({ regionId: REGION, instanceIds: JSON.stringify(ids) }));
+    const res = await client(mode).describeInstances(
+      new $Ecs.DescribeInstancesRequest({ regionId: REGION, instanceIds: JSON.stringify(ids) }),
+    );
     expect((res.body?.instances?.instance ?? []).map((i) => i.instanceId).sort()).toEqual([...ids].sort());
   });
 
@@ -143,10 +155,17 @@ describe.each<Mode>(['v3', 'v1'])('official SDK against the simulator (%s signin
   });
 
   it('AttachKeyPair succeeds per instance and reports a Windows target as a failed entry', async () => {
-    const [running, stopped] = [pick((i) => i.OSType === 'linux' && i.Status === 'Running', 1)[0], pick((i) => i.OSType === 'linux' && i.Status === 'Stopped', 1)[0]];
+    const [running, stopped] = [
+      pick((i) => i.OSType === 'linux' && i.Status === 'Running', 1)[0],
+      pick((i) => i.OSType === 'linux' && i.Status === 'Stopped', 1)[0],
+    ];
     const [windows] = pick((i) => i.OSType === 'windows' && (i.Status === 'Running' || i.Status === 'Stopped'), 1);
     const res = await client(mode).attachKeyPair(
-      new $Ecs.AttachKeyPairRequest({ regionId: REGION, keyPairName: 'ops-team', instanceIds: JSON.stringify([running, stopped, windows]) }),
+      new $Ecs.AttachKeyPairRequest({
+        regionId: REGION,
+        keyPairName: 'ops-team',
+        instanceIds: JSON.stringify([running, stopped, windows]),
+      }),
     );
     expect(res.statusCode).toBe(200);
     // The model declares these as strings; the SDK's cast turns the simulator's numbers and booleans into
@@ -178,10 +197,18 @@ describe.each<Mode>(['v3', 'v1'])('official SDK against the simulator (%s signin
     expect(simulator.instance(stoppedA ?? '')?.Status).toBe('Starting');
 
     const reboots = await ecs.rebootInstances(new $Ecs.RebootInstancesRequest({ regionId: REGION, instanceId: [runningB ?? ''] }));
-    expect(reboots.body?.instanceResponses?.instanceResponse?.[0]).toMatchObject({ instanceId: runningB, code: '200', previousStatus: 'Running' });
+    expect(reboots.body?.instanceResponses?.instanceResponse?.[0]).toMatchObject({
+      instanceId: runningB,
+      code: '200',
+      previousStatus: 'Running',
+    });
 
     const starts = await ecs.startInstances(
-      new $Ecs.StartInstancesRequest({ regionId: REGION, instanceId: [stoppedB ?? '', 'i-doesnotexist'], batchOptimization: 'SuccessFirst' }),
+      new $Ecs.StartInstancesRequest({
+        regionId: REGION,
+        instanceId: [stoppedB ?? '', 'i-doesnotexist'],
+        batchOptimization: 'SuccessFirst',
+      }),
     );
     const entries = starts.body?.instanceResponses?.instanceResponse ?? [];
     expect(entries.find((e) => e.instanceId === stoppedB)).toMatchObject({ code: '200', previousStatus: 'Stopped' });
@@ -193,7 +220,9 @@ describe.each<Mode>(['v3', 'v1'])('official SDK against the simulator (%s signin
   });
 
   it('a wrong secret surfaces as a ClientError with code SignatureDoesNotMatch', async () => {
-    const error = await caught(client(mode, { accessKeyId: AK, accessKeySecret: `${SK}x` }).describeRegions(new $Ecs.DescribeRegionsRequest({})));
+    const error = await caught(
+      client(mode, { accessKeyId: AK, accessKeySecret: `${SK}x` }).describeRegions(new $Ecs.DescribeRegionsRequest({})),
+    );
     if (!(error instanceof ClientError)) throw new Error(`expected a ClientError, got ${String(error)}`);
     expect(error).toMatchObject({ code: 'SignatureDoesNotMatch', statusCode: 400, data: { Code: 'SignatureDoesNotMatch' } });
     // The SDK copies ECS's Message, which carries the server's string-to-sign (docs/ecs-notes.md#error-shape).
@@ -201,15 +230,21 @@ describe.each<Mode>(['v3', 'v1'])('official SDK against the simulator (%s signin
   });
 
   it('an unknown AccessKeyId surfaces as InvalidAccessKeyId.NotFound', async () => {
-    const error = await caught(client(mode, { accessKeyId: 'nobody', accessKeySecret: SK }).describeRegions(new $Ecs.DescribeRegionsRequest({})));
+    const error = await caught(
+      client(mode, { accessKeyId: 'nobody', accessKeySecret: SK }).describeRegions(new $Ecs.DescribeRegionsRequest({})),
+    );
     expect(error).toMatchObject({ code: 'InvalidAccessKeyId.NotFound' });
   });
 
   it('STS credentials: the token is sent and checked (and a wrong one refused)', async () => {
-    const ok = await client(mode, { accessKeyId: STS_AK, accessKeySecret: STS_SK, securityToken: STS_TOKEN }).describeRegions(new $Ecs.DescribeRegionsRequest({}));
+    const ok = await client(mode, { accessKeyId: STS_AK, accessKeySecret: STS_SK, securityToken: STS_TOKEN }).describeRegions(
+      new $Ecs.DescribeRegionsRequest({}),
+    );
     expect(ok.statusCode).toBe(200);
     const error = await caught(
-      client(mode, { accessKeyId: STS_AK, accessKeySecret: STS_SK, securityToken: `${STS_TOKEN}x` }).describeRegions(new $Ecs.DescribeRegionsRequest({})),
+      client(mode, { accessKeyId: STS_AK, accessKeySecret: STS_SK, securityToken: `${STS_TOKEN}x` }).describeRegions(
+        new $Ecs.DescribeRegionsRequest({}),
+      ),
     );
     expect(error).toMatchObject({ code: 'InvalidSecurityToken.MismatchWithAccessKey' });
   });

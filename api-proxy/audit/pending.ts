@@ -25,7 +25,12 @@ import type { PendingActivation } from '../../ecs/console-api';
  */
 
 /** A successful one of these, after an attach, makes the new key pair take effect. */
-const ACTIVATING_ACTIONS: ReadonlySet<string> = new Set<ActionName>(['RebootInstance', 'RebootInstances', 'StartInstance', 'StartInstances']);
+const ACTIVATING_ACTIONS: ReadonlySet<string> = new Set<ActionName>([
+  'RebootInstance',
+  'RebootInstances',
+  'StartInstance',
+  'StartInstances',
+]);
 
 /** The errorMessage of an operation whose process died between intent and outcome. */
 export const UNKNOWN_OUTCOME_MESSAGE = 'proxy stopped before the outcome was known';

@@ -35,7 +35,9 @@ export async function retryWhileLocked<T>(what: string, waitMs: number, step: ()
       const left = deadline - performance.now();
       if (!isLockBusy(error) || left <= 0) {
         if (isLockBusy(error)) {
-          throw new AuditUnavailableError(`audit ${what} failed: another connection held the database lock for ${waitMs} ms`, { cause: error });
+          throw new AuditUnavailableError(`audit ${what} failed: another connection held the database lock for ${waitMs} ms`, {
+            cause: error,
+          });
         }
         throw error;
       }

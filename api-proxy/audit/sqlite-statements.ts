@@ -115,7 +115,6 @@ export function groupBySeq<R extends { operation_seq: number }, T>(rows: R[], ma
   return grouped;
 }
 
-
 export const SELECT_OPERATION_COLUMNS = `seq, id, at, user_name, email, groups_json, client_address, action, region_id,
   key_pair_name, options_json, status, completed_at, http_status, request_id, error_code, error_message, duration_ms`;
 
@@ -204,7 +203,6 @@ export function prepareStatements(db: Database.Database) {
   };
 }
 
-
 /** A per-instance outcome row as the console API shows it. */
 export function toInstanceOutcome(o: OutcomeRow): InstanceOutcome {
   return {
@@ -226,7 +224,15 @@ export function toActivationState(row: PendingRow): ActivationState {
     regionId: row.region_id,
     ...(row.attach_seq === null || row.id === null
       ? {}
-      : { attach: { stamp: row.attach_seq, operationId: row.id, keyPairName: row.key_pair_name ?? '', user: row.user_name ?? '', at: row.completed_at ?? row.at ?? 0 } }),
+      : {
+          attach: {
+            stamp: row.attach_seq,
+            operationId: row.id,
+            keyPairName: row.key_pair_name ?? '',
+            user: row.user_name ?? '',
+            at: row.completed_at ?? row.at ?? 0,
+          },
+        }),
     ...(row.maybe_attach_seq === null || row.m_id === null
       ? {}
       : {

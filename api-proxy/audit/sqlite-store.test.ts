@@ -35,7 +35,9 @@ function open(path = join(dir, 'audit.db'), options?: Parameters<typeof openSqli
 // Every store is a file of its own, like the proxy's, in the folder the hooks above make and remove; the
 // scratch stores of the bulk tests live in memory.
 let files = 0;
-describeAuditStore('SQLite', () => openSqliteAuditStore(join(dir, `store-${++files}.db`)), { openScratch: () => openSqliteAuditStore(':memory:') });
+describeAuditStore('SQLite', () => openSqliteAuditStore(join(dir, `store-${++files}.db`)), {
+  openScratch: () => openSqliteAuditStore(':memory:'),
+});
 
 describe('intent and outcome', () => {
   it('survives closing and reopening the file', async () => {
@@ -209,20 +211,59 @@ describe('input', () => {
     try {
       const tables = raw.prepare<[], { name: string }>("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name").all();
       const columns = Object.fromEntries(
-        tables.map(({ name }) => [name, raw.prepare<[], { name: string }>(`SELECT name FROM pragma_table_info('${name}')`).all().map((c) => c.name)]),
+        tables.map(({ name }) => [
+          name,
+          raw
+            .prepare<[], { name: string }>(`SELECT name FROM pragma_table_info('${name}')`)
+            .all()
+            .map((c) => c.name),
+        ]),
       );
       expect(columns).toEqual({
-        activation_state: ['region_id', 'instance_id', 'attach_seq', 'attach_operation_seq', 'activate_seq', 'maybe_attach_seq', 'maybe_attach_operation_seq'],
+        activation_state: [
+          'region_id',
+          'instance_id',
+          'attach_seq',
+          'attach_operation_seq',
+          'activate_seq',
+          'maybe_attach_seq',
+          'maybe_attach_operation_seq',
+        ],
         event_clock: ['id', 'value'],
         instance_outcomes: [
-          'operation_seq', 'position', 'instance_id', 'ok', 'code', 'message', 'unknown', 'reconciled_at', 'reconciled_key_pair',
+          'operation_seq',
+          'position',
+          'instance_id',
+          'ok',
+          'code',
+          'message',
+          'unknown',
+          'reconciled_at',
+          'reconciled_key_pair',
           'reconciled_attached',
         ],
         operation_targets: ['operation_seq', 'position', 'instance_id'],
         operations: [
-          'seq', 'id', 'at', 'user_name', 'email', 'groups_json', 'client_address', 'action', 'region_id', 'key_pair_name',
-          'options_json', 'status', 'completed_seq', 'completed_at', 'http_status', 'request_id', 'error_code',
-          'error_message', 'duration_ms', 'writer_process',
+          'seq',
+          'id',
+          'at',
+          'user_name',
+          'email',
+          'groups_json',
+          'client_address',
+          'action',
+          'region_id',
+          'key_pair_name',
+          'options_json',
+          'status',
+          'completed_seq',
+          'completed_at',
+          'http_status',
+          'request_id',
+          'error_code',
+          'error_message',
+          'duration_ms',
+          'writer_process',
         ],
       });
       const names = Object.values(columns).flat().join(' ');
@@ -237,7 +278,10 @@ describe('outcomes that are not known', () => {
   it('turns a reconciled "attached" into pending activation, durably', async () => {
     const path = join(dir, 'audit.db');
     const store = open(path);
-    const attach = await run(store, { instanceIds: ['i-a1', 'i-a2', 'i-a3'] }, [unknown('i-a1'), unknown('i-a2'), ok('i-a3')], { status: 'partial', at: 110 });
+    const attach = await run(store, { instanceIds: ['i-a1', 'i-a2', 'i-a3'] }, [unknown('i-a1'), unknown('i-a2'), ok('i-a3')], {
+      status: 'partial',
+      at: 110,
+    });
     await store.reconcile(attach, [reading('i-a1', 'team-key', true), reading('i-a2', 'old-key', false)]);
     store.close();
 

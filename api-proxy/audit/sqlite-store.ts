@@ -23,7 +23,15 @@ import {
   type OperationRow,
 } from './sqlite-statements';
 import type { AuditCheck, AuditIntent, AuditOutcome, AuditReconciliation, AuditStore } from './types';
-import { clippedText, requireText, validateIntent, validateOutcome, validateReadings, type CleanIntent, type CleanOutcome } from './validate';
+import {
+  clippedText,
+  requireText,
+  validateIntent,
+  validateOutcome,
+  validateReadings,
+  type CleanIntent,
+  type CleanOutcome,
+} from './validate';
 
 /**
  * The audit store in one SQLite file through better-sqlite3 (docs/decisions/sqlite-audit-store.md).
@@ -102,7 +110,14 @@ export function openSqliteAuditStore(path: string, options: SqliteAuditStoreOpti
     configure(db, settings.lockWaitMs);
     migrate(db);
     const identity = inMemory ? undefined : statSync(path);
-    const store = new SqliteAuditStore(db, path, identity && { dev: identity.dev, ino: identity.ino }, now(), currentProcessToken(), settings);
+    const store = new SqliteAuditStore(
+      db,
+      path,
+      identity && { dev: identity.dev, ino: identity.ino },
+      now(),
+      currentProcessToken(),
+      settings,
+    );
     // From now on a step never sleeps inside SQLite: a held lock fails at once and is retried asynchronously
     // (SqliteAuditStore.withLockRetry), so a lock held elsewhere cannot freeze the event loop.
     db.pragma('busy_timeout = 0');
@@ -393,7 +408,10 @@ class SqliteAuditStore implements AuditStore {
         }
       });
     } catch (error) {
-      return { ok: false, problem: isLockBusy(error) ? 'the audit database is locked by another process' : 'the audit store is not writable' };
+      return {
+        ok: false,
+        problem: isLockBusy(error) ? 'the audit database is locked by another process' : 'the audit store is not writable',
+      };
     }
     if (this.fileIdentity === undefined) return { ok: true };
     return checkDisk(this.path, this.settings.minFreeBytes);

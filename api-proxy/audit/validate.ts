@@ -226,7 +226,6 @@ export function validateOutcome(outcome: AuditOutcome): CleanOutcome {
   };
 }
 
-
 /** What reading instances back found, checked like every other input (the operation id is checked by the caller). */
 export function validateReadings(readings: readonly AuditReconciliation[]): AuditReconciliation[] {
   return requireList('readings', readings, AUDIT_LIMITS.instances).map((raw, i): AuditReconciliation => {

@@ -1,7 +1,18 @@
 import { z } from 'zod';
 import { text } from '@ecs/env';
 import { formatCidr, isLoopbackHost, parseCidr, type Cidr } from '../net';
-import { CONTROL_CHARS, choice, fromItem, headerName, list, optional, parseUrl, plainText, type EnvChecks, type ItemResult } from './fields';
+import {
+  CONTROL_CHARS,
+  choice,
+  fromItem,
+  headerName,
+  list,
+  optional,
+  parseUrl,
+  plainText,
+  type EnvChecks,
+  type ItemResult,
+} from './fields';
 
 /**
  * Who is calling and what they may do, as configured: AUTH_MODE with its header or JWT settings, the trusted
@@ -11,7 +22,19 @@ import { CONTROL_CHARS, choice, fromItem, headerName, list, optional, parseUrl, 
  */
 
 /** Asymmetric JWS algorithms only: with an HMAC algorithm the "secret" would be the issuer's public key. */
-export const JWT_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519'] as const;
+export const JWT_ALGORITHMS = [
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'ES256',
+  'ES384',
+  'ES512',
+  'EdDSA',
+  'Ed25519',
+] as const;
 export type JwtAlgorithm = (typeof JWT_ALGORITHMS)[number];
 
 /** Where well-known SSO proxies put their signed assertion. */
@@ -48,7 +71,10 @@ function parseAlgorithm(raw: string): ItemResult<JwtAlgorithm> {
   const known = JWT_ALGORITHMS.find((alg) => alg.toLowerCase() === raw.toLowerCase());
   if (known !== undefined) return { ok: true, value: known };
   if (/^hs\d+$/i.test(raw)) {
-    return { ok: false, message: `"${raw}" is symmetric (HMAC): only the issuer's public keys are trusted, use ${JWT_ALGORITHMS.join(', ')}` };
+    return {
+      ok: false,
+      message: `"${raw}" is symmetric (HMAC): only the issuer's public keys are trusted, use ${JWT_ALGORITHMS.join(', ')}`,
+    };
   }
   if (raw.toLowerCase() === 'none') return { ok: false, message: '"none" means unsigned tokens and is never accepted' };
   return { ok: false, message: `"${raw}" is not one of ${JWT_ALGORITHMS.join(', ')}` };
@@ -57,7 +83,8 @@ function parseAlgorithm(raw: string): ItemResult<JwtAlgorithm> {
 function parseGroup(raw: string): ItemResult<string> {
   if (raw.length > 256) return { ok: false, message: `"${raw.slice(0, 32)}…" is longer than 256 characters` };
   if (CONTROL_CHARS.test(raw)) return { ok: false, message: 'group names must not contain control characters' };
-  if (raw.includes('*') && raw !== '*') return { ok: false, message: `"${raw}": "*" is allowed only on its own (every authenticated user)` };
+  if (raw.includes('*') && raw !== '*')
+    return { ok: false, message: `"${raw}": "*" is allowed only on its own (every authenticated user)` };
   return { ok: true, value: raw };
 }
 
@@ -154,7 +181,10 @@ export function buildRoles(e: AuthEnv) {
  * its rules are skipped). HOST and PUBLIC_ORIGIN are read too: where the console listens and which origin it
  * answers to depend on the mode.
  */
-export function checkAuth(v: Partial<AuthEnv & { HOST: string; PUBLIC_ORIGIN: string[] }>, { errors, warnings, isSet, setAmong }: EnvChecks): void {
+export function checkAuth(
+  v: Partial<AuthEnv & { HOST: string; PUBLIC_ORIGIN: string[] }>,
+  { errors, warnings, isSet, setAmong }: EnvChecks,
+): void {
   // --- Roles (docs/product.md#roles-per-action). A misspelt ROLE_ variable would silently leave a role with
   // nobody (or everybody) in it.
   for (const name of setAmong('ROLE_', ['ROLE_VIEW_GROUPS', 'ROLE_ATTACH_GROUPS', 'ROLE_POWER_GROUPS'])) {
@@ -165,7 +195,9 @@ export function checkAuth(v: Partial<AuthEnv & { HOST: string; PUBLIC_ORIGIN: st
   const mode = v.AUTH_MODE;
   if (mode === 'none') {
     if (v.HOST !== undefined && !isLoopbackHost(v.HOST)) {
-      errors.push(`AUTH_MODE: "none" is allowed only when HOST is a loopback address (HOST is ${v.HOST}); use header or jwt behind your SSO proxy`);
+      errors.push(
+        `AUTH_MODE: "none" is allowed only when HOST is a loopback address (HOST is ${v.HOST}); use header or jwt behind your SSO proxy`,
+      );
     }
     warnings.push("AUTH_MODE=none: no authentication: every request acts as 'local operator', who may view, attach, reboot and start");
     const roleVars = setAmong('ROLE_');
@@ -187,7 +219,9 @@ export function checkAuth(v: Partial<AuthEnv & { HOST: string; PUBLIC_ORIGIN: st
     // Behind SSO the Host header is whatever the SSO proxy sends (it may rewrite it), so the origin that
     // mutations must come from has to be named, not inferred.
     if (!isSet('PUBLIC_ORIGIN')) {
-      errors.push(`PUBLIC_ORIGIN: required with AUTH_MODE=${mode} (the origin operators open the console at, e.g. https://keys.example.com)`);
+      errors.push(
+        `PUBLIC_ORIGIN: required with AUTH_MODE=${mode} (the origin operators open the console at, e.g. https://keys.example.com)`,
+      );
     } else if (v.PUBLIC_ORIGIN?.length === 0) {
       errors.push('PUBLIC_ORIGIN: lists no origin');
     }

@@ -43,12 +43,15 @@ export function list<T>(item: (raw: string) => ItemResult<T>) {
 
 /** One value read by an item reader (the same rules as one entry of a `list`). */
 export function fromItem<T>(item: (raw: string) => ItemResult<T>) {
-  return z.string().trim().transform((raw, ctx) => {
-    const result = item(raw);
-    if (result.ok) return result.value;
-    ctx.issues.push({ code: 'custom', message: result.message, input: raw });
-    return z.NEVER;
-  });
+  return z
+    .string()
+    .trim()
+    .transform((raw, ctx) => {
+      const result = item(raw);
+      if (result.ok) return result.value;
+      ctx.issues.push({ code: 'custom', message: result.message, input: raw });
+      return z.NEVER;
+    });
 }
 
 export const plainText = (max: number) =>

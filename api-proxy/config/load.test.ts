@@ -115,7 +115,9 @@ describe('loadConfig: the audit database path', () => {
     process.chdir(elsewhere);
     try {
       expect(ok(loadConfig({})).config.auditDb).toBe(path.join(PROJECT_ROOT, 'data', 'audit.sqlite'));
-      expect(ok(loadConfig({ AUDIT_DB: 'trail/../trails/audit.sqlite' })).config.auditDb).toBe(path.join(PROJECT_ROOT, 'trails', 'audit.sqlite'));
+      expect(ok(loadConfig({ AUDIT_DB: 'trail/../trails/audit.sqlite' })).config.auditDb).toBe(
+        path.join(PROJECT_ROOT, 'trails', 'audit.sqlite'),
+      );
       expect(ok(loadConfig({ AUDIT_DB: '/var/lib/console/audit.sqlite' })).config.auditDb).toBe('/var/lib/console/audit.sqlite');
       expect(ok(loadConfig({ AUDIT_DB: ':memory:' })).config.auditDb).toBe(':memory:');
     } finally {
@@ -191,7 +193,9 @@ describe('loadConfig: AUTH_MODE=none', () => {
   });
 
   it.each(['0.0.0.0', '::', '10.0.0.5', 'console.internal'])('is refused on non-loopback HOST %s', (host) => {
-    expect(errorsOf(loadConfig({ HOST: host }))).toEqual([expect.stringMatching(/^AUTH_MODE: "none" is allowed only when HOST is a loopback address/)]);
+    expect(errorsOf(loadConfig({ HOST: host }))).toEqual([
+      expect.stringMatching(/^AUTH_MODE: "none" is allowed only when HOST is a loopback address/),
+    ]);
   });
 
   it('says the ROLE_ variables are ignored', () => {
@@ -241,11 +245,17 @@ describe('loadConfig: AUTH_MODE=header', () => {
 
   it('uses the oauth2-proxy header names by default', () => {
     const { config } = ok(loadConfig(HEADER_ENV));
-    expect(config.auth).toMatchObject({ userHeader: 'x-forwarded-user', emailHeader: 'x-forwarded-email', groupsHeader: 'x-forwarded-groups' });
+    expect(config.auth).toMatchObject({
+      userHeader: 'x-forwarded-user',
+      emailHeader: 'x-forwarded-email',
+      groupsHeader: 'x-forwarded-groups',
+    });
   });
 
   it.each(['0.0.0.0/0', '::/0'])('warns loudly that %s trusts everyone', (cidr) => {
-    const { warnings } = ok(loadConfig({ ...HEADER_ENV, TRUSTED_PROXY_CIDRS: `10.0.0.1, ${cidr}`, ROLE_ATTACH_GROUPS: 'a', ROLE_POWER_GROUPS: 'a' }));
+    const { warnings } = ok(
+      loadConfig({ ...HEADER_ENV, TRUSTED_PROXY_CIDRS: `10.0.0.1, ${cidr}`, ROLE_ATTACH_GROUPS: 'a', ROLE_POWER_GROUPS: 'a' }),
+    );
     expect(warnings).toEqual([expect.stringContaining('anyone who can reach the proxy can claim to be anyone')]);
   });
 
@@ -338,17 +348,27 @@ describe('loadConfig: AUTH_MODE=jwt', () => {
   });
 
   it('refuses a JWT_HEADER that contradicts JWT_PRESET', () => {
-    expect(errorsOf(loadConfig({ ...JWT_ENV, JWT_HEADER: 'x-other' }))).toEqual([expect.stringMatching(/^JWT_HEADER: conflicts with JWT_PRESET=cloudflare/)]);
+    expect(errorsOf(loadConfig({ ...JWT_ENV, JWT_HEADER: 'x-other' }))).toEqual([
+      expect.stringMatching(/^JWT_HEADER: conflicts with JWT_PRESET=cloudflare/),
+    ]);
     expect(loadConfig({ ...JWT_ENV, JWT_HEADER: 'Cf-Access-Jwt-Assertion' }).ok).toBe(true);
   });
 
   it('refuses an unknown preset', () => {
-    expect(errorsOf(loadConfig({ ...JWT_ENV, JWT_PRESET: 'okta' }))).toEqual([expect.stringMatching(/^JWT_PRESET: must be one of cloudflare, pomerium, iap/)]);
+    expect(errorsOf(loadConfig({ ...JWT_ENV, JWT_PRESET: 'okta' }))).toEqual([
+      expect.stringMatching(/^JWT_PRESET: must be one of cloudflare, pomerium, iap/),
+    ]);
   });
 
   it('says identity-header variables are ignored, but keeps TRUSTED_PROXY_CIDRS for forwarded headers', () => {
     const { config, warnings } = ok(
-      loadConfig({ ...JWT_ENV, TRUSTED_PROXY_CIDRS: '10.0.0.0/8', AUTH_HEADER_USER: 'x-user', ROLE_ATTACH_GROUPS: 'a', ROLE_POWER_GROUPS: 'a' }),
+      loadConfig({
+        ...JWT_ENV,
+        TRUSTED_PROXY_CIDRS: '10.0.0.0/8',
+        AUTH_HEADER_USER: 'x-user',
+        ROLE_ATTACH_GROUPS: 'a',
+        ROLE_POWER_GROUPS: 'a',
+      }),
     );
     expect(warnings).toEqual(['AUTH_HEADER_USER: ignored with AUTH_MODE=jwt']);
     expect(config.trustedProxyCidrs).toEqual(['10.0.0.0/8']);
@@ -365,12 +385,17 @@ describe('loadConfig: AUTH_MODE=jwt', () => {
 
 describe('loadConfig: roles', () => {
   it('rejects unknown ROLE_ variables (a typo would silently leave a role empty)', () => {
-    expect(errorsOf(loadConfig({ ROLE_ATACH_GROUPS: 'ops' }))).toEqual([expect.stringMatching(/^ROLE_ATACH_GROUPS: unknown role variable/)]);
+    expect(errorsOf(loadConfig({ ROLE_ATACH_GROUPS: 'ops' }))).toEqual([
+      expect.stringMatching(/^ROLE_ATACH_GROUPS: unknown role variable/),
+    ]);
   });
 
   it('allows "*" only on its own and refuses control characters', () => {
     const errors = errorsOf(loadConfig({ ROLE_VIEW_GROUPS: 'ops*', ROLE_POWER_GROUPS: 'a\u0007b' }));
-    expect(errors).toEqual([expect.stringMatching(/^ROLE_VIEW_GROUPS: "ops\*": "\*" is allowed only on its own/), expect.stringMatching(/^ROLE_POWER_GROUPS: /)]);
+    expect(errors).toEqual([
+      expect.stringMatching(/^ROLE_VIEW_GROUPS: "ops\*": "\*" is allowed only on its own/),
+      expect.stringMatching(/^ROLE_POWER_GROUPS: /),
+    ]);
   });
 });
 
@@ -391,7 +416,9 @@ describe('loadConfig: ECS', () => {
     expect(ok(loadConfig({ ECS_MODE: 'live', ECS_ENDPOINT: 'http://10.1.2.3:8080' })).warnings).toContainEqual(
       expect.stringMatching(/^ECS_ENDPOINT: http:\/\/10\.1\.2\.3:8080 is plain http to a non-loopback host/),
     );
-    expect(ok(loadConfig({ ECS_MODE: 'live', ECS_ENDPOINT: 'http://127.0.0.1:9090' })).warnings.some((w) => w.startsWith('ECS_ENDPOINT'))).toBe(false);
+    expect(
+      ok(loadConfig({ ECS_MODE: 'live', ECS_ENDPOINT: 'http://127.0.0.1:9090' })).warnings.some((w) => w.startsWith('ECS_ENDPOINT')),
+    ).toBe(false);
   });
 
   it.each(['https://ecs.internal/api', 'https://ecs.internal/?x=1', 'https://ak:sk@ecs.internal', 'ftp://ecs.internal', 'ecs.internal'])(
@@ -407,7 +434,9 @@ describe('loadConfig: ECS', () => {
 
   it('validates the bootstrap region with the contract rule', () => {
     expect(ok(loadConfig({ ECS_BOOTSTRAP_REGION: 'ap-southeast-1' })).config.ecs.bootstrapRegion).toBe('ap-southeast-1');
-    expect(errorsOf(loadConfig({ ECS_BOOTSTRAP_REGION: 'cn-hangzhou.evil.com' }))).toEqual([expect.stringMatching(/^ECS_BOOTSTRAP_REGION: /)]);
+    expect(errorsOf(loadConfig({ ECS_BOOTSTRAP_REGION: 'cn-hangzhou.evil.com' }))).toEqual([
+      expect.stringMatching(/^ECS_BOOTSTRAP_REGION: /),
+    ]);
   });
 });
 
@@ -417,7 +446,10 @@ describe('loadConfig: PUBLIC_ORIGIN, TRUSTED_PROXY_CIDRS and RATE_LIMIT_PER_MINU
     ['jwt', JWT_ENV],
   ])('requires PUBLIC_ORIGIN with AUTH_MODE=%s, listed with every other problem', (mode, env) => {
     const errors = errorsOf(loadConfig({ ...env, PUBLIC_ORIGIN: '', PORT: 'x' }));
-    expect(errors).toEqual([expect.stringMatching(/^PORT: /), `PUBLIC_ORIGIN: required with AUTH_MODE=${mode} (the origin operators open the console at, e.g. https://keys.example.com)`]);
+    expect(errors).toEqual([
+      expect.stringMatching(/^PORT: /),
+      `PUBLIC_ORIGIN: required with AUTH_MODE=${mode} (the origin operators open the console at, e.g. https://keys.example.com)`,
+    ]);
     expect(errorsOf(loadConfig({ ...env, PUBLIC_ORIGIN: ' , ' }))).toEqual(['PUBLIC_ORIGIN: lists no origin']);
   });
 
@@ -426,7 +458,9 @@ describe('loadConfig: PUBLIC_ORIGIN, TRUSTED_PROXY_CIDRS and RATE_LIMIT_PER_MINU
     expect(config.publicOrigins).toBeUndefined();
     expect(config.trustedProxyCidrs).toEqual(['127.0.0.1/32', '127.0.0.2/32']);
     expect(warnings.filter((w) => w.includes('TRUSTED_PROXY_CIDRS'))).toEqual([]);
-    expect(ok(loadConfig({ TRUSTED_PROXY_CIDRS: '0.0.0.0/0' })).warnings).toContainEqual(expect.stringMatching(/^TRUSTED_PROXY_CIDRS: 0\.0\.0\.0\/0 believes X-Forwarded/));
+    expect(ok(loadConfig({ TRUSTED_PROXY_CIDRS: '0.0.0.0/0' })).warnings).toContainEqual(
+      expect.stringMatching(/^TRUSTED_PROXY_CIDRS: 0\.0\.0\.0\/0 believes X-Forwarded/),
+    );
   });
 
   it('reads RATE_LIMIT_PER_MINUTE (0 = off) and refuses what is not a whole number', () => {
@@ -465,7 +499,12 @@ describe('loadConfig: SIM_ variables agree with readSimConfig (sim-main.ts)', ()
     if (ours.ok && theirs.ok) {
       // SIM_HOST is the standalone simulator's alone (the in-process one is always on loopback).
       // SIM_CONTROL is the in-process simulator's alone: the standalone one is a test tool and keeps its door on.
-      expect({ ...ours.config.sim, port: undefined, control: undefined }).toEqual({ ...theirs.config, port: undefined, host: undefined, control: undefined });
+      expect({ ...ours.config.sim, port: undefined, control: undefined }).toEqual({
+        ...theirs.config,
+        port: undefined,
+        host: undefined,
+        control: undefined,
+      });
       // Only the default port differs: 0 (ephemeral, in-process) here, 9090 for the standalone simulator.
       expect(ours.config.sim.port).toBe(env.SIM_PORT === undefined ? 0 : theirs.config.port);
     } else if (!ours.ok && !theirs.ok) {

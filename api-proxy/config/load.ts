@@ -39,7 +39,11 @@ export function loadConfig(env: Record<string, string | undefined>): LoadConfigR
   checkEcs(v, checks);
 
   // --- Upstream.
-  if (v.UPSTREAM_TIMEOUT_MS !== undefined && v.UPSTREAM_CONNECT_TIMEOUT_MS !== undefined && v.UPSTREAM_TIMEOUT_MS < v.UPSTREAM_CONNECT_TIMEOUT_MS) {
+  if (
+    v.UPSTREAM_TIMEOUT_MS !== undefined &&
+    v.UPSTREAM_CONNECT_TIMEOUT_MS !== undefined &&
+    v.UPSTREAM_TIMEOUT_MS < v.UPSTREAM_CONNECT_TIMEOUT_MS
+  ) {
     errors.push(`UPSTREAM_TIMEOUT_MS: must be at least UPSTREAM_CONNECT_TIMEOUT_MS (${v.UPSTREAM_CONNECT_TIMEOUT_MS})`);
   }
 

@@ -104,7 +104,13 @@ export const envFields = {
   SIM_PORT: wholeNumber(0, 65_535, 0),
   // The ID travels inside `Authorization: … Credential=<id>,…` (docs/ecs-notes.md#v3-authorization), so no
   // commas or spaces.
-  SIM_ACCESS_KEY_ID: text(z.string().max(128).regex(/^[A-Za-z0-9._-]+$/, 'may contain only letters, digits, ".", "_" and "-"'), 'sim-access-key-id'),
+  SIM_ACCESS_KEY_ID: text(
+    z
+      .string()
+      .max(128)
+      .regex(/^[A-Za-z0-9._-]+$/, 'may contain only letters, digits, ".", "_" and "-"'),
+    'sim-access-key-id',
+  ),
   SIM_ACCESS_KEY_SECRET: text(z.string().max(256), 'sim-access-key-secret'),
   // The in-process simulator's /__sim/ door is unsigned (loopback only, but any local process could reset the
   // fleet or inject faults), so it is off unless a test harness asks for it.

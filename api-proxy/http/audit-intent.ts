@@ -21,8 +21,11 @@ export type AuditIntentOf = (request: FastifyRequest, who: Identity, action: Act
  */
 export function auditIntentOf({ forwarded, bootstrapRegion, clock }: IntentContext): AuditIntentOf {
   return (request, who, action, raw) => {
-    const params: Record<string, unknown> = typeof raw === 'object' && raw !== null && !Array.isArray(raw) ? (raw as Record<string, unknown>) : {};
-    const ids = instanceIdsOf(params).filter((id) => InstanceId.safeParse(id).success).slice(0, 1000);
+    const params: Record<string, unknown> =
+      typeof raw === 'object' && raw !== null && !Array.isArray(raw) ? (raw as Record<string, unknown>) : {};
+    const ids = instanceIdsOf(params)
+      .filter((id) => InstanceId.safeParse(id).success)
+      .slice(0, 1000);
     const options: Record<string, string | number | boolean> = {};
     for (const key of ['ForceStop', 'ForceReboot', 'BatchOptimization', 'DryRun'] as const) {
       const value = params[key];

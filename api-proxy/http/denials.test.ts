@@ -45,7 +45,8 @@ describe('the denial ledger', () => {
     const { ledger, written, advance, summaries } = setup(3);
     for (let i = 0; i < 3; i += 1) await ledger.record(intent({ instanceIds: [`i-${i}`] }), 'refused: x', `k${i}`);
     expect(written).toHaveLength(3);
-    for (let i = 3; i < 8; i += 1) await ledger.record(intent({ instanceIds: [`i-${i}`], action: i % 2 ? 'AttachKeyPair' : 'RebootInstance' }), 'refused: x', `k${i}`);
+    for (let i = 3; i < 8; i += 1)
+      await ledger.record(intent({ instanceIds: [`i-${i}`], action: i % 2 ? 'AttachKeyPair' : 'RebootInstance' }), 'refused: x', `k${i}`);
     expect(written).toHaveLength(3);
     // Another user has a budget of their own.
     await ledger.record(intent({ user: 'bob' }), 'refused: x', 'bob');
@@ -55,7 +56,9 @@ describe('the denial ledger', () => {
     await ledger.record(intent({ instanceIds: ['i-new'] }), 'refused: y', 'k-new');
     expect(summaries()).toHaveLength(1);
     const summary = summaries()[0];
-    expect(summary?.reason).toMatch(/^5 further refusals of alice suppressed between \d{4}-\d\d-\d\dT\S+Z and \S+Z \(AttachKeyPair ×3, RebootInstance ×2\)$/);
+    expect(summary?.reason).toMatch(
+      /^5 further refusals of alice suppressed between \d{4}-\d\d-\d\dT\S+Z and \S+Z \(AttachKeyPair ×3, RebootInstance ×2\)$/,
+    );
     expect(summary?.intent).toMatchObject({ user: 'alice', clientAddress: '198.51.100.7', instanceIds: [] });
     // The new window's refusal is written after the summary, and bob had nothing suppressed.
     expect(written.at(-1)?.reason).toBe('refused: y');

@@ -66,13 +66,20 @@ export const errorHandling = fp<ErrorHandlingOptions>(
       const status = error.statusCode ?? 500;
       if (status >= 500) {
         request.log.error({ reqId: request.id, err: { message: error.message, code: error.code } }, 'unhandled error');
-        return sendError(reply, 500, 'Proxy.InternalError', 'The proxy failed to handle the request. Quote the RequestId when reporting it.');
+        return sendError(
+          reply,
+          500,
+          'Proxy.InternalError',
+          'The proxy failed to handle the request. Quote the RequestId when reporting it.',
+        );
       }
       // The body could not be read: the route's handler never ran, so refusals of mutating calls are audited here.
       return refuse(request, reply, bodyRefusal(error, status));
     });
 
-    app.setNotFoundHandler(async (request, reply) => notFound?.(request, reply) ?? sendError(reply, 404, 'Proxy.NotFound', 'No such resource.'));
+    app.setNotFoundHandler(
+      async (request, reply) => notFound?.(request, reply) ?? sendError(reply, 404, 'Proxy.NotFound', 'No such resource.'),
+    );
     done();
   },
   { name: 'error-handling' },
@@ -80,14 +87,21 @@ export const errorHandling = fp<ErrorHandlingOptions>(
 
 /** What Fastify's body parsing refused, as our refusal. */
 function bodyRefusal(error: Error & { code?: string }, status: number): ProxyError {
-  if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return new ProxyError(413, 'Proxy.BodyTooLarge', 'The request body is too large.', { reason: 'the request body is too large' });
+  if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE')
+    return new ProxyError(413, 'Proxy.BodyTooLarge', 'The request body is too large.', { reason: 'the request body is too large' });
   if (error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
-    return new ProxyError(415, 'Proxy.UnsupportedMediaType', 'Send the parameters as Content-Type: application/json.', { reason: 'not sent as Content-Type: application/json' });
+    return new ProxyError(415, 'Proxy.UnsupportedMediaType', 'Send the parameters as Content-Type: application/json.', {
+      reason: 'not sent as Content-Type: application/json',
+    });
   }
   if (error.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || error.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || error instanceof SyntaxError) {
-    return new ProxyError(400, 'Proxy.MalformedBody', 'The request body is not valid JSON.', { reason: 'the request body is not valid JSON' });
+    return new ProxyError(400, 'Proxy.MalformedBody', 'The request body is not valid JSON.', {
+      reason: 'the request body is not valid JSON',
+    });
   }
-  return new ProxyError(status, 'Proxy.BadRequest', error.message.slice(0, 200), { reason: `bad request (${clip(error.code ?? String(status), 64)})` });
+  return new ProxyError(status, 'Proxy.BadRequest', error.message.slice(0, 200), {
+    reason: `bad request (${clip(error.code ?? String(status), 64)})`,
+  });
 }
 
 /** Malformed URLs and the like fail before any hook runs: answer them in our envelope with our headers. */
@@ -100,7 +114,12 @@ export function frameworkErrors(headers: FixedHeaders): NonNullable<FastifyServe
       void sendError(plain, 414, 'Proxy.UriTooLong', 'The URL is too long.');
       return;
     }
-    void sendError(plain, 400, 'Proxy.BadRequest', error.code === 'FST_ERR_BAD_URL' ? 'The URL is not valid.' : 'The request is not valid.');
+    void sendError(
+      plain,
+      400,
+      'Proxy.BadRequest',
+      error.code === 'FST_ERR_BAD_URL' ? 'The URL is not valid.' : 'The request is not valid.',
+    );
   };
 }
 
@@ -108,7 +127,10 @@ export function frameworkErrors(headers: FixedHeaders): NonNullable<FastifyServe
  * Requests the HTTP parser refuses (oversized headers, bad request lines, bare LF, NUL, CL+TE, unknown methods)
  * never become requests: answer them on the socket, in our envelope, with our headers.
  */
-export function clientErrorHandler(headers: FixedHeaders, log: () => FastifyBaseLogger): NonNullable<FastifyServerOptions['clientErrorHandler']> {
+export function clientErrorHandler(
+  headers: FixedHeaders,
+  log: () => FastifyBaseLogger,
+): NonNullable<FastifyServerOptions['clientErrorHandler']> {
   return (error: NodeJS.ErrnoException, socket) => {
     if (error.code === 'ECONNRESET' || socket.destroyed) return;
     const [status, code, message] = parserRefusal(error.code);
@@ -122,7 +144,11 @@ export function answerServerLevelErrors(server: Server, headers: FixedHeaders): 
   // `Expect: <anything but 100-continue>`: Node would answer 417 with an empty body and none of our headers.
   server.on('checkExpectation', (_request: IncomingMessage, response: ServerResponse) => {
     const requestId = randomUUID();
-    const body = JSON.stringify({ RequestId: requestId, Code: 'Proxy.ExpectationFailed', Message: 'Only "Expect: 100-continue" is supported.' } satisfies EcsErrorBody);
+    const body = JSON.stringify({
+      RequestId: requestId,
+      Code: 'Proxy.ExpectationFailed',
+      Message: 'Only "Expect: 100-continue" is supported.',
+    } satisfies EcsErrorBody);
     response.writeHead(417, {
       ...headers,
       'x-request-id': requestId,

@@ -32,7 +32,12 @@ export interface UpstreamReadiness {
   readonly timeoutMs: number;
 }
 
-export function createUpstreamReadiness(options: { ecs: EcsClient; bootstrapRegion: string; clock: () => number; tuning?: ReadinessTuning }): UpstreamReadiness {
+export function createUpstreamReadiness(options: {
+  ecs: EcsClient;
+  bootstrapRegion: string;
+  clock: () => number;
+  tuning?: ReadinessTuning;
+}): UpstreamReadiness {
   const { ecs, bootstrapRegion, clock } = options;
   const upstreamCacheMs = options.tuning?.upstreamCacheMs ?? READY_UPSTREAM_CACHE_MS;
   const timeoutMs = options.tuning?.timeoutMs ?? READY_TIMEOUT_MS;
@@ -52,7 +57,10 @@ export function createUpstreamReadiness(options: { ecs: EcsClient; bootstrapRegi
       probe ??= (async () => {
         let problem: string | undefined;
         try {
-          const outcome = await untilAborted(ecs.call('DescribeRegions', {}, { regionId: bootstrapRegion, mutating: false, signal }), signal);
+          const outcome = await untilAborted(
+            ecs.call('DescribeRegions', {}, { regionId: bootstrapRegion, mutating: false, signal }),
+            signal,
+          );
           const code = outcome.kind === 'response' ? outcome.body['Code'] : undefined;
           if (outcome.kind !== 'response') problem = 'ECS did not answer DescribeRegions';
           // Throttling is ECS answering: the account's quota is shared, and calling ourselves unready would only

@@ -6,8 +6,7 @@ const B = 'https://ecs.cn-beijing.aliyuncs.com';
 
 type Step =
   /** Take a permit and report the attempt's result; `refused` expects no permit. */
-  | { attempt: 'reached' | 'unreachable' | 'released' | 'refused' }
-  | { advance: number };
+  { attempt: 'reached' | 'unreachable' | 'released' | 'refused' } | { advance: number };
 
 function harness(threshold = 3, openMs = 1000): { breaker: CircuitBreaker; clock: { t: number } } {
   const clock = { t: 1_000_000 };
@@ -48,8 +47,18 @@ describe('circuit breaker (threshold 3, open for 1 s)', () => {
     ['half-open once the time is up', [fail, fail, fail, { advance: 1000 }], 'half-open', 3],
     ['a successful trial closes it', [fail, fail, fail, { advance: 1000 }, ok], 'closed', 0],
     ['a failed trial opens it again for the full time', [fail, fail, fail, { advance: 1000 }, fail, { advance: 999 }, refused], 'open', 4],
-    ['after a failed trial, the next trial comes after openMs', [fail, fail, fail, { advance: 1000 }, fail, { advance: 1000 }, ok], 'closed', 0],
-    ['a released trial (nothing learned) lets the next attempt be the trial', [fail, fail, fail, { advance: 1000 }, released, ok], 'closed', 0],
+    [
+      'after a failed trial, the next trial comes after openMs',
+      [fail, fail, fail, { advance: 1000 }, fail, { advance: 1000 }, ok],
+      'closed',
+      0,
+    ],
+    [
+      'a released trial (nothing learned) lets the next attempt be the trial',
+      [fail, fail, fail, { advance: 1000 }, released, ok],
+      'closed',
+      0,
+    ],
   ])('%s', (_name, steps, state, failures) => {
     const { breaker, clock } = harness();
     run(breaker, clock, steps);

@@ -69,7 +69,8 @@ export function createCircuitBreaker(options: CircuitBreakerOptions = {}): Circu
   const failureThreshold = options.failureThreshold ?? DEFAULT_FAILURE_THRESHOLD;
   const openMs = options.openMs ?? DEFAULT_OPEN_MS;
   const now = options.now ?? (() => Date.now());
-  if (!Number.isInteger(failureThreshold) || failureThreshold < 1) throw new RangeError(`failureThreshold must be an integer ≥ 1, got ${failureThreshold}`);
+  if (!Number.isInteger(failureThreshold) || failureThreshold < 1)
+    throw new RangeError(`failureThreshold must be an integer ≥ 1, got ${failureThreshold}`);
   if (!Number.isFinite(openMs) || openMs <= 0) throw new RangeError(`openMs must be a positive number, got ${openMs}`);
 
   // Only endpoints with failures are kept, and endpoints come from the region directory, so this stays small.
@@ -100,7 +101,8 @@ export function createCircuitBreaker(options: CircuitBreakerOptions = {}): Circu
           circuit.failures += 1;
           // A failed trial opens the circuit again; late failures of attempts that started before it opened
           // do not prolong it.
-          if ((state === 'closed' && circuit.failures >= failureThreshold) || (state === 'half-open' && isTrial)) circuit.openUntil = now() + openMs;
+          if ((state === 'closed' && circuit.failures >= failureThreshold) || (state === 'half-open' && isTrial))
+            circuit.openUntil = now() + openMs;
         }),
       release: () => settle(() => undefined),
     };

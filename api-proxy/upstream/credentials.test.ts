@@ -27,7 +27,10 @@ describe('staticCredentials', () => {
   });
 
   it('never shows the secret when the source itself is logged or serialised', () => {
-    const source = staticCredentials({ accessKeyId: 'id', accessKeySecret: 'very-secret-value', securityToken: 'very-secret-token' }, 'static');
+    const source = staticCredentials(
+      { accessKeyId: 'id', accessKeySecret: 'very-secret-value', securityToken: 'very-secret-token' },
+      'static',
+    );
     const shown = `${JSON.stringify(source)} ${inspect(source, { depth: 10, showHidden: true })}`;
     expect(shown).not.toContain('very-secret-value');
     expect(shown).not.toContain('very-secret-token');

@@ -60,8 +60,17 @@ function makeClient(base: string, overrides: Partial<EcsClientOptions> = {}): Ha
   return { client, sleeps, retries };
 }
 
-function call(client: EcsClient, action: ActionName, params: Record<string, unknown>, extra: { signal?: AbortSignal; regionId?: string } = {}): Promise<UpstreamOutcome> {
-  return client.call(action, toWire(action, params), { regionId: extra.regionId ?? REGION, mutating: actions[action].mutating, ...(extra.signal ? { signal: extra.signal } : {}) });
+function call(
+  client: EcsClient,
+  action: ActionName,
+  params: Record<string, unknown>,
+  extra: { signal?: AbortSignal; regionId?: string } = {},
+): Promise<UpstreamOutcome> {
+  return client.call(action, toWire(action, params), {
+    regionId: extra.regionId ?? REGION,
+    mutating: actions[action].mutating,
+    ...(extra.signal ? { signal: extra.signal } : {}),
+  });
 }
 
 function expectResponse(outcome: UpstreamOutcome): Extract<UpstreamOutcome, { kind: 'response' }> {
@@ -123,7 +132,8 @@ function json(res: http.ServerResponse, status: number, body: unknown, headers: 
   res.end(text);
 }
 
-const OK = (seen: Seen, res: http.ServerResponse): void => json(res, 200, { RequestId: 'REQ-OK', Echo: new URL(seen.url, 'http://x').searchParams.get('RegionId') });
+const OK = (seen: Seen, res: http.ServerResponse): void =>
+  json(res, 200, { RequestId: 'REQ-OK', Echo: new URL(seen.url, 'http://x').searchParams.get('RegionId') });
 
 function query(seen: Seen): URLSearchParams {
   return new URL(seen.url, 'http://x').searchParams;
@@ -171,9 +181,16 @@ describe('against the simulated ECS', () => {
 
   it('attaches a key pair (a mutating call) and ECS state changes', async () => {
     const { client } = simClient();
-    const pairs = actions.DescribeKeyPairs.response.parse(expectResponse(await call(client, 'DescribeKeyPairs', { RegionId: REGION })).body);
+    const pairs = actions.DescribeKeyPairs.response.parse(
+      expectResponse(await call(client, 'DescribeKeyPairs', { RegionId: REGION })).body,
+    );
     const keyPair = pairs.KeyPairs?.KeyPair?.[0]?.KeyPairName ?? '';
-    const target = simulator.instancesIn(REGION).find((i) => i.OSType === 'linux' && i.Status === 'Running' && i.KeyPairName !== keyPair && (i.OperationLocks?.LockReason ?? []).length === 0);
+    const target = simulator
+      .instancesIn(REGION)
+      .find(
+        (i) =>
+          i.OSType === 'linux' && i.Status === 'Running' && i.KeyPairName !== keyPair && (i.OperationLocks?.LockReason ?? []).length === 0,
+      );
     expect(target).toBeDefined();
     const id = target?.InstanceId ?? '';
 
@@ -185,7 +202,9 @@ describe('against the simulated ECS', () => {
   });
 
   it('signs the STS token in: accepted with it, refused by ECS without it', async () => {
-    const withToken = simClient({ credentials: staticCredentials({ accessKeyId: STS_AK, accessKeySecret: STS_SK, securityToken: STS_TOKEN }, 'sts') });
+    const withToken = simClient({
+      credentials: staticCredentials({ accessKeyId: STS_AK, accessKeySecret: STS_SK, securityToken: STS_TOKEN }, 'sts'),
+    });
     expect(expectResponse(await call(withToken.client, 'DescribeRegions', {})).status).toBe(200);
     const without = simClient({ credentials: staticCredentials({ accessKeyId: STS_AK, accessKeySecret: STS_SK }, 'sts without token') });
     const refused = expectResponse(await call(without.client, 'DescribeRegions', {}));
@@ -194,7 +213,9 @@ describe('against the simulated ECS', () => {
   });
 
   it('a wrong secret gets SignatureDoesNotMatch once, with no retry and no secret in the outcome', async () => {
-    const { client, retries, sleeps } = simClient({ credentials: staticCredentials({ accessKeyId: AK, accessKeySecret: 'wrong-secret-value' }, 'wrong') });
+    const { client, retries, sleeps } = simClient({
+      credentials: staticCredentials({ accessKeyId: AK, accessKeySecret: 'wrong-secret-value' }, 'wrong'),
+    });
     const outcome = expectResponse(await call(client, 'DescribeRegions', {}));
     expect(outcome.status).toBe(400);
     expect(outcome.body['Code']).toBe('SignatureDoesNotMatch');
@@ -221,14 +242,21 @@ describe('against the simulated ECS', () => {
     expect(second.attempts).toBe(2);
     // 09:30:45 → the window ends at 09:31:00.
     expect(sleeps).toEqual([15_000]);
-    expect(retries).toEqual([{ action: 'DescribeKeyPairs', regionId: REGION, attempt: 1, delayMs: 15_000, reason: 'Throttling.User (HTTP 400)' }]);
+    expect(retries).toEqual([
+      { action: 'DescribeKeyPairs', regionId: REGION, attempt: 1, delayMs: 15_000, reason: 'Throttling.User (HTTP 400)' },
+    ]);
 
     // A throttled AttachKeyPair was refused before anything happened, so it is retried as well.
-    const id = simulator.instancesIn(REGION).find((i) => i.OSType === 'linux' && i.Status === 'Stopped' && (i.OperationLocks?.LockReason ?? []).length === 0)?.InstanceId ?? '';
+    const id =
+      simulator
+        .instancesIn(REGION)
+        .find((i) => i.OSType === 'linux' && i.Status === 'Stopped' && (i.OperationLocks?.LockReason ?? []).length === 0)?.InstanceId ?? '';
     const keyPair = 'ecs-client-test-pair';
     const pairs = actions.DescribeKeyPairs.response.parse(second.body);
     const name = pairs.KeyPairs?.KeyPair?.[0]?.KeyPairName ?? keyPair;
-    expect(expectResponse(await call(client, 'AttachKeyPair', { RegionId: REGION, KeyPairName: name, InstanceIds: [id] })).status).toBe(200);
+    expect(expectResponse(await call(client, 'AttachKeyPair', { RegionId: REGION, KeyPairName: name, InstanceIds: [id] })).status).toBe(
+      200,
+    );
     const attach = expectResponse(await call(client, 'AttachKeyPair', { RegionId: REGION, KeyPairName: name, InstanceIds: [id] }));
     expect(attach.status).toBe(200);
     expect(attach.attempts).toBe(2);
@@ -285,9 +313,20 @@ describe('against the simulated ECS', () => {
 
   it('reports a dropped answer to AttachKeyPair as unknown, without retrying, although the key was attached', async () => {
     const { client, retries } = simClient();
-    const pairs = actions.DescribeKeyPairs.response.parse(expectResponse(await call(client, 'DescribeKeyPairs', { RegionId: REGION })).body);
+    const pairs = actions.DescribeKeyPairs.response.parse(
+      expectResponse(await call(client, 'DescribeKeyPairs', { RegionId: REGION })).body,
+    );
     const keyPair = pairs.KeyPairs?.KeyPair?.[1]?.KeyPairName ?? '';
-    const id = simulator.instancesIn(REGION).find((i) => i.OSType === 'linux' && i.Status === 'Running' && i.KeyPairName !== keyPair && (i.OperationLocks?.LockReason ?? []).length === 0)?.InstanceId ?? '';
+    const id =
+      simulator
+        .instancesIn(REGION)
+        .find(
+          (i) =>
+            i.OSType === 'linux' &&
+            i.Status === 'Running' &&
+            i.KeyPairName !== keyPair &&
+            (i.OperationLocks?.LockReason ?? []).length === 0,
+        )?.InstanceId ?? '';
     simulator.setControl({ faults: { errorRate: 0, dropRate: 1, slowRate: 0, slowMs: 0, malformedRate: 0 } });
 
     const outcome = await call(client, 'AttachKeyPair', { RegionId: REGION, KeyPairName: keyPair, InstanceIds: [id] });
@@ -336,13 +375,23 @@ describe('what goes on the wire', () => {
       'x-acs-version': '2014-05-26',
       'x-acs-security-token': STS_TOKEN,
     });
-    expect(seen?.headers['authorization']).toMatch(/^ACS3-HMAC-SHA256 Credential=STS\.ecs-client-test-key-id,SignedHeaders=[^,]*x-acs-security-token[^,]*,Signature=[0-9a-f]{64}$/);
+    expect(seen?.headers['authorization']).toMatch(
+      /^ACS3-HMAC-SHA256 Credential=STS\.ecs-client-test-key-id,SignedHeaders=[^,]*x-acs-security-token[^,]*,Signature=[0-9a-f]{64}$/,
+    );
   });
 
   it('never puts credentials or the Authorization header into an outcome, even from an upstream that echoes them', async () => {
     const fake = await fakeUpstream((seen, res, index) => {
-      const echo = { RequestId: 'R', Code: index < 1 ? 'ServiceUnavailable' : 'Echo', Message: JSON.stringify(seen.headers), Nested: [{ auth: seen.headers['authorization'] }] };
-      json(res, index < 1 ? 503 : 200, echo, { 'x-echo-authorization': String(seen.headers['authorization']), 'x-echo-token': String(seen.headers['x-acs-security-token']) });
+      const echo = {
+        RequestId: 'R',
+        Code: index < 1 ? 'ServiceUnavailable' : 'Echo',
+        Message: JSON.stringify(seen.headers),
+        Nested: [{ auth: seen.headers['authorization'] }],
+      };
+      json(res, index < 1 ? 503 : 200, echo, {
+        'x-echo-authorization': String(seen.headers['authorization']),
+        'x-echo-token': String(seen.headers['x-acs-security-token']),
+      });
     });
     const sts = staticCredentials({ accessKeyId: STS_AK, accessKeySecret: STS_SK, securityToken: STS_TOKEN }, 'sts');
     const { client, retries } = makeClient(fake.base, { credentials: sts });
@@ -359,7 +408,13 @@ describe('what goes on the wire', () => {
 describe('retries against fake upstreams', () => {
   it('retries 503 ServiceUnavailable for a mutating call (nothing happened) with jittered backoff', async () => {
     const fake = await fakeUpstream((_seen, res, index) =>
-      index < 2 ? json(res, 503, { RequestId: 'R', Code: 'ServiceUnavailable', Message: 'The request has failed due to a temporary failure of the server.' }) : json(res, 200, { RequestId: 'R3' }),
+      index < 2
+        ? json(res, 503, {
+            RequestId: 'R',
+            Code: 'ServiceUnavailable',
+            Message: 'The request has failed due to a temporary failure of the server.',
+          })
+        : json(res, 200, { RequestId: 'R3' }),
     );
     const { client, sleeps, retries } = makeClient(fake.base, { baseDelayMs: 100, maxDelayMs: 1_000, random: () => 0.5 });
     const outcome = expectResponse(await call(client, 'RebootInstances', { RegionId: REGION, InstanceId: ['i-abc'] }));
@@ -384,31 +439,49 @@ describe('retries against fake upstreams', () => {
       res.writeHead(503, { 'content-type': 'text/html' });
       res.end('<html>Service Unavailable</html>');
     });
-    expect(await call(makeClient(garbled.base).client, 'AttachKeyPair', { RegionId: REGION, KeyPairName: 'ops', InstanceIds: ['i-abc'] })).toMatchObject({ kind: 'unknown' });
+    expect(
+      await call(makeClient(garbled.base).client, 'AttachKeyPair', { RegionId: REGION, KeyPairName: 'ops', InstanceIds: ['i-abc'] }),
+    ).toMatchObject({ kind: 'unknown' });
     expect(garbled.seen).toHaveLength(1);
     // A read may be repeated on the same answer.
-    const read = await fakeUpstream((_seen, res, index) => (index === 0 ? json(res, 503, { message: 'upstream busy' }) : json(res, 200, { RequestId: 'R2' })));
+    const read = await fakeUpstream((_seen, res, index) =>
+      index === 0 ? json(res, 503, { message: 'upstream busy' }) : json(res, 200, { RequestId: 'R2' }),
+    );
     expect(expectResponse(await call(makeClient(read.base).client, 'DescribeRegions', {})).status).toBe(200);
     await Promise.all([gateway.close(), garbled.close(), read.close()]);
   });
 
   it('names the wait on a throttled answer it hands back: ECS’s own, or else until ECS’s next one-minute window', async () => {
-    const noHint = await fakeUpstream((_seen, res) => json(res, 400, { RequestId: 'R', Code: 'Throttling.User', Message: 'Request was denied due to user flow control.' }));
+    const noHint = await fakeUpstream((_seen, res) =>
+      json(res, 400, { RequestId: 'R', Code: 'Throttling.User', Message: 'Request was denied due to user flow control.' }),
+    );
     const at = new Date(Date.UTC(2026, 1, 2, 9, 30, 45, 250));
-    const gaveUp = expectResponse(await call(makeClient(noHint.base, { maxRetries: 1, now: () => at }).client, 'AttachKeyPair', { RegionId: REGION, KeyPairName: 'ops', InstanceIds: ['i-abc'] }));
+    const gaveUp = expectResponse(
+      await call(makeClient(noHint.base, { maxRetries: 1, now: () => at }).client, 'AttachKeyPair', {
+        RegionId: REGION,
+        KeyPairName: 'ops',
+        InstanceIds: ['i-abc'],
+      }),
+    );
     expect([gaveUp.status, gaveUp.attempts, gaveUp.retryAfterMs]).toEqual([400, 2, 14_750]);
     expect(noHint.seen).toHaveLength(2);
 
-    const hinted = await fakeUpstream((_seen, res) => json(res, 400, { RequestId: 'R', Code: 'Throttling.Api', Message: 'busy' }, { 'x-acs-retry-after': '2500' }));
+    const hinted = await fakeUpstream((_seen, res) =>
+      json(res, 400, { RequestId: 'R', Code: 'Throttling.Api', Message: 'busy' }, { 'x-acs-retry-after': '2500' }),
+    );
     // ECS asked for longer than the client sleeps: handed back at once, with ECS's wait.
     const handedBack = expectResponse(await call(makeClient(hinted.base, { maxDelayMs: 1_000 }).client, 'DescribeRegions', {}));
     expect([handedBack.attempts, handedBack.retryAfterMs]).toEqual([1, 2_500]);
 
     // Anything else, including a throttled attempt followed by success, names no wait.
-    const thenOk = await fakeUpstream((_seen, res, index) => (index === 0 ? json(res, 429, { RequestId: 'R', Code: 'Throttling', Message: 'busy' }) : json(res, 200, { RequestId: 'R2' })));
+    const thenOk = await fakeUpstream((_seen, res, index) =>
+      index === 0 ? json(res, 429, { RequestId: 'R', Code: 'Throttling', Message: 'busy' }) : json(res, 200, { RequestId: 'R2' }),
+    );
     const recovered = expectResponse(await call(makeClient(thenOk.base).client, 'DescribeRegions', {}));
     expect([recovered.status, recovered.retryAfterMs]).toEqual([200, undefined]);
-    const refused = await fakeUpstream((_seen, res) => json(res, 400, { RequestId: 'R', Code: 'InvalidParameter', Message: 'no' }, { 'x-acs-retry-after': '2500' }));
+    const refused = await fakeUpstream((_seen, res) =>
+      json(res, 400, { RequestId: 'R', Code: 'InvalidParameter', Message: 'no' }, { 'x-acs-retry-after': '2500' }),
+    );
     expect(expectResponse(await call(makeClient(refused.base).client, 'DescribeRegions', {})).retryAfterMs).toBeUndefined();
   });
 
@@ -423,7 +496,13 @@ describe('retries against fake upstreams', () => {
 
   it('retries 500 InternalError for a read but not for a mutating call', async () => {
     const failFirst = (_seen: Seen, res: http.ServerResponse, index: number): void =>
-      index === 0 ? json(res, 500, { RequestId: 'R1', Code: 'InternalError', Message: 'The request processing has failed due to some unknown error.' }) : json(res, 200, { RequestId: 'R2' });
+      index === 0
+        ? json(res, 500, {
+            RequestId: 'R1',
+            Code: 'InternalError',
+            Message: 'The request processing has failed due to some unknown error.',
+          })
+        : json(res, 200, { RequestId: 'R2' });
     const readFake = await fakeUpstream(failFirst);
     const read = expectResponse(await call(makeClient(readFake.base).client, 'DescribeInstances', { RegionId: REGION }));
     expect(read.status).toBe(200);
@@ -438,7 +517,13 @@ describe('retries against fake upstreams', () => {
   });
 
   it('does not retry an ordinary client error', async () => {
-    const fake = await fakeUpstream((_seen, res) => json(res, 400, { RequestId: 'R', Code: 'InvalidKeyPairName.NotFound', Message: 'The specified KeyPairName does not exist in our records.' }));
+    const fake = await fakeUpstream((_seen, res) =>
+      json(res, 400, {
+        RequestId: 'R',
+        Code: 'InvalidKeyPairName.NotFound',
+        Message: 'The specified KeyPairName does not exist in our records.',
+      }),
+    );
     const outcome = expectResponse(await call(makeClient(fake.base).client, 'DescribeKeyPairs', { RegionId: REGION }));
     expect(outcome.status).toBe(400);
     expect(outcome.attempts).toBe(1);
@@ -472,7 +557,9 @@ describe('retries against fake upstreams', () => {
     expect(retries).toHaveLength(2);
     const second = await call(client, 'AttachKeyPair', { RegionId: REGION, KeyPairName: 'ops-key', InstanceIds: ['i-abc'] });
     expect(second).toMatchObject({ kind: 'unreachable', attempts: 0, circuitOpen: true });
-    expect(second.kind === 'unreachable' && second.reason).toMatch(/^not sent: 127\.0\.0\.1:\d+ could not be connected to 2 times in a row just before$/);
+    expect(second.kind === 'unreachable' && second.reason).toMatch(
+      /^not sent: 127\.0\.0\.1:\d+ could not be connected to 2 times in a row just before$/,
+    );
     expect(breaker.state(`http://127.0.0.1:${port}`)).toBe('open');
   });
 
@@ -533,7 +620,9 @@ describe('retries against fake upstreams', () => {
   });
 
   it('a server that resets the connection after reading the request: mutating → unknown; read → retried', async () => {
-    const resetting = await fakeUpstream((_seen, res, index) => (index === 0 || index === 1 ? res.socket?.destroy() : json(res, 200, { RequestId: 'R' })));
+    const resetting = await fakeUpstream((_seen, res, index) =>
+      index === 0 || index === 1 ? res.socket?.destroy() : json(res, 200, { RequestId: 'R' }),
+    );
     const { client, retries } = makeClient(resetting.base);
     const write = await call(client, 'AttachKeyPair', { RegionId: REGION, KeyPairName: 'ops-key', InstanceIds: ['i-abc'] });
     expect(write).toMatchObject({ kind: 'unknown', attempts: 1 });
@@ -612,7 +701,9 @@ describe('concurrency, cancellation and lifecycle', () => {
   it('keeps at most concurrencyPerRegion calls in flight per region, independently per region', async () => {
     const { fake, held, maxInFlight } = await gatedUpstream();
     const { client } = makeClient(fake.base, { concurrencyPerRegion: 2 });
-    const calls = ['cn-hangzhou', 'cn-beijing'].flatMap((region) => Array.from({ length: 6 }, () => call(client, 'DescribeInstances', { RegionId: region }, { regionId: region })));
+    const calls = ['cn-hangzhou', 'cn-beijing'].flatMap((region) =>
+      Array.from({ length: 6 }, () => call(client, 'DescribeInstances', { RegionId: region }, { regionId: region })),
+    );
     let released = 0;
     while (released < 12) {
       await until(() => held.length > 0);
@@ -631,7 +722,12 @@ describe('concurrency, cancellation and lifecycle', () => {
     const first = call(client, 'DescribeKeyPairs', { RegionId: REGION });
     await until(() => held.length === 1);
     const controller = new AbortController();
-    const queued = call(client, 'AttachKeyPair', { RegionId: REGION, KeyPairName: 'ops-key', InstanceIds: ['i-abc'] }, { signal: controller.signal });
+    const queued = call(
+      client,
+      'AttachKeyPair',
+      { RegionId: REGION, KeyPairName: 'ops-key', InstanceIds: ['i-abc'] },
+      { signal: controller.signal },
+    );
     controller.abort();
     expect(await queued).toMatchObject({ kind: 'unreachable', attempts: 0 });
     held.shift()?.release();
@@ -670,7 +766,8 @@ describe('concurrency, cancellation and lifecycle', () => {
     const fake = await fakeUpstream(OK);
     const failing: CredentialSource = {
       description: 'failing',
-      get: () => Promise.reject(new CredentialsUnavailableError('default credential chain: reading /home/ops/.alibabacloud/credentials failed')),
+      get: () =>
+        Promise.reject(new CredentialsUnavailableError('default credential chain: reading /home/ops/.alibabacloud/credentials failed')),
     };
     const logged: unknown[] = [];
     const { client } = makeClient(fake.base, { credentials: failing, onCredentialsError: (error) => logged.push(error) });
@@ -691,7 +788,14 @@ describe('concurrency, cancellation and lifecycle', () => {
   });
 
   it('refuses nonsense options at creation', () => {
-    const base = { endpointFor: () => new URL('http://127.0.0.1:1'), credentials: creds, connectTimeoutMs: 1_000, timeoutMs: 1_000, concurrencyPerRegion: 2, maxRetries: 1 };
+    const base = {
+      endpointFor: () => new URL('http://127.0.0.1:1'),
+      credentials: creds,
+      connectTimeoutMs: 1_000,
+      timeoutMs: 1_000,
+      concurrencyPerRegion: 2,
+      maxRetries: 1,
+    };
     expect(() => createEcsClient({ ...base, concurrencyPerRegion: 0 })).toThrow(/concurrencyPerRegion/);
     expect(() => createEcsClient({ ...base, maxRetries: -1, timeoutMs: 0 })).toThrow(/maxRetries.*timeoutMs|timeoutMs.*maxRetries/);
   });

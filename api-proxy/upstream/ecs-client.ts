@@ -109,7 +109,11 @@ export interface EcsClientOptions {
 }
 
 export interface EcsClient {
-  call(action: ActionName, wire: Record<string, string>, route: { regionId: string; mutating: boolean; signal?: AbortSignal }): Promise<UpstreamOutcome>;
+  call(
+    action: ActionName,
+    wire: Record<string, string>,
+    route: { regionId: string; mutating: boolean; signal?: AbortSignal },
+  ): Promise<UpstreamOutcome>;
   /** Closes idle connections and waits for calls in flight; later calls answer `unreachable`. */
   close(): Promise<void>;
 }
@@ -126,9 +130,13 @@ function checkOptions(o: EcsClientOptions): void {
   };
   positive('connectTimeoutMs', o.connectTimeoutMs);
   positive('timeoutMs', o.timeoutMs);
-  if (!Number.isInteger(o.concurrencyPerRegion) || o.concurrencyPerRegion < 1) problems.push(`concurrencyPerRegion must be an integer ≥ 1, got ${o.concurrencyPerRegion}`);
+  if (!Number.isInteger(o.concurrencyPerRegion) || o.concurrencyPerRegion < 1)
+    problems.push(`concurrencyPerRegion must be an integer ≥ 1, got ${o.concurrencyPerRegion}`);
   if (!Number.isInteger(o.maxRetries) || o.maxRetries < 0) problems.push(`maxRetries must be an integer ≥ 0, got ${o.maxRetries}`);
-  for (const [name, value] of [['baseDelayMs', o.baseDelayMs], ['maxDelayMs', o.maxDelayMs]] as const) {
+  for (const [name, value] of [
+    ['baseDelayMs', o.baseDelayMs],
+    ['maxDelayMs', o.maxDelayMs],
+  ] as const) {
     if (value !== undefined && (!Number.isFinite(value) || value < 0)) problems.push(`${name} must be a number ≥ 0, got ${value}`);
   }
   if (problems.length > 0) throw new RangeError(`ECS client options: ${problems.join('; ')}`);
@@ -183,9 +191,13 @@ export function createEcsClient(options: EcsClientOptions): EcsClient {
       options.onCredentialsError?.(caught);
       // Nothing was sent. The library's message stays in the log: it names files and variables
       // (docs/conventions.md#fastify-demo: 5xx answers never leak internals).
-      return { final: proxyAnswer(503, 'Proxy.CredentialsUnavailable', 'The proxy could not obtain cloud credentials; see the proxy log.'), retry: null };
+      return {
+        final: proxyAnswer(503, 'Proxy.CredentialsUnavailable', 'The proxy could not obtain cloud credentials; see the proxy log.'),
+        retry: null,
+      };
     }
-    if (route.signal?.aborted) return { final: { kind: 'unreachable', reason: 'aborted by the caller before sending' }, retry: null, abortedBeforeSending: true };
+    if (route.signal?.aborted)
+      return { final: { kind: 'unreachable', reason: 'aborted by the caller before sending' }, retry: null, abortedBeforeSending: true };
 
     const attemptNonce = nonce();
     const signed = signV3({
@@ -218,7 +230,10 @@ export function createEcsClient(options: EcsClientOptions): EcsClient {
         response = await settleOnAbort(request(url, { dispatcher: agent, method: 'POST', headers: signed.headers, signal }), signal);
       } catch (caught) {
         const mayHaveBeenWritten = !isTrackingReliable || written.has(attemptNonce);
-        return judgeAttempt({ kind: 'failed', codes: errorCodes(caught), mayHaveBeenWritten, timedOut: timeout.aborted, callerAborted: callerAborted() }, context);
+        return judgeAttempt(
+          { kind: 'failed', codes: errorCodes(caught), mayHaveBeenWritten, timedOut: timeout.aborted, callerAborted: callerAborted() },
+          context,
+        );
       }
       if (!written.has(attemptNonce)) isTrackingReliable = false;
 
@@ -303,12 +318,19 @@ export function createEcsClient(options: EcsClientOptions): EcsClient {
           else if (result?.reach === 'unreachable') permit?.unreachable();
           else permit?.release();
         }
-        if (result.abortedBeforeSending === true && previous !== undefined) return finish(previous.final, attemptNumber - 1, previous.advice);
+        if (result.abortedBeforeSending === true && previous !== undefined)
+          return finish(previous.final, attemptNumber - 1, previous.advice);
         const final = result.final.kind === 'response' ? result.final : { ...result.final, reason: redactor.text(result.final.reason) };
         if (result.retry === null || attemptNumber > maxRetries || route.signal?.aborted) return finish(final, attemptNumber, result.retry);
         const delayMs = retryDelay(attemptNumber, result.retry, { baseDelayMs, maxDelayMs, random });
         if (delayMs === undefined) return finish(final, attemptNumber, result.retry);
-        options.onRetry?.({ action, regionId: route.regionId, attempt: attemptNumber, delayMs, reason: redactor.text(result.retry.reason) });
+        options.onRetry?.({
+          action,
+          regionId: route.regionId,
+          attempt: attemptNumber,
+          delayMs,
+          reason: redactor.text(result.retry.reason),
+        });
         previous = { final, advice: result.retry };
         try {
           await sleep(delayMs, route.signal);

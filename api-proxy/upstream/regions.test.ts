@@ -118,7 +118,10 @@ describe('aliyun mode', () => {
 describe('fixed mode', () => {
   it('answers the one base URL for every listed region, and only for those', async () => {
     const source = regionSource(['cn-hangzhou', 'cn-beijing']);
-    const dir = createRegionDirectory({ fetchRegions: source.fetchRegions, mode: { kind: 'fixed', base: new URL('http://127.0.0.1:9090') } });
+    const dir = createRegionDirectory({
+      fetchRegions: source.fetchRegions,
+      mode: { kind: 'fixed', base: new URL('http://127.0.0.1:9090') },
+    });
     expect(await dir.has('cn-beijing')).toBe(true);
     expect(dir.endpointFor('cn-hangzhou').href).toBe('http://127.0.0.1:9090/');
     expect(dir.endpointFor('cn-beijing').href).toBe('http://127.0.0.1:9090/');
@@ -130,7 +133,13 @@ describe('fixed mode', () => {
 
   it('refuses a base URL with a path, credentials, query or odd scheme at creation', () => {
     const fetchRegions = () => Promise.resolve(['cn-hangzhou']);
-    for (const base of ['http://127.0.0.1:9090/api', 'http://user:pw@127.0.0.1', 'http://127.0.0.1/?x=1', 'ftp://127.0.0.1', 'file:///etc/passwd']) {
+    for (const base of [
+      'http://127.0.0.1:9090/api',
+      'http://user:pw@127.0.0.1',
+      'http://127.0.0.1/?x=1',
+      'ftp://127.0.0.1',
+      'file:///etc/passwd',
+    ]) {
       expect(() => createRegionDirectory({ fetchRegions, mode: { kind: 'fixed', base: new URL(base) } }), base).toThrow(TypeError);
     }
   });

@@ -153,8 +153,15 @@ export function judgeAttempt(seen: AttemptObservation, { action, mutating, timeo
       return { final: { kind: 'unknown', reason }, retry: mutating ? null : { reason }, reach: 'reached' };
     }
     case 'cut-off': {
-      if (seen.callerAborted) return { final: { kind: 'unknown', reason: `aborted by the caller while ${action}'s answer was arriving` }, retry: null, reach: 'reached' };
-      const reason = seen.timedOut ? `answer (HTTP ${seen.status}) not complete within ${timeoutMs} ms` : `answer (HTTP ${seen.status}) cut off`;
+      if (seen.callerAborted)
+        return {
+          final: { kind: 'unknown', reason: `aborted by the caller while ${action}'s answer was arriving` },
+          retry: null,
+          reach: 'reached',
+        };
+      const reason = seen.timedOut
+        ? `answer (HTTP ${seen.status}) not complete within ${timeoutMs} ms`
+        : `answer (HTTP ${seen.status}) cut off`;
       return { final: { kind: 'unknown', reason }, retry: mutating ? null : { reason }, reach: 'reached' };
     }
     case 'answer': {
@@ -166,7 +173,12 @@ export function judgeAttempt(seen: AttemptObservation, { action, mutating, timeo
 }
 
 /** Which ECS answers may be repeated (docs/ecs-notes.md#retry-policy and Terraform's NeedRetry, narrowed by docs/ecs-notes.md#throttling). */
-function retryAdvice(status: number, body: Record<string, unknown>, headers: Record<string, string>, mutating: boolean): RetryAdvice | null {
+function retryAdvice(
+  status: number,
+  body: Record<string, unknown>,
+  headers: Record<string, string>,
+  mutating: boolean,
+): RetryAdvice | null {
   if (status < 400) return null;
   const code = typeof body['Code'] === 'string' ? body['Code'] : '';
   const reason = `${code === '' ? 'error' : code} (HTTP ${status})`;

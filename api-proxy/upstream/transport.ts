@@ -74,7 +74,10 @@ export function parseJsonObject(raw: Buffer | 'too-large'): { body: Record<strin
 }
 
 /** The whole body, or 'too-large' as soon as it is declared or turns out to be bigger than MAX_RESPONSE_BYTES. */
-export async function readCapped(body: AsyncIterable<unknown> & { destroy(): unknown }, declaredLength: string | undefined): Promise<Buffer | 'too-large'> {
+export async function readCapped(
+  body: AsyncIterable<unknown> & { destroy(): unknown },
+  declaredLength: string | undefined,
+): Promise<Buffer | 'too-large'> {
   if (declaredLength !== undefined && Number(declaredLength) > MAX_RESPONSE_BYTES) {
     body.destroy();
     return 'too-large';

@@ -31,7 +31,8 @@ export class ActivityPage {
   async filterBy(filters: Pick<ActivityFilters, 'user' | 'regionId' | 'instanceId'>): Promise<void> {
     if (filters.user !== undefined) await this.filters.getByRole('textbox', { name: 'User', exact: true }).fill(filters.user);
     if (filters.regionId !== undefined) await this.filters.getByRole('textbox', { name: 'Region ID', exact: true }).fill(filters.regionId);
-    if (filters.instanceId !== undefined) await this.filters.getByRole('textbox', { name: 'Instance ID', exact: true }).fill(filters.instanceId);
+    if (filters.instanceId !== undefined)
+      await this.filters.getByRole('textbox', { name: 'Instance ID', exact: true }).fill(filters.instanceId);
     await this.filters.getByRole('button', { name: 'Apply filters' }).click();
   }
 

@@ -82,7 +82,9 @@ export class InstancesPage {
 
   /** Instance rows currently rendered (the table is virtualized: rows far out of view are not in the DOM). */
   rows(): Locator {
-    return this.table().getByRole('row').filter({ has: this.page.getByRole('checkbox') });
+    return this.table()
+      .getByRole('row')
+      .filter({ has: this.page.getByRole('checkbox') });
   }
 
   /** The row of one instance, by its InstanceId or its exact name. */
@@ -102,7 +104,10 @@ export class InstancesPage {
   }
 
   /** A row's cell by column: 0 checkbox, 1 name and ID, 2 status, 3 OS, 4 current key pair, 5 private IP, … */
-  cell(nameOrId: string, column: 'select' | 'name' | 'status' | 'os' | 'keyPair' | 'privateIp' | 'publicIp' | 'zone' | 'type' | 'tags'): Locator {
+  cell(
+    nameOrId: string,
+    column: 'select' | 'name' | 'status' | 'os' | 'keyPair' | 'privateIp' | 'publicIp' | 'zone' | 'type' | 'tags',
+  ): Locator {
     const index = { select: 0, name: 1, status: 2, os: 3, keyPair: 4, privateIp: 5, publicIp: 6, zone: 7, type: 8, tags: 9 }[column];
     return this.row(nameOrId).getByRole('cell').nth(index);
   }

@@ -25,7 +25,9 @@ beforeEach(async () => {
 });
 
 function linuxInstance(status: 'Running' | 'Stopped'): string {
-  const found = simulator.instancesIn('cn-hangzhou').find((i) => i.OSType === 'linux' && i.Status === status && i.OperationLocks.LockReason?.length === 0);
+  const found = simulator
+    .instancesIn('cn-hangzhou')
+    .find((i) => i.OSType === 'linux' && i.Status === status && i.OperationLocks.LockReason?.length === 0);
   if (!found) throw new Error(`no ${status} linux instance in the test fleet`);
   return found.InstanceId;
 }
@@ -34,9 +36,17 @@ const JSON_HEADERS = { 'content-type': 'application/json' };
 
 describe('control endpoint /__sim/', () => {
   it('refuses cross-site browser requests and non-JSON patches', async () => {
-    const crossSite = await fetch(`${base}/__sim/control`, { method: 'POST', headers: { ...JSON_HEADERS, origin: 'https://evil.example' }, body: JSON.stringify({ latencyMs: 999 }) });
+    const crossSite = await fetch(`${base}/__sim/control`, {
+      method: 'POST',
+      headers: { ...JSON_HEADERS, origin: 'https://evil.example' },
+      body: JSON.stringify({ latencyMs: 999 }),
+    });
     expect(crossSite.status).toBe(403);
-    const textPlain = await fetch(`${base}/__sim/control`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: JSON.stringify({ latencyMs: 999 }) });
+    const textPlain = await fetch(`${base}/__sim/control`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain' },
+      body: JSON.stringify({ latencyMs: 999 }),
+    });
     expect(textPlain.status).toBe(415);
     const reset = await fetch(`${base}/__sim/reset`, { method: 'POST', headers: { origin: 'https://evil.example' } });
     expect(reset.status).toBe(403);
@@ -44,11 +54,18 @@ describe('control endpoint /__sim/', () => {
   });
 
   it('reports state, applies a control patch and resets', async () => {
-    const state = (await (await fetch(`${base}/__sim/state`)).json()) as { control: { latencyMs: number }; regions: { RegionId: string; instances: number }[] };
+    const state = (await (await fetch(`${base}/__sim/state`)).json()) as {
+      control: { latencyMs: number };
+      regions: { RegionId: string; instances: number }[];
+    };
     expect(state.control.latencyMs).toBe(0);
     expect(state.regions.find((r) => r.RegionId === 'cn-hangzhou')?.instances).toBe(40);
 
-    const patched = await fetch(`${base}/__sim/control`, { method: 'POST', headers: JSON_HEADERS, body: JSON.stringify({ latencyMs: 5, faults: { slowMs: 10 } }) });
+    const patched = await fetch(`${base}/__sim/control`, {
+      method: 'POST',
+      headers: JSON_HEADERS,
+      body: JSON.stringify({ latencyMs: 5, faults: { slowMs: 10 } }),
+    });
     expect(patched.status).toBe(200);
     expect(simulator.control.latencyMs).toBe(5);
     expect(simulator.control.faults).toMatchObject({ slowMs: 10, dropRate: 0 });
@@ -72,7 +89,9 @@ describe('control endpoint /__sim/', () => {
     expect(simulator.statusesOf([id])).toEqual(['Stopping']);
     await expect.poll(() => simulator.statusesOf([id])[0], { timeout: 2000, interval: 5 }).toBe('Running');
 
-    const reset = (await (await fetch(`${base}/__sim/reset`, { method: 'POST' })).json()) as { control: { transitionMs: unknown; bootJitterMs: number } };
+    const reset = (await (await fetch(`${base}/__sim/reset`, { method: 'POST' })).json()) as {
+      control: { transitionMs: unknown; bootJitterMs: number };
+    };
     expect(reset.control).toMatchObject({ transitionMs: { stopping: 1500, starting: 2500 }, bootJitterMs: 0 });
   });
 
@@ -89,7 +108,11 @@ describe('control endpoint /__sim/', () => {
     expect(stuck['Status']).toBe('Starting');
 
     // Armed again, then reset: faults gone, the seeded fleet back.
-    await fetch(`${base}/__sim/control`, { method: 'POST', headers: JSON_HEADERS, body: JSON.stringify({ bootFaults: { [id]: { mode: 'stops', remaining: 2 } } }) });
+    await fetch(`${base}/__sim/control`, {
+      method: 'POST',
+      headers: JSON_HEADERS,
+      body: JSON.stringify({ bootFaults: { [id]: { mode: 'stops', remaining: 2 } } }),
+    });
     const reset = (await (await fetch(`${base}/__sim/reset`, { method: 'POST' })).json()) as { control: { bootFaults: unknown } };
     expect(reset.control.bootFaults).toEqual({});
     expect(simulator.control.bootFaults).toEqual({});

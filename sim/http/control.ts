@@ -58,7 +58,8 @@ export async function handleControl(door: ControlDoor, req: http.IncomingMessage
   if (!isLoopback(req.socket.remoteAddress)) return fail(403, 'Sim.Forbidden', 'The control endpoint answers loopback clients only.');
   // A web page on any site could otherwise drive this door with a "simple" cross-site POST: browsers send
   // Origin on those, test clients do not, and a changing call must say it is JSON.
-  if (req.method !== 'GET' && req.headers.origin !== undefined) return fail(403, 'Sim.Forbidden', 'The control endpoint refuses browser cross-site requests.');
+  if (req.method !== 'GET' && req.headers.origin !== undefined)
+    return fail(403, 'Sim.Forbidden', 'The control endpoint refuses browser cross-site requests.');
   if (path === '/__sim/control' && !/^application\/json\b/i.test(req.headers['content-type'] ?? '')) {
     return fail(415, 'Sim.UnsupportedMediaType', 'Send the control patch as Content-Type: application/json.');
   }

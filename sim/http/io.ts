@@ -39,7 +39,13 @@ export function readBody(req: http.IncomingMessage): Promise<BodyRead | null> {
 }
 
 /** Writes a whole answer, unless one was already sent or the socket is gone. */
-export function send(res: http.ServerResponse, status: number, contentType: string, text: string, headers: Record<string, string> = {}): void {
+export function send(
+  res: http.ServerResponse,
+  status: number,
+  contentType: string,
+  text: string,
+  headers: Record<string, string> = {},
+): void {
   if (res.headersSent || res.destroyed) return;
   res.writeHead(status, { ...headers, 'content-type': contentType, 'content-length': Buffer.byteLength(text) });
   res.end(text);

@@ -76,7 +76,11 @@ function v3(options: V3Options): Prepared {
     method: options.method ?? 'POST',
     host,
     query: options.query ?? {},
-    headers: { accept: 'application/json', ...(options.body === undefined ? {} : { 'content-type': 'application/x-www-form-urlencoded' }), ...options.headers },
+    headers: {
+      accept: 'application/json',
+      ...(options.body === undefined ? {} : { 'content-type': 'application/x-www-form-urlencoded' }),
+      ...options.headers,
+    },
     ...(options.body === undefined ? {} : { body: options.body }),
     action: options.action,
     version: '2014-05-26',
@@ -139,7 +143,9 @@ async function send(prepared: Prepared): Promise<{ status: number; headers: Head
 }
 
 function linuxInstance(status: 'Running' | 'Stopped'): string {
-  const found = simulator.instancesIn('cn-hangzhou').find((i) => i.OSType === 'linux' && i.Status === status && i.OperationLocks.LockReason?.length === 0);
+  const found = simulator
+    .instancesIn('cn-hangzhou')
+    .find((i) => i.OSType === 'linux' && i.Status === status && i.OperationLocks.LockReason?.length === 0);
   if (!found) throw new Error(`no ${status} linux instance in the test fleet`);
   return found.InstanceId;
 }
@@ -164,7 +170,11 @@ describe('V3 over HTTP', () => {
     expect((viaQuery.json['Instances'] as { Instance: { InstanceId: string }[] }).Instance.map((i) => i.InstanceId)).toEqual([id]);
 
     const viaBody = await send(
-      v3({ action: 'DescribeInstances', query: { RegionId: 'cn-hangzhou' }, body: canonicalQueryString({ InstanceIds: JSON.stringify([id]) }) }),
+      v3({
+        action: 'DescribeInstances',
+        query: { RegionId: 'cn-hangzhou' },
+        body: canonicalQueryString({ InstanceIds: JSON.stringify([id]) }),
+      }),
     );
     expect(viaBody.status).toBe(200);
     expect((viaBody.json['Instances'] as { Instance: { InstanceId: string }[] }).Instance.map((i) => i.InstanceId)).toEqual([id]);
@@ -280,9 +290,17 @@ describe('V3 over HTTP', () => {
       'x-acs-signature-nonce': freshNonce(),
       'x-acs-content-sha256': EMPTY_BODY_SHA256,
     };
-    const { canonicalRequest, signedHeaders } = canonicalRequestV3({ method: 'POST', canonicalQuery: '', headers, hashedPayload: hashPayload(body) });
+    const { canonicalRequest, signedHeaders } = canonicalRequestV3({
+      method: 'POST',
+      canonicalQuery: '',
+      headers,
+      hashedPayload: hashPayload(body),
+    });
     const signature = signatureV3(SK, stringToSignV3(canonicalRequest));
-    const res = await send({ url: `${base}/`, init: { method: 'POST', headers: { ...withoutHost(headers), authorization: authorizationV3(AK, signedHeaders, signature) }, body } });
+    const res = await send({
+      url: `${base}/`,
+      init: { method: 'POST', headers: { ...withoutHost(headers), authorization: authorizationV3(AK, signedHeaders, signature) }, body },
+    });
     expect(res.json['Code']).toBe('SignatureDoesNotMatch');
     expect(res.json['Message']).toContain('x-acs-content-sha256');
   });
@@ -339,7 +357,9 @@ describe('V1 over HTTP', () => {
   it('answers errors as <Error> XML when Format is absent', async () => {
     const res = await send(v1({ action: 'DescribeRegions', format: null, sk: 'wrong' }));
     expect(res.status).toBe(400);
-    expect(res.text).toMatch(/^<\?xml version="1.0" encoding="UTF-8"\?><Error><RequestId>[0-9A-F-]{36}<\/RequestId><HostId>[^<]+<\/HostId><Code>SignatureDoesNotMatch<\/Code><Message>Specified signature is not matched with our calculation. server string to sign is:GET&amp;%2F&amp;AccessKeyId/);
+    expect(res.text).toMatch(
+      /^<\?xml version="1.0" encoding="UTF-8"\?><Error><RequestId>[0-9A-F-]{36}<\/RequestId><HostId>[^<]+<\/HostId><Code>SignatureDoesNotMatch<\/Code><Message>Specified signature is not matched with our calculation. server string to sign is:GET&amp;%2F&amp;AccessKeyId/,
+    );
     expect(res.text).toContain('<Recommend>');
   });
 
@@ -358,7 +378,9 @@ describe('V1 over HTTP', () => {
   it('accepts a Timestamp 30 minutes off and refuses 32 minutes off', async () => {
     expect((await send(v1({ action: 'DescribeRegions', date: new Date(Date.now() - 30 * MIN) }))).status).toBe(200);
     expect((await send(v1({ action: 'DescribeRegions', date: new Date(Date.now() + 30 * MIN) }))).status).toBe(200);
-    expect((await send(v1({ action: 'DescribeRegions', date: new Date(Date.now() - 32 * MIN) }))).json['Code']).toBe('InvalidTimeStamp.Expired');
+    expect((await send(v1({ action: 'DescribeRegions', date: new Date(Date.now() - 32 * MIN) }))).json['Code']).toBe(
+      'InvalidTimeStamp.Expired',
+    );
   });
 
   it('refuses a replayed nonce and reports missing parameters', async () => {
@@ -438,7 +460,14 @@ describe('the request record', () => {
     expect((await send(v1({ action: 'DescribeKeyPairs', params: { RegionId: 'cn-beijing' }, format: 'JSON' }))).status).toBe(200);
     const records = sim.requests();
     expect(records).toHaveLength(3);
-    expect(records[0]).toMatchObject({ method: 'POST', action: 'DescribeInstances', params: { RegionId: 'cn-hangzhou', MaxResults: '1' }, regionId: 'cn-hangzhou', host, status: 200 });
+    expect(records[0]).toMatchObject({
+      method: 'POST',
+      action: 'DescribeInstances',
+      params: { RegionId: 'cn-hangzhou', MaxResults: '1' },
+      regionId: 'cn-hangzhou',
+      host,
+      status: 200,
+    });
     expect(records[0]?.code).toBeUndefined();
     // A refused request is still a request that reached ECS: it counts, with what could be read of it.
     expect(records[1]).toMatchObject({ action: 'DescribeRegions', params: {}, status: 400, code: 'SignatureDoesNotMatch' });
@@ -467,7 +496,11 @@ describe('the request record', () => {
   });
 
   it('counts every call of a storm that never clears (throttle limit 0) and shows the record in /__sim/state', async () => {
-    const patched = await fetch(`${base}/__sim/control`, { method: 'POST', headers: JSON_HEADERS, body: JSON.stringify({ throttle: { limit: 0, windowMs: 60_000 } }) });
+    const patched = await fetch(`${base}/__sim/control`, {
+      method: 'POST',
+      headers: JSON_HEADERS,
+      body: JSON.stringify({ throttle: { limit: 0, windowMs: 60_000 } }),
+    });
     expect(patched.status).toBe(200);
     for (let i = 0; i < 3; i++) expect((await send(v3({ action: 'DescribeRegions' }))).json['Code']).toBe('Throttling.User');
     const state = (await (await fetch(`${base}/__sim/state`)).json()) as StateWithRequests;

@@ -108,7 +108,11 @@ export function createSimServer(options: SimServerOptions): SimServer {
       const error = new EcsError(413, 'InvalidParameter.BodyTooLarge', `The request body exceeds ${MAX_BODY_BYTES} bytes.`);
       outcome = { status: error.status, root: 'Error', body: error.toBody(requestId, doorHostId), headers: error.headers };
     } else if (path !== '/') {
-      const error = new EcsError(404, 'InvalidAction.NotFound', 'Specified api is not found, please check your url and method. RPC calls go to "/".');
+      const error = new EcsError(
+        404,
+        'InvalidAction.NotFound',
+        'Specified api is not found, please check your url and method. RPC calls go to "/".',
+      );
       outcome = { status: error.status, root: 'Error', body: error.toBody(requestId, doorHostId), headers: error.headers };
     } else if (req.method !== 'GET' && req.method !== 'POST') {
       const error = new EcsError(405, 'UnsupportedHTTPMethod', 'RPC calls use GET or POST.');
@@ -116,7 +120,12 @@ export function createSimServer(options: SimServerOptions): SimServer {
     } else {
       const verified = verifyEcsRequest(
         { method: req.method, path, rawQuery, headers: req.headers, body: read.body },
-        { accessKeys: options.accessKeys, ...(options.securityTokens ? { securityTokens: options.securityTokens } : {}), now: now(), nonces },
+        {
+          accessKeys: options.accessKeys,
+          ...(options.securityTokens ? { securityTokens: options.securityTokens } : {}),
+          now: now(),
+          nonces,
+        },
       );
       format = verified.format;
       if (verified.action !== undefined) entry.action = verified.action;
@@ -129,9 +138,17 @@ export function createSimServer(options: SimServerOptions): SimServer {
         const error = verified.error;
         outcome = { status: error.status, root: 'Error', body: error.toBody(requestId, doorHostId), headers: error.headers };
       } else {
-        const result = simulator.call(verified.action, verified.params, { requestId, ...(options.hostId ? { hostId: options.hostId } : {}) });
+        const result = simulator.call(verified.action, verified.params, {
+          requestId,
+          ...(options.hostId ? { hostId: options.hostId } : {}),
+        });
         const body = 'RequestId' in result.body ? result.body : { RequestId: requestId, ...result.body };
-        outcome = { status: result.status, root: result.status >= 400 ? 'Error' : `${verified.action}Response`, body, headers: result.headers };
+        outcome = {
+          status: result.status,
+          root: result.status >= 400 ? 'Error' : `${verified.action}Response`,
+          body,
+          headers: result.headers,
+        };
       }
     }
 
@@ -174,7 +191,7 @@ export function createSimServer(options: SimServerOptions): SimServer {
   const server = http.createServer((req, res) => {
     handle(req, res).catch((caught: unknown) => {
       // A bug in the door itself: answer like ECS's InternalError and log, without leaking internals.
-      log(`sim: internal error: ${caught instanceof Error ? caught.stack ?? caught.message : String(caught)}`);
+      log(`sim: internal error: ${caught instanceof Error ? (caught.stack ?? caught.message) : String(caught)}`);
       const requestId = randomUUID().toUpperCase();
       sendError(res, ecsErrors.internalError(), 'json', requestId, options.hostId ?? 'ecs.aliyuncs.com');
     });
@@ -213,4 +230,3 @@ export function createSimServer(options: SimServerOptions): SimServer {
     },
   };
 }
-

@@ -51,7 +51,10 @@ describe('verifyEcsRequest with the official examples', () => {
 
   it('the V3 example fails on a one-character change to any input', () => {
     const mutations: [string, EcsHttpRequest, Record<string, string>?][] = [];
-    const withHeader = (name: string, value: string): EcsHttpRequest => ({ ...v3Example, headers: { ...v3Example.headers, [name]: value } });
+    const withHeader = (name: string, value: string): EcsHttpRequest => ({
+      ...v3Example,
+      headers: { ...v3Example.headers, [name]: value },
+    });
     mutations.push(['method', { ...v3Example, method: 'PUT' }]);
     mutations.push(['path', { ...v3Example, path: '/x' }]);
     mutations.push(['query value', { ...v3Example, rawQuery: v3Example.rawQuery.replace('cn-shanghai', 'cn-shanghaj') }]);
@@ -100,7 +103,11 @@ describe('verifyEcsRequest with the official examples', () => {
     headers: { host: 'ecs.cn-beijing.aliyuncs.com' },
     body: new Uint8Array(),
   };
-  const v1Context = (iso: string, minutes = 0) => ({ accessKeys: { testid: 'testsecret' }, now: Date.parse(iso) + minutes * MIN, nonces: new NonceCache() });
+  const v1Context = (iso: string, minutes = 0) => ({
+    accessKeys: { testid: 'testsecret' },
+    now: Date.parse(iso) + minutes * MIN,
+    nonces: new NonceCache(),
+  });
 
   it('V1 examples A and B pass, with XML and JSON formats and common parameters stripped', () => {
     expect(verifyEcsRequest(v1ExampleA, v1Context('2016-02-23T12:46:24Z'))).toEqual({

@@ -143,7 +143,12 @@ function checkSecurityToken(ctx: VerifierContext, accessKeyId: string, token: st
   const expected = ctx.securityTokens?.[accessKeyId];
   if (expected === undefined) return undefined;
   if (token === undefined || token === '') return new EcsError(400, 'MissingSecurityToken', 'SecurityToken is mandatory for this action.');
-  if (!sameText(token, expected)) return new EcsError(400, 'InvalidSecurityToken.MismatchWithAccessKey', 'The security token you provided does not match your access key.');
+  if (!sameText(token, expected))
+    return new EcsError(
+      400,
+      'InvalidSecurityToken.MismatchWithAccessKey',
+      'The security token you provided does not match your access key.',
+    );
   return undefined;
 }
 

@@ -28,7 +28,9 @@ function xmlElement(name: string, value: unknown): string {
   if (Array.isArray(value)) return value.map((item) => xmlElement(name, item)).join('');
   const tag = xmlName(name);
   if (typeof value === 'object') {
-    const inner = Object.entries(value).map(([key, child]) => xmlElement(key, child)).join('');
+    const inner = Object.entries(value)
+      .map(([key, child]) => xmlElement(key, child))
+      .join('');
     return `<${tag}>${inner}</${tag}>`;
   }
   if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') {

@@ -30,7 +30,12 @@ describe('AttachKeyPair', () => {
     expect(res.body).toMatchObject({ KeyPairName: 'ci-deploy', TotalCount: 3, FailCount: 2 });
     expect(body.Results?.Result).toEqual([
       { InstanceId: linux.InstanceId, Code: '200', Message: 'successful', Success: true },
-      { InstanceId: windows.InstanceId, Code: 'DependencyViolation.WindowsInstance', Message: ecsErrors.windowsInstance().message, Success: false },
+      {
+        InstanceId: windows.InstanceId,
+        Code: 'DependencyViolation.WindowsInstance',
+        Message: ecsErrors.windowsInstance().message,
+        Success: false,
+      },
       { InstanceId: unknown, Code: 'InvalidInstanceId.NotFound', Message: 'The specified InstanceId does not exist.', Success: false },
     ]);
     expect(body.Results?.Result?.map(isResultOk)).toEqual([true, false, false]);
@@ -42,7 +47,11 @@ describe('AttachKeyPair', () => {
   it('replaces an existing key pair on running and stopped instances alike', () => {
     const { sim } = setup();
     const [running] = findInstances(sim, HZ, (i) => isPlainLinux('Running')(i) && i.KeyPairName === 'ops-team', 1);
-    const stopped = findInstance(sim, HZ, (i) => isPlainLinux('Stopped')(i) && i.KeyPairName !== undefined && i.KeyPairName !== 'break-glass-2026');
+    const stopped = findInstance(
+      sim,
+      HZ,
+      (i) => isPlainLinux('Stopped')(i) && i.KeyPairName !== undefined && i.KeyPairName !== 'break-glass-2026',
+    );
     const targets = [running?.InstanceId ?? '', stopped.InstanceId];
     const body = callOk(sim, 'AttachKeyPair', { RegionId: HZ, KeyPairName: 'break-glass-2026', InstanceIds: targets });
     expect(body.FailCount).toBe(0);
@@ -65,7 +74,8 @@ describe('AttachKeyPair', () => {
 
   it('does not find key pairs of another region', () => {
     const { sim } = setup();
-    const shanghaiOnly = callOk(sim, 'DescribeKeyPairs', { RegionId: 'cn-shanghai', PageSize: 50 }).KeyPairs?.KeyPair?.map((k) => k.KeyPairName) ?? [];
+    const shanghaiOnly =
+      callOk(sim, 'DescribeKeyPairs', { RegionId: 'cn-shanghai', PageSize: 50 }).KeyPairs?.KeyPair?.map((k) => k.KeyPairName) ?? [];
     const hangzhou = new Set(callOk(sim, 'DescribeKeyPairs', { RegionId: HZ, PageSize: 50 }).KeyPairs?.KeyPair?.map((k) => k.KeyPairName));
     const foreign = shanghaiOnly.find((name) => !hangzhou.has(name));
     expect(foreign).toBeDefined();
@@ -77,7 +87,14 @@ describe('AttachKeyPair', () => {
   it('rejects 51 IDs with InvalidInstanceIds.ValueNotSupported and applies nothing', () => {
     const { sim } = setup();
     const targets = findInstances(sim, HZ, (i) => isPlainLinux('Running')(i) && i.KeyPairName !== 'ops-team', 51);
-    const err = callErr(sim, 'AttachKeyPair', attachWire('ops-team', targets.map((i) => i.InstanceId)));
+    const err = callErr(
+      sim,
+      'AttachKeyPair',
+      attachWire(
+        'ops-team',
+        targets.map((i) => i.InstanceId),
+      ),
+    );
     expect([err.status, err.Code]).toEqual([400, 'InvalidInstanceIds.ValueNotSupported']);
     for (const target of targets) expect(sim.instance(target.InstanceId)?.KeyPairName).toBe(target.KeyPairName);
   });
@@ -111,7 +128,11 @@ describe('AttachKeyPair', () => {
     const foreign = sim.instancesIn('cn-beijing')[0]?.InstanceId ?? '';
     const starting = findInstance(sim, HZ, (i) => i.OSType === 'linux' && i.Status === 'Starting' && !isLocked(i));
     const locked = findInstance(sim, HZ, (i) => i.OSType === 'linux' && i.OperationLocks.LockReason?.[0]?.LockReason === 'security');
-    const body = callOk(sim, 'AttachKeyPair', { RegionId: HZ, KeyPairName: 'ops-team', InstanceIds: [foreign, starting.InstanceId, locked.InstanceId] });
+    const body = callOk(sim, 'AttachKeyPair', {
+      RegionId: HZ,
+      KeyPairName: 'ops-team',
+      InstanceIds: [foreign, starting.InstanceId, locked.InstanceId],
+    });
     expect(body.FailCount).toBe(3);
     expect(body.Results?.Result?.map((r) => [r.Code, r.Success])).toEqual([
       ['InvalidInstanceId.NotFound', false],

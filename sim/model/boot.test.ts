@@ -41,7 +41,13 @@ describe('boot durations (transitionMs)', () => {
     expect(sim.control.transitionMs).toEqual({ stopping: 10, starting: 70 });
     const [id = ''] = running(sim, 1);
     callOk(sim, 'RebootInstance', { InstanceId: id });
-    expect(timeline(sim, clock, [id], 200)).toEqual([[['Stopping', 0], ['Starting', 10], ['Running', 80]]]);
+    expect(timeline(sim, clock, [id], 200)).toEqual([
+      [
+        ['Stopping', 0],
+        ['Starting', 10],
+        ['Running', 80],
+      ],
+    ]);
     sim.reset();
     expect(sim.control.transitionMs).toEqual({ stopping: 10, starting: 20 });
   });
@@ -53,8 +59,16 @@ describe('boot durations (transitionMs)', () => {
     sim.setControl({ transitionMs: { stopping: 30, starting: 40 } });
     callOk(sim, 'RebootInstance', { InstanceId: late });
     expect(timeline(sim, clock, [early, late], 4100)).toEqual([
-      [['Stopping', 0], ['Starting', 1500], ['Running', 4000]],
-      [['Stopping', 0], ['Starting', 30], ['Running', 70]],
+      [
+        ['Stopping', 0],
+        ['Starting', 1500],
+        ['Running', 4000],
+      ],
+      [
+        ['Stopping', 0],
+        ['Starting', 30],
+        ['Running', 70],
+      ],
     ]);
   });
 
@@ -65,8 +79,14 @@ describe('boot durations (transitionMs)', () => {
     callOk(sim, 'StartInstance', { InstanceId: single });
     callOk(sim, 'StartInstances', { RegionId: HZ, InstanceId: [batched], BatchOptimization: 'SuccessFirst' });
     expect(timeline(sim, clock, [single, batched], 50)).toEqual([
-      [['Starting', 0], ['Running', 25]],
-      [['Starting', 0], ['Running', 25]],
+      [
+        ['Starting', 0],
+        ['Running', 25],
+      ],
+      [
+        ['Starting', 0],
+        ['Running', 25],
+      ],
     ]);
   });
 });
@@ -140,7 +160,9 @@ describe('injected failures to boot (bootFaults)', () => {
     clock.advance(1500);
     expect(statusOf(sim, id)).toBe('Starting');
     clock.advance(3_600_000);
-    expect(callOk(sim, 'DescribeInstanceStatus', { RegionId: HZ, InstanceId: [id] }).InstanceStatuses?.InstanceStatus?.[0]?.Status).toBe('Starting');
+    expect(callOk(sim, 'DescribeInstanceStatus', { RegionId: HZ, InstanceId: [id] }).InstanceStatuses?.InstanceStatus?.[0]?.Status).toBe(
+      'Starting',
+    );
     expect(callErr(sim, 'RebootInstance', { InstanceId: id }).Code).toBe('IncorrectInstanceStatus');
     expect(callErr(sim, 'StartInstance', { InstanceId: id }).Code).toBe('IncorrectInstanceStatus');
     // A reset brings back the seeded fleet.
@@ -163,13 +185,29 @@ describe('injected failures to boot (bootFaults)', () => {
     const [id = ''] = running(sim, 1);
     sim.setControl({ bootFaults: { [id]: { mode: 'stops', remaining: 2 } } });
     callOk(sim, 'RebootInstance', { InstanceId: id });
-    expect(timeline(sim, clock, [id], 100)).toEqual([[['Stopping', 0], ['Starting', 10], ['Stopped', 30]]]);
+    expect(timeline(sim, clock, [id], 100)).toEqual([
+      [
+        ['Stopping', 0],
+        ['Starting', 10],
+        ['Stopped', 30],
+      ],
+    ]);
     expect(sim.instance(id)?.StoppedMode).toBe('KeepCharging');
     expect(sim.control.bootFaults).toEqual({ [id]: { mode: 'stops', remaining: 1 } });
     callOk(sim, 'StartInstance', { InstanceId: id });
-    expect(timeline(sim, clock, [id], 100)).toEqual([[['Starting', 0], ['Stopped', 20]]]);
+    expect(timeline(sim, clock, [id], 100)).toEqual([
+      [
+        ['Starting', 0],
+        ['Stopped', 20],
+      ],
+    ]);
     callOk(sim, 'StartInstance', { InstanceId: id });
-    expect(timeline(sim, clock, [id], 100)).toEqual([[['Starting', 0], ['Running', 20]]]);
+    expect(timeline(sim, clock, [id], 100)).toEqual([
+      [
+        ['Starting', 0],
+        ['Running', 20],
+      ],
+    ]);
     expect(sim.control.bootFaults).toEqual({});
   });
 
@@ -195,9 +233,13 @@ describe('injected failures to boot (bootFaults)', () => {
     expect(callErr(sim, 'RebootInstance', { InstanceId: id }).Code).toBe('InternalError');
     expect(callErr(sim, 'StartInstance', { InstanceId: id }).Code).toBe('IncorrectInstanceStatus');
     expect(callErr(sim, 'RebootInstance', { InstanceId: id, DryRun: 'true' }).Code).toBe('DryRunOperation');
-    expect(callErr(sim, 'RebootInstances', { RegionId: HZ, 'InstanceId.1': id, 'InstanceId.2': other, DryRun: 'true' }).Code).toBe('DRYRUN.SUCCESS');
+    expect(callErr(sim, 'RebootInstances', { RegionId: HZ, 'InstanceId.1': id, 'InstanceId.2': other, DryRun: 'true' }).Code).toBe(
+      'DRYRUN.SUCCESS',
+    );
     // AllTogether: one instance in the wrong state and nothing is acted on.
-    expect(callErr(sim, 'RebootInstances', { RegionId: HZ, 'InstanceId.1': id, 'InstanceId.2': idle }).Code).toBe('IncorrectInstanceStatus');
+    expect(callErr(sim, 'RebootInstances', { RegionId: HZ, 'InstanceId.1': id, 'InstanceId.2': idle }).Code).toBe(
+      'IncorrectInstanceStatus',
+    );
     expect(sim.control.bootFaults).toEqual({ [id]: { mode: 'never-returns', remaining: 1 } });
     callOk(sim, 'RebootInstance', { InstanceId: id });
     clock.advance(60_000);

@@ -16,7 +16,9 @@ describe('SimControlSchema', () => {
     expect(SimControlSchema.safeParse({ ...defaultControl(), faults: { ...defaultControl().faults, typo: 1 } }).success).toBe(false);
     expect(SimControlSchema.safeParse({ ...defaultControl(), throttle: { limit: 1, windowMs: 1, typo: 1 } }).success).toBe(false);
     expect(SimControlSchema.safeParse({ ...defaultControl(), transitionMs: { stopping: 1, starting: 1, typo: 1 } }).success).toBe(false);
-    expect(SimControlSchema.safeParse({ ...defaultControl(), bootFaults: { 'i-a': { mode: 'stops', remaining: 1, typo: 1 } } }).success).toBe(false);
+    expect(
+      SimControlSchema.safeParse({ ...defaultControl(), bootFaults: { 'i-a': { mode: 'stops', remaining: 1, typo: 1 } } }).success,
+    ).toBe(false);
   });
 
   it('bounds the boot fields: phases 1 ms to 1 h, jitter up to 1 h, the two failure modes', () => {

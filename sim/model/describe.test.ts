@@ -14,7 +14,12 @@ describe('DescribeRegions', () => {
   it('answers in zh-CN by default and in English for en-US', () => {
     const zh = callOk(sim, 'DescribeRegions', {}).Regions?.Region ?? [];
     expect(zh).toHaveLength(7);
-    expect(zh[0]).toEqual({ RegionId: HZ, LocalName: '华东1（杭州）', RegionEndpoint: 'ecs.cn-hangzhou.aliyuncs.com', Status: 'available' });
+    expect(zh[0]).toEqual({
+      RegionId: HZ,
+      LocalName: '华东1（杭州）',
+      RegionEndpoint: 'ecs.cn-hangzhou.aliyuncs.com',
+      Status: 'available',
+    });
     const en = callOk(sim, 'DescribeRegions', { AcceptLanguage: 'en-US' }).Regions?.Region ?? [];
     expect(en.map((r) => r.LocalName)).toContain('China (Hangzhou)');
     expect(en.find((r) => r.RegionId === 'eu-central-1')?.LocalName).toBe('Germany (Frankfurt)');
@@ -174,7 +179,15 @@ describe('DescribeInstances filters', () => {
       (i.Tags.Tag ?? []).some((t) => t.TagKey === key && (value === undefined || t.TagValue === value));
     expectFilter({ Tag: [{ Key: 'env', Value: 'prod' }] }, (i) => hasTag(i, 'env', 'prod'));
     expectFilter({ Tag: [{ Key: 'team' }] }, (i) => hasTag(i, 'team'));
-    expectFilter({ Tag: [{ Key: 'env', Value: 'dev' }, { Key: 'team', Value: 'data' }] }, (i) => hasTag(i, 'env', 'dev') && hasTag(i, 'team', 'data'));
+    expectFilter(
+      {
+        Tag: [
+          { Key: 'env', Value: 'dev' },
+          { Key: 'team', Value: 'data' },
+        ],
+      },
+      (i) => hasTag(i, 'env', 'dev') && hasTag(i, 'team', 'data'),
+    );
     expect(callOk(sim, 'DescribeInstances', { RegionId: HZ, Tag: [{ Key: 'env', Value: 'qa' }] }).TotalCount).toBe(0);
   });
 
@@ -183,7 +196,13 @@ describe('DescribeInstances filters', () => {
     const vpc = all[0]?.VpcAttributes.VpcId ?? '';
     expectFilter({ VpcId: vpc }, (i) => i.VpcAttributes.VpcId === vpc);
     const running = all.filter((i) => i.Status === 'Running' && i.ZoneId === 'cn-hangzhou-g').map((i) => i.InstanceId);
-    const page2 = callOk(sim, 'DescribeInstances', { RegionId: HZ, Status: 'Running', ZoneId: 'cn-hangzhou-g', PageNumber: 2, PageSize: 7 });
+    const page2 = callOk(sim, 'DescribeInstances', {
+      RegionId: HZ,
+      Status: 'Running',
+      ZoneId: 'cn-hangzhou-g',
+      PageNumber: 2,
+      PageSize: 7,
+    });
     expect(page2.TotalCount).toBe(running.length);
     expect(ids(page2.Instances?.Instance)).toEqual(running.slice(7, 14));
   });

@@ -40,7 +40,15 @@ describe('seeded fleet', () => {
 
   it('has seven regions, the large one sized by options, and every instance valid for the contract', () => {
     const sim = createSimulator({ instances: 123 });
-    expect(sim.regions()).toEqual(['cn-hangzhou', 'cn-shanghai', 'cn-beijing', 'cn-shenzhen', 'ap-southeast-1', 'eu-central-1', 'us-west-1']);
+    expect(sim.regions()).toEqual([
+      'cn-hangzhou',
+      'cn-shanghai',
+      'cn-beijing',
+      'cn-shenzhen',
+      'ap-southeast-1',
+      'eu-central-1',
+      'us-west-1',
+    ]);
     const ids = new Set<string>();
     for (const regionId of sim.regions()) {
       const instances = sim.instancesIn(regionId);
@@ -91,7 +99,9 @@ describe('seeded fleet', () => {
     expect(share((i) => i.Status === 'Stopped' && i.StoppedMode === 'Not-applicable')).toBe(0);
 
     // Bound key pairs exist in the region.
-    const names = new Set(callOk(sim, 'DescribeKeyPairs', { RegionId: 'cn-hangzhou', PageSize: 50 }).KeyPairs?.KeyPair?.map((k) => k.KeyPairName));
+    const names = new Set(
+      callOk(sim, 'DescribeKeyPairs', { RegionId: 'cn-hangzhou', PageSize: 50 }).KeyPairs?.KeyPair?.map((k) => k.KeyPairName),
+    );
     expect(names.size).toBe(12);
     for (const i of all) if (i.KeyPairName !== undefined) expect(names.has(i.KeyPairName)).toBe(true);
 

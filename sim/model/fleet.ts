@@ -33,15 +33,52 @@ interface OsSpec {
 }
 
 const LINUX: readonly (readonly [OsSpec, number])[] = [
-  [{ OSType: 'linux', OSName: 'Alibaba Cloud Linux  3.2104 LTS 64位', OSNameEn: 'Alibaba Cloud Linux  3.2104 LTS 64 bit', ImageId: 'aliyun_3_x64_20G_alibase_20240819.vhd' }, 35],
-  [{ OSType: 'linux', OSName: 'Ubuntu  22.04 64位', OSNameEn: 'Ubuntu  22.04 64 bit', ImageId: 'ubuntu_22_04_x64_20G_alibase_20240130.vhd' }, 25],
+  [
+    {
+      OSType: 'linux',
+      OSName: 'Alibaba Cloud Linux  3.2104 LTS 64位',
+      OSNameEn: 'Alibaba Cloud Linux  3.2104 LTS 64 bit',
+      ImageId: 'aliyun_3_x64_20G_alibase_20240819.vhd',
+    },
+    35,
+  ],
+  [
+    {
+      OSType: 'linux',
+      OSName: 'Ubuntu  22.04 64位',
+      OSNameEn: 'Ubuntu  22.04 64 bit',
+      ImageId: 'ubuntu_22_04_x64_20G_alibase_20240130.vhd',
+    },
+    25,
+  ],
   [{ OSType: 'linux', OSName: 'CentOS  7.9 64位', OSNameEn: 'CentOS  7.9 64 bit', ImageId: 'centos_7_9_x64_20G_alibase_20240628.vhd' }, 18],
-  [{ OSType: 'linux', OSName: 'Debian  12.6 64位', OSNameEn: 'Debian  12.6 64 bit', ImageId: 'debian_12_6_x64_20G_alibase_20240819.vhd' }, 12],
-  [{ OSType: 'linux', OSName: 'Rocky Linux  9.4 64位', OSNameEn: 'Rocky Linux  9.4 64 bit', ImageId: 'rockylinux_9_4_x64_20G_alibase_20240709.vhd' }, 10],
+  [
+    { OSType: 'linux', OSName: 'Debian  12.6 64位', OSNameEn: 'Debian  12.6 64 bit', ImageId: 'debian_12_6_x64_20G_alibase_20240819.vhd' },
+    12,
+  ],
+  [
+    {
+      OSType: 'linux',
+      OSName: 'Rocky Linux  9.4 64位',
+      OSNameEn: 'Rocky Linux  9.4 64 bit',
+      ImageId: 'rockylinux_9_4_x64_20G_alibase_20240709.vhd',
+    },
+    10,
+  ],
 ];
 const WINDOWS: readonly OsSpec[] = [
-  { OSType: 'windows', OSName: 'Windows Server 2022 数据中心版 64位中文版', OSNameEn: 'Windows Server 2022 Data Center Edition 64bit Chinese Edition', ImageId: 'win2022_21H2_x64_dtc_zh-cn_40G_alibase_20240816.vhd' },
-  { OSType: 'windows', OSName: 'Windows Server 2019 数据中心版 64位英文版', OSNameEn: 'Windows Server 2019 Data Center Edition 64bit English Edition', ImageId: 'win2019_1809_x64_dtc_en-us_40G_alibase_20240816.vhd' },
+  {
+    OSType: 'windows',
+    OSName: 'Windows Server 2022 数据中心版 64位中文版',
+    OSNameEn: 'Windows Server 2022 Data Center Edition 64bit Chinese Edition',
+    ImageId: 'win2022_21H2_x64_dtc_zh-cn_40G_alibase_20240816.vhd',
+  },
+  {
+    OSType: 'windows',
+    OSName: 'Windows Server 2019 数据中心版 64位英文版',
+    OSNameEn: 'Windows Server 2019 Data Center Edition 64bit English Edition',
+    ImageId: 'win2019_1809_x64_dtc_en-us_40G_alibase_20240816.vhd',
+  },
 ];
 
 /** Roles give names (`web-prod-012`) and the `app` tag; Windows boxes get Windows-ish roles. */
@@ -65,34 +102,72 @@ const makeTag = (key: string, value: string): Tag => frozen({ TagKey: key, TagVa
 const role = (name: string, app: string): Role => ({ name, app: makeTag('app', app) });
 
 const LINUX_ROLES: readonly Role[] = [
-  role('web', 'storefront'), role('api', 'gateway'), role('db', 'mysql'), role('cache', 'redis'), role('worker', 'jobs'),
-  role('batch', 'etl'), role('gw', 'ingress'), role('bastion', 'access'), role('mq', 'kafka'), role('search', 'elasticsearch'),
-  role('ml', 'inference'), role('ci', 'runner'),
+  role('web', 'storefront'),
+  role('api', 'gateway'),
+  role('db', 'mysql'),
+  role('cache', 'redis'),
+  role('worker', 'jobs'),
+  role('batch', 'etl'),
+  role('gw', 'ingress'),
+  role('bastion', 'access'),
+  role('mq', 'kafka'),
+  role('search', 'elasticsearch'),
+  role('ml', 'inference'),
+  role('ci', 'runner'),
 ];
 const WINDOWS_ROLES: readonly Role[] = [role('ad', 'directory'), role('rdp', 'desktop'), role('mssql', 'sqlserver'), role('iis', 'portal')];
-const ENVS: readonly (readonly [Tag, number])[] = [[makeTag('env', 'prod'), 50], [makeTag('env', 'stg'), 25], [makeTag('env', 'dev'), 25]];
+const ENVS: readonly (readonly [Tag, number])[] = [
+  [makeTag('env', 'prod'), 50],
+  [makeTag('env', 'stg'), 25],
+  [makeTag('env', 'dev'), 25],
+];
 const TEAMS: readonly Tag[] = ['platform', 'payments', 'data', 'growth', 'infra', 'security'].map((t) => makeTag('team', t));
 const NO_IPS = frozen({ IpAddress: frozen<string[]>([]) });
 const NO_EIP = frozen({ AllocationId: '', IpAddress: '', InternetChargeType: '' });
 const NO_LOCKS = frozen({ LockReason: frozen<{ LockReason: string; LockMsg: string }[]>([]) });
-const SECURITY_LOCK = frozen({ LockReason: frozen([frozen({ LockReason: 'security', LockMsg: 'The instance is locked because a security risk was detected.' })]) });
-const FINANCIAL_LOCK = frozen({ LockReason: frozen([frozen({ LockReason: 'financial', LockMsg: 'The instance is locked due to an overdue payment.' })]) });
+const SECURITY_LOCK = frozen({
+  LockReason: frozen([frozen({ LockReason: 'security', LockMsg: 'The instance is locked because a security risk was detected.' })]),
+});
+const FINANCIAL_LOCK = frozen({
+  LockReason: frozen([frozen({ LockReason: 'financial', LockMsg: 'The instance is locked due to an overdue payment.' })]),
+});
 const POSTPAID_EXPIRY = '2099-12-31T15:59Z';
 
 const INSTANCE_TYPES: readonly (readonly [string, number, number])[] = [
-  ['ecs.g7.large', 2, 8192], ['ecs.g7.xlarge', 4, 16384], ['ecs.c7.large', 2, 4096], ['ecs.c7.2xlarge', 8, 16384],
-  ['ecs.r7.large', 2, 16384], ['ecs.g6.large', 2, 8192], ['ecs.t6-c1m2.large', 2, 4096], ['ecs.g8i.xlarge', 4, 16384],
+  ['ecs.g7.large', 2, 8192],
+  ['ecs.g7.xlarge', 4, 16384],
+  ['ecs.c7.large', 2, 4096],
+  ['ecs.c7.2xlarge', 8, 16384],
+  ['ecs.r7.large', 2, 16384],
+  ['ecs.g6.large', 2, 8192],
+  ['ecs.t6-c1m2.large', 2, 4096],
+  ['ecs.g8i.xlarge', 4, 16384],
   ['ecs.u1-c1m2.large', 2, 4096],
 ];
 
 /** Mostly Running and Stopped (~65/28); a few are caught mid-transition and settle shortly (model.ts). */
-const STATUS_MIX: readonly (readonly [InstanceStatus, number])[] = [['Running', 65], ['Stopped', 28], ['Starting', 3.5], ['Stopping', 3.5]];
+const STATUS_MIX: readonly (readonly [InstanceStatus, number])[] = [
+  ['Running', 65],
+  ['Stopped', 28],
+  ['Starting', 3.5],
+  ['Stopping', 3.5],
+];
 
 /** The first four exist in every region (demos and tests rely on them); eight more are drawn from the rest. */
 const ALWAYS_KEY_PAIRS = ['ops-team', 'alice-laptop', 'break-glass-2026', 'ci-deploy'];
 const OTHER_KEY_PAIRS = [
-  'sre-oncall', 'bob-workstation', 'data-eng', 'release-bot', 'carol-macbook', 'legacy-2019', 'bastion-access',
-  'ansible', 'dave-thinkpad', 'payments-deploy', 'terraform', 'vendor-support',
+  'sre-oncall',
+  'bob-workstation',
+  'data-eng',
+  'release-bot',
+  'carol-macbook',
+  'legacy-2019',
+  'bastion-access',
+  'ansible',
+  'dave-thinkpad',
+  'payments-deploy',
+  'terraform',
+  'vendor-support',
 ];
 export const KEY_PAIRS_PER_REGION = 12;
 
@@ -174,7 +249,14 @@ function creationTimes(rng: Rng, size: number): Float64Array {
   return times;
 }
 
-function buildRegion(rng: Rng, info: RegionInfo, size: number, groups: readonly string[], byId: Map<string, Slot>, now: number): RegionState {
+function buildRegion(
+  rng: Rng,
+  info: RegionInfo,
+  size: number,
+  groups: readonly string[],
+  byId: Map<string, Slot>,
+  now: number,
+): RegionState {
   const region: RegionState = { info, slots: [], keyPairs: [], keyPairByName: new Map(), transitioning: new Set() };
   region.keyPairs = buildKeyPairs(rng, groups);
   for (const pair of region.keyPairs) region.keyPairByName.set(pair.KeyPairName, pair);

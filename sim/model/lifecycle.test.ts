@@ -33,7 +33,9 @@ describe('RebootInstance', () => {
     clock.advance(2499);
     expect(statusOf(sim, id)).toBe('Starting');
     // The list and the poller see the same lazy state as the introspection helper.
-    expect(callOk(sim, 'DescribeInstanceStatus', { RegionId: HZ, InstanceId: [id] }).InstanceStatuses?.InstanceStatus?.[0]?.Status).toBe('Starting');
+    expect(callOk(sim, 'DescribeInstanceStatus', { RegionId: HZ, InstanceId: [id] }).InstanceStatuses?.InstanceStatus?.[0]?.Status).toBe(
+      'Starting',
+    );
     clock.advance(1);
     expect(callOk(sim, 'DescribeInstances', { RegionId: HZ, InstanceIds: [id] }).Instances?.Instance?.[0]?.Status).toBe('Running');
     expect(sim.instance(id)?.StartTime).toBe(formatMinute(rebootedAt + 4000));
@@ -81,7 +83,11 @@ describe('RebootInstance', () => {
     const { sim } = setup();
     const running = findInstance(sim, HZ, isPlainLinux('Running')).InstanceId;
     const err = callErr(sim, 'RebootInstance', { InstanceId: running, DryRun: 'true' });
-    expect([err.status, err.Code, err.Message]).toEqual([400, 'DryRunOperation', 'Request validation has been passed with DryRun flag set.']);
+    expect([err.status, err.Code, err.Message]).toEqual([
+      400,
+      'DryRunOperation',
+      'Request validation has been passed with DryRun flag set.',
+    ]);
     expect(statusOf(sim, running)).toBe('Running');
     const stopped = findInstance(sim, HZ, isPlainLinux('Stopped')).InstanceId;
     expect(callErr(sim, 'RebootInstance', { InstanceId: stopped, DryRun: 'true' }).Code).toBe('IncorrectInstanceStatus');
@@ -123,7 +129,11 @@ describe('StartInstance', () => {
     const id = findInstance(sim, HZ, isPlainLinux('Stopped')).InstanceId;
     sim.setControl({ instanceFaults: { [id]: { Code: 'InstanceNotReady', Message: 'not yet', remaining: 2 } } });
     for (let n = 0; n < 2; n++) {
-      expect(callErr(sim, 'StartInstance', { InstanceId: id })).toMatchObject({ status: 500, Code: 'InstanceNotReady', Message: 'not yet' });
+      expect(callErr(sim, 'StartInstance', { InstanceId: id })).toMatchObject({
+        status: 500,
+        Code: 'InstanceNotReady',
+        Message: 'not yet',
+      });
       expect(statusOf(sim, id)).toBe('Stopped');
     }
     callOk(sim, 'StartInstance', { InstanceId: id });
@@ -136,7 +146,12 @@ describe('RebootInstances / StartInstances (batch)', () => {
     const { sim } = setup();
     const running = findInstances(sim, HZ, isPlainLinux('Running'), 2).map((i) => i.InstanceId);
     const stopped = findInstance(sim, HZ, isPlainLinux('Stopped')).InstanceId;
-    const err = callErr(sim, 'RebootInstances', { RegionId: HZ, 'InstanceId.1': running[0] ?? '', 'InstanceId.2': stopped, 'InstanceId.3': running[1] ?? '' });
+    const err = callErr(sim, 'RebootInstances', {
+      RegionId: HZ,
+      'InstanceId.1': running[0] ?? '',
+      'InstanceId.2': stopped,
+      'InstanceId.3': running[1] ?? '',
+    });
     expect([err.status, err.Code]).toEqual([403, 'IncorrectInstanceStatus']);
     for (const id of running) expect(statusOf(sim, id)).toBe('Running');
   });
@@ -163,9 +178,27 @@ describe('RebootInstances / StartInstances (batch)', () => {
     });
     expect(body.InstanceResponses?.InstanceResponse).toEqual([
       { InstanceId: running, Code: '200', Message: 'success', PreviousStatus: 'Running', CurrentStatus: 'Stopping' },
-      { InstanceId: stopped, Code: 'IncorrectInstanceStatus', Message: ecsErrors.incorrectInstanceStatus().message, PreviousStatus: 'Stopped', CurrentStatus: 'Stopped' },
-      { InstanceId: foreign, Code: 'InvalidInstanceId.NotFound', Message: ecsErrors.instanceNotFound().message, PreviousStatus: '', CurrentStatus: '' },
-      { InstanceId: 'i-bp1doesnotexist0000', Code: 'InvalidInstanceId.NotFound', Message: ecsErrors.instanceNotFound().message, PreviousStatus: '', CurrentStatus: '' },
+      {
+        InstanceId: stopped,
+        Code: 'IncorrectInstanceStatus',
+        Message: ecsErrors.incorrectInstanceStatus().message,
+        PreviousStatus: 'Stopped',
+        CurrentStatus: 'Stopped',
+      },
+      {
+        InstanceId: foreign,
+        Code: 'InvalidInstanceId.NotFound',
+        Message: ecsErrors.instanceNotFound().message,
+        PreviousStatus: '',
+        CurrentStatus: '',
+      },
+      {
+        InstanceId: 'i-bp1doesnotexist0000',
+        Code: 'InvalidInstanceId.NotFound',
+        Message: ecsErrors.instanceNotFound().message,
+        PreviousStatus: '',
+        CurrentStatus: '',
+      },
     ]);
     expect(statusOf(sim, running)).toBe('Stopping');
     expect(statusOf(sim, foreign)).toBe('Running');
@@ -175,10 +208,20 @@ describe('RebootInstances / StartInstances (batch)', () => {
     const { sim } = setup();
     const stopped = findInstances(sim, HZ, isPlainLinux('Stopped'), 2).map((i) => i.InstanceId);
     const running = findInstance(sim, HZ, isPlainLinux('Running')).InstanceId;
-    const valid = callErr(sim, 'StartInstances', { RegionId: HZ, 'InstanceId.1': stopped[0] ?? '', 'InstanceId.2': stopped[1] ?? '', DryRun: 'true' });
+    const valid = callErr(sim, 'StartInstances', {
+      RegionId: HZ,
+      'InstanceId.1': stopped[0] ?? '',
+      'InstanceId.2': stopped[1] ?? '',
+      DryRun: 'true',
+    });
     expect([valid.status, valid.Code]).toEqual([400, 'DRYRUN.SUCCESS']);
     for (const id of stopped) expect(statusOf(sim, id)).toBe('Stopped');
-    const invalid = callErr(sim, 'StartInstances', { RegionId: HZ, 'InstanceId.1': stopped[0] ?? '', 'InstanceId.2': running, DryRun: 'true' });
+    const invalid = callErr(sim, 'StartInstances', {
+      RegionId: HZ,
+      'InstanceId.1': stopped[0] ?? '',
+      'InstanceId.2': running,
+      DryRun: 'true',
+    });
     expect(invalid.Code).toBe('IncorrectInstanceStatus');
     const successFirst = callErr(sim, 'StartInstances', {
       RegionId: HZ,
@@ -193,7 +236,9 @@ describe('RebootInstances / StartInstances (batch)', () => {
     const { sim, clock } = setup();
     const stopped = findInstances(sim, HZ, isPlainLinux('Stopped'), 3).map((i) => i.InstanceId);
     const body = callOk(sim, 'StartInstances', { RegionId: HZ, InstanceId: stopped });
-    expect(body.InstanceResponses?.InstanceResponse?.map((r) => [r.PreviousStatus, r.CurrentStatus])).toEqual(stopped.map(() => ['Stopped', 'Starting']));
+    expect(body.InstanceResponses?.InstanceResponse?.map((r) => [r.PreviousStatus, r.CurrentStatus])).toEqual(
+      stopped.map(() => ['Stopped', 'Starting']),
+    );
     clock.advance(2500);
     const statuses = callOk(sim, 'DescribeInstanceStatus', { RegionId: HZ, InstanceId: stopped }).InstanceStatuses?.InstanceStatus;
     expect(statuses?.map((s) => s.Status)).toEqual(['Running', 'Running', 'Running']);

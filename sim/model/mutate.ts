@@ -18,7 +18,11 @@ const dryRunOperation = () => new EcsError(400, 'DryRunOperation', 'Request vali
 const dryRunSuccess = () => new EcsError(400, 'DRYRUN.SUCCESS', 'This request is a dryrun request with successful result.');
 /** Financial locks (overdue or expired) block start and reboot (docs/ecs-notes.md#instance-fields). */
 const expiredOrInArrears = () =>
-  new EcsError(403, 'InstanceExpiredOrInArrears', 'The specified operation is denied as your prepay instance is expired (prepay mode) or in arrears (afterpay mode).');
+  new EcsError(
+    403,
+    'InstanceExpiredOrInArrears',
+    'The specified operation is denied as your prepay instance is expired (prepay mode) or in arrears (afterpay mode).',
+  );
 
 /** The instance if it exists in this region, settled to `now`. Instances of other regions do not exist here. */
 function findIn(world: World, region: RegionState, instanceId: string): Slot | undefined {
@@ -199,7 +203,13 @@ function batch(world: World, req: BatchRequest, op: Operation): Body {
       InstanceResponse: slots.map((slot) => {
         const previous = slot.data.Status;
         op.act(world, slot);
-        return { InstanceId: slot.data.InstanceId, Code: '200', Message: 'success', PreviousStatus: previous, CurrentStatus: slot.data.Status };
+        return {
+          InstanceId: slot.data.InstanceId,
+          Code: '200',
+          Message: 'success',
+          PreviousStatus: previous,
+          CurrentStatus: slot.data.Status,
+        };
       }),
     },
   };

@@ -72,7 +72,10 @@ export class Rng {
   alnum(n: number): string {
     // Five base-36 digits per draw (36^5 < 2^32) keeps 10,000-instance fleets fast to build.
     let out = '';
-    while (out.length < n) out += Math.floor(this.next() * ALNUM_CHUNK).toString(36).padStart(5, '0');
+    while (out.length < n)
+      out += Math.floor(this.next() * ALNUM_CHUNK)
+        .toString(36)
+        .padStart(5, '0');
     return out.slice(0, n);
   }
 

@@ -19,7 +19,10 @@ function setup(): { sim: Simulator; clock: FakeClock } {
 /** One successful wire request per action; the test below checks every action of the contract is here. */
 function successfulCalls(sim: Simulator): Record<ActionName, Record<string, string>> {
   const running = findInstance(sim, HZ, isPlainLinux('Running')).InstanceId;
-  const [stoppedA, stoppedB] = sim.instancesIn(HZ).filter(isPlainLinux('Stopped')).map((i) => i.InstanceId);
+  const [stoppedA, stoppedB] = sim
+    .instancesIn(HZ)
+    .filter(isPlainLinux('Stopped'))
+    .map((i) => i.InstanceId);
   const otherRunning = sim.instancesIn(HZ).filter(isPlainLinux('Running'))[1]?.InstanceId ?? '';
   return {
     DescribeRegions: { AcceptLanguage: 'en-US' },
@@ -93,7 +96,11 @@ describe('throttling', () => {
     sim.setControl({ throttle: { limit: 3, windowMs: 60_000 } });
     for (let n = 0; n < 3; n++) callOk(sim, 'DescribeInstances', { RegionId: HZ });
     const throttled = callErr(sim, 'DescribeInstances', { RegionId: HZ });
-    expect([throttled.status, throttled.Code, throttled.Message]).toEqual([400, 'Throttling.User', 'Request was denied due to user flow control.']);
+    expect([throttled.status, throttled.Code, throttled.Message]).toEqual([
+      400,
+      'Throttling.User',
+      'Request was denied due to user flow control.',
+    ]);
     expect(throttled.headers['x-acs-retry-after']).toBe('50000');
 
     // Independent budgets per API and per region (docs/ecs-notes.md#throttling).
@@ -109,7 +116,10 @@ describe('throttling', () => {
   it('counts Reboot/StartInstance against the instance’s region and can be limited to some actions', () => {
     const { sim } = setup();
     sim.setControl({ throttle: { limit: 1, windowMs: 60_000 }, throttleActions: ['RebootInstance'] });
-    const [a, b] = sim.instancesIn(HZ).filter(isPlainLinux('Running')).map((i) => i.InstanceId);
+    const [a, b] = sim
+      .instancesIn(HZ)
+      .filter(isPlainLinux('Running'))
+      .map((i) => i.InstanceId);
     const elsewhere = findInstance(sim, 'us-west-1', isPlainLinux('Running')).InstanceId;
     callOk(sim, 'RebootInstance', { InstanceId: a ?? '' });
     expect(callErr(sim, 'RebootInstance', { InstanceId: b ?? '' }).Code).toBe('Throttling.User');

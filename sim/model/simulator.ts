@@ -299,8 +299,13 @@ export class Simulator {
     // A stream per boot rather than one shared stream: concurrent calls may arrive in any order, and each
     // instance's boots must still last the same from run to run.
     const rng = new Rng(`${this.options.seed}/boot/${instanceId}/${count}`);
-    const jittered = (base: number): number => (bootJitterMs === 0 ? base : Math.max(1, Math.round(base + (rng.next() * 2 - 1) * bootJitterMs)));
-    return { stoppingMs: jittered(transitionMs.stopping), startingMs: jittered(transitionMs.starting), fault: this.takeBootFault(instanceId) };
+    const jittered = (base: number): number =>
+      bootJitterMs === 0 ? base : Math.max(1, Math.round(base + (rng.next() * 2 - 1) * bootJitterMs));
+    return {
+      stoppingMs: jittered(transitionMs.stopping),
+      startingMs: jittered(transitionMs.starting),
+      fault: this.takeBootFault(instanceId),
+    };
   }
 
   private takeBootFault(instanceId: string): BootPlan['fault'] {

@@ -62,5 +62,7 @@ export function findInstances(
 }
 
 export const isLocked = (i: Readonly<SimInstance>): boolean => (i.OperationLocks.LockReason ?? []).length > 0;
-export const isPlainLinux = (status: string) => (i: Readonly<SimInstance>): boolean =>
-  i.OSType === 'linux' && i.Status === status && !isLocked(i);
+export const isPlainLinux =
+  (status: string) =>
+  (i: Readonly<SimInstance>): boolean =>
+    i.OSType === 'linux' && i.Status === status && !isLocked(i);

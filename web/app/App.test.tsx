@@ -32,7 +32,11 @@ describe('the app shell', () => {
   });
 
   it('says plainly when the server cannot be reached, with a retry', async () => {
-    server.use(http.get('/api/session', () => HttpResponse.json({ RequestId: 'R-1', Code: 'Proxy.Unauthenticated', Message: 'no' }, { status: 401 })));
+    server.use(
+      http.get('/api/session', () =>
+        HttpResponse.json({ RequestId: 'R-1', Code: 'Proxy.Unauthenticated', Message: 'no' }, { status: 401 }),
+      ),
+    );
     await renderApp('/activity');
     const alert = await screen.findByRole('alert');
     expect(alert).toHaveTextContent('You are not signed in');

@@ -28,7 +28,11 @@ export function AppRoutes() {
   const session = useQuery(sessionQueries.current());
   return (
     <Box sx={{ minHeight: '100vh', display: 'flex', flexDirection: 'column' }}>
-      <Link href="#main" className="skip-link" sx={{ position: 'absolute', left: -9999, '&:focus': { left: 8, top: 8, zIndex: 2000, p: 1, bgcolor: 'background.paper' } }}>
+      <Link
+        href="#main"
+        className="skip-link"
+        sx={{ position: 'absolute', left: -9999, '&:focus': { left: 8, top: 8, zIndex: 2000, p: 1, bgcolor: 'background.paper' } }}
+      >
         {t('skipToContent')}
       </Link>
       <AppHeader />

@@ -22,7 +22,9 @@ function isCatalogues(value: unknown): value is Catalogues {
 /** `{ a: { b: 'x' } }` → `[['a.b', 'x']]`; anything that is not a string or a nested object is reported as is. */
 function flatten(catalogue: Catalogue, prefix = ''): [string, unknown][] {
   return Object.entries(catalogue).flatMap(([key, value]) =>
-    typeof value === 'object' && value !== null && !Array.isArray(value) ? flatten(value as Catalogue, `${prefix}${key}.`) : [[`${prefix}${key}`, value] as [string, unknown]],
+    typeof value === 'object' && value !== null && !Array.isArray(value)
+      ? flatten(value as Catalogue, `${prefix}${key}.`)
+      : [[`${prefix}${key}`, value] as [string, unknown]],
   );
 }
 
@@ -59,7 +61,10 @@ describe('the translation catalogues', () => {
       const zh = new Map(flatten(catalogues['zh-CN']));
       for (const key of en.keys()) if (!zh.has(key)) problems.push(`${name}: "${key}" is missing in zh-CN`);
       for (const key of zh.keys()) if (!en.has(key)) problems.push(`${name}: "${key}" is missing in en`);
-      for (const [lang, entries] of [['en', en], ['zh-CN', zh]] as const) {
+      for (const [lang, entries] of [
+        ['en', en],
+        ['zh-CN', zh],
+      ] as const) {
         for (const [key, value] of entries) {
           if (typeof value !== 'string') problems.push(`${name}: ${lang} "${key}" is not a string`);
           else if (value.trim() === '') problems.push(`${name}: ${lang} "${key}" is empty`);
@@ -79,11 +84,19 @@ describe('the translation catalogues', () => {
 // --- No user-visible string outside the catalogues ------------------------------------------------------
 
 function sourceFiles(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true, recursive: true })
-    // Tests and test helpers (`*.test.tsx`, `test-utils.tsx`) are not what an operator sees.
-    .filter((entry) => entry.isFile() && entry.name.endsWith('.tsx') && !/(\.test\.tsx|test-utils?\.tsx)$/.test(entry.name))
-    .map((entry) => path.join(entry.parentPath, entry.name))
-    .filter((file) => !path.relative(WEB, file).split(path.sep).some((part) => part === 'mocks' || part === 'test'));
+  return (
+    readdirSync(dir, { withFileTypes: true, recursive: true })
+      // Tests and test helpers (`*.test.tsx`, `test-utils.tsx`) are not what an operator sees.
+      .filter((entry) => entry.isFile() && entry.name.endsWith('.tsx') && !/(\.test\.tsx|test-utils?\.tsx)$/.test(entry.name))
+      .map((entry) => path.join(entry.parentPath, entry.name))
+      .filter(
+        (file) =>
+          !path
+            .relative(WEB, file)
+            .split(path.sep)
+            .some((part) => part === 'mocks' || part === 'test'),
+      )
+  );
 }
 
 /**
@@ -93,7 +106,10 @@ function sourceFiles(dir: string): string[] {
 const RULES: { name: string; pattern: RegExp }[] = [
   // `(?<![=-])`: the `>` of an arrow (`=> value as Record<…>`) is not the end of a tag.
   { name: 'JSX text', pattern: /(?<![=-])>\s*([A-Za-z][A-Za-z ,.'!?-]*[A-Za-z.!?])\s*</g },
-  { name: 'literal prop', pattern: /\b(aria-label|aria-description|aria-valuetext|label|title|placeholder|alt|helperText)="([^"]*[A-Za-z][^"]*)"/g },
+  {
+    name: 'literal prop',
+    pattern: /\b(aria-label|aria-description|aria-valuetext|label|title|placeholder|alt|helperText)="([^"]*[A-Za-z][^"]*)"/g,
+  },
 ];
 
 function findHardCodedStrings(source: string): string[] {
@@ -124,8 +140,12 @@ describe('user-visible strings', () => {
   it('come from t(…) in every component', () => {
     const files = sourceFiles(WEB);
     // The scan must actually see the components (a wrong root would pass vacuously).
-    expect(files.map((file) => path.relative(WEB, file))).toEqual(expect.arrayContaining([path.join('app', 'routes.tsx'), path.join('main.tsx')]));
-    const offenders = files.flatMap((file) => findHardCodedStrings(readFileSync(file, 'utf8')).map((hit) => `${path.relative(WEB, file)}: ${hit}`));
+    expect(files.map((file) => path.relative(WEB, file))).toEqual(
+      expect.arrayContaining([path.join('app', 'routes.tsx'), path.join('main.tsx')]),
+    );
+    const offenders = files.flatMap((file) =>
+      findHardCodedStrings(readFileSync(file, 'utf8')).map((hit) => `${path.relative(WEB, file)}: ${hit}`),
+    );
     expect(offenders).toEqual([]);
   });
 });

@@ -26,7 +26,8 @@ export function CopyRequestIdButton({ requestId }: CopyRequestIdButtonProps) {
     return () => clearTimeout(timer);
   }, [state]);
   const label = t('common.copyRequestId', { id: requestId });
-  const feedback = state === 'copied' ? t('common.requestIdCopied', { id: requestId }) : state === 'failed' ? t('common.copyFailed') : undefined;
+  const feedback =
+    state === 'copied' ? t('common.requestIdCopied', { id: requestId }) : state === 'failed' ? t('common.copyFailed') : undefined;
   return (
     <>
       <Tooltip title={feedback ?? label}>

@@ -30,13 +30,21 @@ async function send(url: string, init: RequestInit, signal?: AbortSignal): Promi
     body = undefined;
   }
   if (typeof body !== 'object' || body === null) {
-    throw new ApiError({ status: res.status, code: 'Proxy.BadResponse', message: 'The server answered with something that is not a JSON object.' });
+    throw new ApiError({
+      status: res.status,
+      code: 'Proxy.BadResponse',
+      message: 'The server answered with something that is not a JSON object.',
+    });
   }
   return body;
 }
 
 export async function ecsCall<A extends ActionName>(action: A, params: ProxyRequestOf<A>, signal?: AbortSignal): Promise<ResponseOf<A>> {
-  const body = await send(`/api/ecs/${action}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(params) }, signal);
+  const body = await send(
+    `/api/ecs/${action}`,
+    { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(params) },
+    signal,
+  );
   return body as ResponseOf<A>;
 }
 
@@ -47,9 +55,17 @@ export async function getSession(signal?: AbortSignal): Promise<Session> {
 export async function getActivity(query: Record<string, string | number | undefined>, signal?: AbortSignal): Promise<ActivityPage> {
   const params = new URLSearchParams();
   for (const [key, value] of Object.entries(query)) if (value !== undefined && value !== '') params.set(key, String(value));
-  return (await send(`/api/activity?${params.toString()}`, { method: 'GET', headers: { accept: 'application/json' } }, signal)) as ActivityPage;
+  return (await send(
+    `/api/activity?${params.toString()}`,
+    { method: 'GET', headers: { accept: 'application/json' } },
+    signal,
+  )) as ActivityPage;
 }
 
 export async function getPending(regionId: string, signal?: AbortSignal): Promise<PendingList> {
-  return (await send(`/api/pending?RegionId=${encodeURIComponent(regionId)}`, { method: 'GET', headers: { accept: 'application/json' } }, signal)) as PendingList;
+  return (await send(
+    `/api/pending?RegionId=${encodeURIComponent(regionId)}`,
+    { method: 'GET', headers: { accept: 'application/json' } },
+    signal,
+  )) as PendingList;
 }

@@ -66,7 +66,13 @@ export class ApiError extends Error {
       const message = typeof envelope['Message'] === 'string' ? envelope['Message'] : envelope['Code'];
       return new ApiError({ status: res.status, code: envelope['Code'], message, requestId, retryAfterMs });
     }
-    return new ApiError({ status: res.status, code: `HTTP.${res.status}`, message: res.statusText || `HTTP ${res.status}`, requestId, isCodeFromBody: false });
+    return new ApiError({
+      status: res.status,
+      code: `HTTP.${res.status}`,
+      message: res.statusText || `HTTP ${res.status}`,
+      requestId,
+      isCodeFromBody: false,
+    });
   }
 
   static network(cause: unknown): ApiError {

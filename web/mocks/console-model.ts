@@ -45,7 +45,10 @@ export function createConsoleModel(options: { instances?: number; seed?: string 
   function reconcile(regionId: string, keyPairName: string, instances: InstanceOutcome[]): void {
     const ids = instances.filter((i) => instanceVerdict(i) === 'unknown').map((i) => i.InstanceId);
     if (ids.length === 0) return;
-    const read = simulator.call('DescribeInstances', toWire('DescribeInstances', { RegionId: regionId, InstanceIds: ids, PageSize: ids.length }));
+    const read = simulator.call(
+      'DescribeInstances',
+      toWire('DescribeInstances', { RegionId: regionId, InstanceIds: ids, PageSize: ids.length }),
+    );
     const at = Date.now();
     const found = new Map(readKeyPairReadings(keyPairName, ids, read.status, read.body).map((r) => [r.InstanceId, r]));
     for (const instance of instances) {
@@ -66,7 +69,9 @@ export function createConsoleModel(options: { instances?: number; seed?: string 
 
   function deniedRecord(action: ActionName, body: unknown): ActivityRecord {
     const raw = typeof body === 'object' && body !== null ? (body as Record<string, unknown>) : {};
-    const ids = ([] as unknown[]).concat(raw['InstanceIds'] ?? raw['InstanceId'] ?? []).filter((id): id is string => InstanceId.safeParse(id).success);
+    const ids = ([] as unknown[])
+      .concat(raw['InstanceIds'] ?? raw['InstanceId'] ?? [])
+      .filter((id): id is string => InstanceId.safeParse(id).success);
     const region = RegionId.safeParse(raw['RegionId']);
     const key = KeyPairName.safeParse(raw['KeyPairName']);
     return {
@@ -93,7 +98,8 @@ export function createConsoleModel(options: { instances?: number; seed?: string 
       session = { ...session, ...patch };
     },
     ecs(action, body) {
-      if (!isActionName(action)) return proxyError(403, 'Proxy.ActionNotAllowed', `The action "${action}" is not allowed through this console.`);
+      if (!isActionName(action))
+        return proxyError(403, 'Proxy.ActionNotAllowed', `The action "${action}" is not allowed through this console.`);
       const parsed = proxyRequestSchema(action).safeParse(body ?? {});
       if (!parsed.success) {
         // Like the proxy: a refused mutating call is audited as denied, keeping only the values that are valid.
@@ -127,7 +133,8 @@ export function createConsoleModel(options: { instances?: number; seed?: string 
       const answer = simulator.call(action, toUpstream(action, params));
       if (actions[action].mutating) {
         const read = readEcsAnswer(action, ids, answer.status, answer.body);
-        if (action === 'AttachKeyPair' && typeof params['KeyPairName'] === 'string') reconcile(regionId, params['KeyPairName'], read.instances);
+        if (action === 'AttachKeyPair' && typeof params['KeyPairName'] === 'string')
+          reconcile(regionId, params['KeyPairName'], read.instances);
         records.unshift({
           ...base,
           completedAt: Date.now(),
@@ -154,7 +161,11 @@ export function createConsoleModel(options: { instances?: number; seed?: string 
       const parsed = ActivityQuery.safeParse(Object.fromEntries(query));
       if (!parsed.success) {
         const issue = parsed.error.issues[0];
-        return proxyError(400, 'Proxy.InvalidParameter', `Invalid activity filter: ${issue?.path.join('.') || 'query'} ${issue?.message ?? ''}`.trim());
+        return proxyError(
+          400,
+          'Proxy.InvalidParameter',
+          `Invalid activity filter: ${issue?.path.join('.') || 'query'} ${issue?.message ?? ''}`.trim(),
+        );
       }
       const filter = parsed.data;
       const limit = filter.limit ?? 50;

@@ -14,7 +14,10 @@ export function createHandlers(model: ConsoleModel, options: { latency?: boolean
       try {
         body = await request.json();
       } catch {
-        return HttpResponse.json({ RequestId: 'mock', Code: 'Proxy.MalformedBody', Message: 'The request body is not valid JSON.' }, { status: 400 });
+        return HttpResponse.json(
+          { RequestId: 'mock', Code: 'Proxy.MalformedBody', Message: 'The request body is not valid JSON.' },
+          { status: 400 },
+        );
       }
       const answer = model.ecs(String(params['action']), body);
       return HttpResponse.json(answer.body as Record<string, unknown>, { status: answer.status, headers: answer.headers ?? {} });

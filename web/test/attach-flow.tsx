@@ -48,8 +48,20 @@ export function holdSimulatorClock(): { advance: (ms: number) => void } {
 /** An operator who may look but not change anything. */
 export const READ_ONLY = ['DescribeRegions', 'DescribeInstances', 'DescribeKeyPairs', 'DescribeInstanceStatus'];
 
-export function toTarget(i: { InstanceId: string; InstanceName?: string | undefined; Status: string; KeyPairName?: string | undefined; ZoneId?: string | undefined }): AttachTarget {
-  return { InstanceId: i.InstanceId, InstanceName: i.InstanceName ?? '', Status: i.Status, KeyPairName: i.KeyPairName || undefined, ZoneId: i.ZoneId };
+export function toTarget(i: {
+  InstanceId: string;
+  InstanceName?: string | undefined;
+  Status: string;
+  KeyPairName?: string | undefined;
+  ZoneId?: string | undefined;
+}): AttachTarget {
+  return {
+    InstanceId: i.InstanceId,
+    InstanceName: i.InstanceName ?? '',
+    Status: i.Status,
+    KeyPairName: i.KeyPairName || undefined,
+    ZoneId: i.ZoneId,
+  };
 }
 
 /** The ECS calls the app made through the proxy API, in order, with their parameters. */
@@ -65,7 +77,17 @@ interface Options {
 }
 
 /** Holds the selection like the region page does, so onSelectionDone really clears it. */
-function Harness({ targets, keyPairName, regionId, onSelectionDone }: { targets: AttachTarget[]; keyPairName: string | undefined; regionId: string; onSelectionDone: () => void }) {
+function Harness({
+  targets,
+  keyPairName,
+  regionId,
+  onSelectionDone,
+}: {
+  targets: AttachTarget[];
+  keyPairName: string | undefined;
+  regionId: string;
+  onSelectionDone: () => void;
+}) {
   const [selected, setSelected] = useState(targets);
   return (
     <AttachFlow

@@ -32,7 +32,9 @@ export function installConsoleErrorGuard(): void {
     unexpected = [];
     allowed = [];
     if (found.length > 0) {
-      throw new Error(`Unexpected console.error (${found.length}); fix the cause, or allowConsoleError(pattern) in a test that expects it:\n\n${found.join('\n\n')}`);
+      throw new Error(
+        `Unexpected console.error (${found.length}); fix the cause, or allowConsoleError(pattern) in a test that expects it:\n\n${found.join('\n\n')}`,
+      );
     }
   });
 }

@@ -13,11 +13,18 @@ import { explainError } from '../lib/error-text';
  * Renders the whole app at a URL, as an operator would open it: real routes, providers, i18n and query
  * client, with msw answering /api over the simulator.
  */
-export async function renderApp(url: string, options: { language?: Language } = {}): Promise<RenderResult & { user: ReturnType<typeof userEvent.setup>; location: ReturnType<typeof memoryLocation> }> {
+export async function renderApp(
+  url: string,
+  options: { language?: Language } = {},
+): Promise<RenderResult & { user: ReturnType<typeof userEvent.setup>; location: ReturnType<typeof memoryLocation> }> {
   const i18n = await createI18n(options.language ?? 'en');
   const queryClient = createQueryClient(({ error, context }) => {
     const message = explainError(i18n.t.bind(i18n), error);
-    publishToast({ severity: 'error', message: i18n.t(context === 'refresh' ? 'toast.refreshFailed' : 'toast.actionFailed', { message }), requestId: error.requestId });
+    publishToast({
+      severity: 'error',
+      message: i18n.t(context === 'refresh' ? 'toast.refreshFailed' : 'toast.actionFailed', { message }),
+      requestId: error.requestId,
+    });
   });
   const location = memoryLocation({ path: url, record: true });
   const user = userEvent.setup();

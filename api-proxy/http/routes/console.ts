@@ -25,7 +25,11 @@ export interface ConsoleRoutesOptions {
  * The route's query, read by its console-api schema (the adapter a zod type provider would be): a query the
  * schema refuses is a 400 in our envelope, in the words `describe` gives the first problem.
  */
-function queryOf<S extends z.ZodType>(schema: S, request: FastifyRequest, describe: (issue: z.core.$ZodIssue | undefined) => string): z.output<S> {
+function queryOf<S extends z.ZodType>(
+  schema: S,
+  request: FastifyRequest,
+  describe: (issue: z.core.$ZodIssue | undefined) => string,
+): z.output<S> {
   const parsed = schema.safeParse(request.query);
   if (!parsed.success) throw new ProxyError(400, 'Proxy.InvalidParameter', describe(parsed.error.issues[0]));
   return parsed.data;
@@ -36,7 +40,8 @@ async function readAudit<T>(read: () => Promise<T>): Promise<T> {
   try {
     return await read();
   } catch (error) {
-    if (error instanceof AuditUnavailableError) throw new ProxyError(503, 'Proxy.AuditUnavailable', 'The audit trail cannot be read right now. Try again later.');
+    if (error instanceof AuditUnavailableError)
+      throw new ProxyError(503, 'Proxy.AuditUnavailable', 'The audit trail cannot be read right now. Try again later.');
     throw error;
   }
 }
@@ -56,12 +61,15 @@ export const consoleRoutes: FastifyPluginCallback<ConsoleRoutesOptions> = (app, 
 
   app.get('/api/activity', async (request): Promise<ActivityPage> => {
     await app.authenticateViewer(request);
-    const query = queryOf(ActivityQuery, request, (issue) => `Invalid activity filter: ${issue?.path.join('.') || 'query'} ${issue?.message ?? ''}`.trim());
+    const query = queryOf(ActivityQuery, request, (issue) =>
+      `Invalid activity filter: ${issue?.path.join('.') || 'query'} ${issue?.message ?? ''}`.trim(),
+    );
     try {
       return await readAudit(() => audit.list(query));
     } catch (error) {
       // The store refuses a forged cursor or an impossible range: that is bad input, not a 5xx.
-      if (error instanceof AuditInputError) throw new ProxyError(400, 'Proxy.InvalidParameter', `Invalid activity filter: ${error.message.slice(0, 200)}`);
+      if (error instanceof AuditInputError)
+        throw new ProxyError(400, 'Proxy.InvalidParameter', `Invalid activity filter: ${error.message.slice(0, 200)}`);
       throw error;
     }
   });

@@ -32,7 +32,11 @@ export async function beginAudit(request: FastifyRequest, audit: AuditStore, int
   } catch (error) {
     request.log.error({ reqId: request.id, err: (error as Error).message }, 'audit intent could not be written');
     if (error instanceof Error) {
-      throw new ProxyError(503, 'Proxy.AuditUnavailable', 'The audit trail cannot be written, so no change was sent to ECS. Try again later.');
+      throw new ProxyError(
+        503,
+        'Proxy.AuditUnavailable',
+        'The audit trail cannot be written, so no change was sent to ECS. Try again later.',
+      );
     }
     throw error;
   }
@@ -99,11 +103,15 @@ export async function reconcileAttach(
   if (ids.length === 0) return;
   let described: UpstreamOutcome;
   try {
-    described = await ecs.call('DescribeInstances', toWire('DescribeInstances', { RegionId: regionId, InstanceIds: ids, PageSize: ids.length }), {
-      regionId,
-      mutating: false,
-      signal: AbortSignal.timeout(RECONCILE_TIMEOUT_MS),
-    });
+    described = await ecs.call(
+      'DescribeInstances',
+      toWire('DescribeInstances', { RegionId: regionId, InstanceIds: ids, PageSize: ids.length }),
+      {
+        regionId,
+        mutating: false,
+        signal: AbortSignal.timeout(RECONCILE_TIMEOUT_MS),
+      },
+    );
   } catch (error) {
     request.log.error({ operationId, err: (error as Error).message }, 'reading instances back after an unknown attach failed');
     return;

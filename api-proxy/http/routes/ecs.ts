@@ -49,30 +49,37 @@ export interface EcsRoutesOptions {
 const REQUEST_DEADLINE_MS = 100_000;
 
 export const ecsRoutes: FastifyPluginCallback<EcsRoutesOptions> = (app, options, done) => {
-  app.post<{ Params: { action: string } }>(ECS_ROUTE, { config: { rateLimit: options.isRateLimited ? {} : false } }, async (request, reply) => {
-    const name = allow(request.params.action);
-    request.ecsAction = name;
-    requireJson(request);
-    requireOwnOrigin(request, name, options);
-    const who = await app.authenticate(request);
-    const params = parse(name, request.body);
-    authorize(who, name, params, options);
-    const signal = deadline(reply);
-    const regionId = await knownRegion(request, name, params, signal, options);
-    const wire = toUpstream(name, params);
-    if (signal.aborted) throw new ProxyError(503, 'Proxy.Timeout', 'The console could not send the call in time, so nothing was sent. Try again.');
-    const audited = actions[name].mutating ? await beginAudit(request, options.audit, options.intentOf(request, who, name, params)) : undefined;
-    const started = options.clock();
-    const outcome = await call(request, name, wire, regionId, signal, audited, started, options);
-    options.onUpstreamAnswer(outcome);
-    if (audited) {
-      const read = await completeAudit(request, options, audited, name, outcome, started);
-      if (name === 'AttachKeyPair' && audited.intent.keyPairName !== undefined) {
-        await reconcileAttach(request, options, audited.operationId, regionId, audited.intent.keyPairName, read);
+  app.post<{ Params: { action: string } }>(
+    ECS_ROUTE,
+    { config: { rateLimit: options.isRateLimited ? {} : false } },
+    async (request, reply) => {
+      const name = allow(request.params.action);
+      request.ecsAction = name;
+      requireJson(request);
+      requireOwnOrigin(request, name, options);
+      const who = await app.authenticate(request);
+      const params = parse(name, request.body);
+      authorize(who, name, params, options);
+      const signal = deadline(reply);
+      const regionId = await knownRegion(request, name, params, signal, options);
+      const wire = toUpstream(name, params);
+      if (signal.aborted)
+        throw new ProxyError(503, 'Proxy.Timeout', 'The console could not send the call in time, so nothing was sent. Try again.');
+      const audited = actions[name].mutating
+        ? await beginAudit(request, options.audit, options.intentOf(request, who, name, params))
+        : undefined;
+      const started = options.clock();
+      const outcome = await call(request, name, wire, regionId, signal, audited, started, options);
+      options.onUpstreamAnswer(outcome);
+      if (audited) {
+        const read = await completeAudit(request, options, audited, name, outcome, started);
+        if (name === 'AttachKeyPair' && audited.intent.keyPairName !== undefined) {
+          await reconcileAttach(request, options, audited.operationId, regionId, audited.intent.keyPairName, read);
+        }
       }
-    }
-    return replyWith(reply, outcome);
-  });
+      return replyWith(reply, outcome);
+    },
+  );
   done();
 };
 
@@ -81,7 +88,8 @@ export const ecsRoutes: FastifyPluginCallback<EcsRoutesOptions> = (app, options,
  * Not audited: the trail records actions of the contract, and this is none.
  */
 function allow(name: string): ActionName {
-  if (!isActionName(name)) throw new ProxyError(403, 'Proxy.ActionNotAllowed', `The action "${name.slice(0, 64)}" is not allowed through this console.`);
+  if (!isActionName(name))
+    throw new ProxyError(403, 'Proxy.ActionNotAllowed', `The action "${name.slice(0, 64)}" is not allowed through this console.`);
   return name;
 }
 
@@ -100,7 +108,11 @@ function requireJson(request: FastifyRequest): void {
  * Origin (CSRF, docs/product.md#roles-per-action): a mutating call must come from our own origin, compared in
  * full (scheme, host, port): with PUBLIC_ORIGIN's entries, or without it with the origin the request was made to.
  */
-function requireOwnOrigin(request: FastifyRequest, name: ActionName, { publicOrigins, forwarded }: Pick<EcsRoutesOptions, 'publicOrigins' | 'forwarded'>): void {
+function requireOwnOrigin(
+  request: FastifyRequest,
+  name: ActionName,
+  { publicOrigins, forwarded }: Pick<EcsRoutesOptions, 'publicOrigins' | 'forwarded'>,
+): void {
   if (!actions[name].mutating || isSameOrigin(request, publicOrigins, forwarded)) return;
   const origin = typeof request.headers.origin === 'string' ? `Origin ${clip(request.headers.origin, 100)}` : 'no Origin header';
   throw new ProxyError(403, 'Proxy.CrossOrigin', 'Mutating calls must come from the console itself (same-origin Origin header).', {
@@ -124,7 +136,11 @@ function parse(name: ActionName, body: unknown): Record<string, unknown> {
   if (parsed.success) return parsed.data;
   const problems = parsed.error.issues
     .slice(0, 5)
-    .map((issue) => (issue.code === 'unrecognized_keys' ? `unknown parameter(s) ${issue.keys.join(', ')}` : `${issue.path.join('.') || 'body'}: ${issue.message}`));
+    .map((issue) =>
+      issue.code === 'unrecognized_keys'
+        ? `unknown parameter(s) ${issue.keys.join(', ')}`
+        : `${issue.path.join('.') || 'body'}: ${issue.message}`,
+    );
   throw new ProxyError(400, 'Proxy.InvalidParameter', `Invalid parameters for ${name}: ${problems.join('; ')}.`, {
     reason: `invalid parameters: ${clip(problems.join('; '), 300)}`,
     params: body,
@@ -132,7 +148,12 @@ function parse(name: ActionName, body: unknown): Record<string, unknown> {
 }
 
 /** Authorize: the caller's groups must grant the action's role (docs/product.md#roles-per-action). */
-function authorize(who: Identity, name: ActionName, params: Record<string, unknown>, { roles, authMode }: Pick<EcsRoutesOptions, 'roles' | 'authMode'>): void {
+function authorize(
+  who: Identity,
+  name: ActionName,
+  params: Record<string, unknown>,
+  { roles, authMode }: Pick<EcsRoutesOptions, 'roles' | 'authMode'>,
+): void {
   if (isAllowed(who, name, roles, authMode)) return;
   throw new ProxyError(403, 'Proxy.Forbidden', `Your groups do not allow ${name}. Ask for the role that grants it.`, {
     reason: 'not permitted for the caller’s groups',
@@ -198,7 +219,12 @@ async function call(
   } catch (error) {
     // A bug, not an answer: the record is still completed (as unknown) before the 500 goes out.
     if (audited) {
-      const unknown: UpstreamOutcome = { kind: 'unknown', reason: 'the proxy failed while sending', attempts: 0, durationMs: options.clock() - started };
+      const unknown: UpstreamOutcome = {
+        kind: 'unknown',
+        reason: 'the proxy failed while sending',
+        attempts: 0,
+        durationMs: options.clock() - started,
+      };
       await completeAudit(request, options, audited, name, unknown, started);
     }
     throw error;

@@ -65,7 +65,13 @@ const RegionWorkspace = memo(function RegionWorkspace({ regionId, regionPicker }
     () =>
       (instances.data?.rows ?? [])
         .filter((row) => selectedIds.has(row.InstanceId))
-        .map((row) => ({ InstanceId: row.InstanceId, InstanceName: row.InstanceName, Status: row.Status, KeyPairName: row.KeyPairName, ZoneId: row.ZoneId })),
+        .map((row) => ({
+          InstanceId: row.InstanceId,
+          InstanceName: row.InstanceName,
+          Status: row.Status,
+          KeyPairName: row.KeyPairName,
+          ZoneId: row.ZoneId,
+        })),
     [instances.data, selectedIds],
   );
   return (
@@ -78,7 +84,9 @@ const RegionWorkspace = memo(function RegionWorkspace({ regionId, regionPicker }
         regionId={regionId}
         selectedIds={selectedIds}
         onSelectionChange={setSelectedIds}
-        selectionActions={<AttachFlow key={regionId} regionId={regionId} keyPairName={keyPairName} targets={targets} onSelectionDone={clearSelection} />}
+        selectionActions={
+          <AttachFlow key={regionId} regionId={regionId} keyPairName={keyPairName} targets={targets} onSelectionDone={clearSelection} />
+        }
       />
     </Box>
   );

@@ -28,7 +28,9 @@ describe('follow-up state', () => {
   });
 
   it('keeps a failed call with its code', () => {
-    expect(afterCall('start', { InstanceId: 'i-1', status: 'failed', code: 'IncorrectInstanceStatus', message: 'm', requestId: 'R' }, 0)).toEqual({
+    expect(
+      afterCall('start', { InstanceId: 'i-1', status: 'failed', code: 'IncorrectInstanceStatus', message: 'm', requestId: 'R' }, 0),
+    ).toEqual({
       kind: 'failed',
       action: 'start',
       code: 'IncorrectInstanceStatus',

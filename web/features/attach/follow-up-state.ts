@@ -49,7 +49,6 @@ export function afterCall(action: FollowUpAction, result: InstanceResult, now: n
 export function afterPoll(state: FollowUpState, status: string | undefined, now: number): FollowUpState {
   if (state.kind !== 'waiting' || status === undefined) return state;
   if (status !== 'Running') return state.hasLeftRunning ? state : { ...state, hasLeftRunning: true };
-  const isDone =
-    state.action === 'start' || state.hasLeftRunning || (!state.isOutcomeUnknown && now - state.sentAt >= REBOOT_GRACE_MS);
+  const isDone = state.action === 'start' || state.hasLeftRunning || (!state.isOutcomeUnknown && now - state.sentAt >= REBOOT_GRACE_MS);
   return isDone ? { kind: 'active', action: state.action, requestId: state.requestId } : state;
 }

@@ -94,9 +94,12 @@ const en = {
     exportCsv: 'Export CSV',
     noRequestId: 'none',
     codes: {
-      NoResult: 'ECS answered the call but said nothing about this instance, so whether the key pair was attached is not known. Check the instance’s key pair before retrying.',
-      Unknown: 'ECS did not give a definite answer; check the instance. The key pair may or may not have been attached (and password login turned off), so look at its key pair before retrying.',
-      NetworkUnknown: 'The console’s server did not answer, so whether the key pair was attached is not known. Check the instance’s key pair before retrying.',
+      NoResult:
+        'ECS answered the call but said nothing about this instance, so whether the key pair was attached is not known. Check the instance’s key pair before retrying.',
+      Unknown:
+        'ECS did not give a definite answer; check the instance. The key pair may or may not have been attached (and password login turned off), so look at its key pair before retrying.',
+      NetworkUnknown:
+        'The console’s server did not answer, so whether the key pair was attached is not known. Check the instance’s key pair before retrying.',
       Cancelled: 'Not sent: the run was cancelled before this batch went out. Nothing was changed.',
       Unexpected: 'The console hit an unexpected error: {{message}}',
     },

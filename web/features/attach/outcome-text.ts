@@ -8,7 +8,11 @@ import { CONSOLE_CODES, type InstanceResult } from './model';
  * RAM/SSO action for permission errors (docs/product.md#console-qualities). An unknown outcome is explained as such whatever its code:
  * the code's usual sentence ("InternalError: retry") would tell the operator to act blindly.
  */
-export function explainResult(t: TFunction, result: Pick<InstanceResult, 'code' | 'message'> & { status?: InstanceResult['status'] }, action: string): string {
+export function explainResult(
+  t: TFunction,
+  result: Pick<InstanceResult, 'code' | 'message'> & { status?: InstanceResult['status'] },
+  action: string,
+): string {
   const code = result.code ?? '';
   if (code === CONSOLE_CODES.noResult) return t('attach:results.codes.NoResult');
   if (result.status === 'unknown') return t(code === 'Network' ? 'attach:results.codes.NetworkUnknown' : 'attach:results.codes.Unknown');

@@ -1,11 +1,23 @@
 import { buildPlan, needsTypedConfirmation } from './plan';
 
-const target = (InstanceId: string, Status: string, KeyPairName?: string) => ({ InstanceId, InstanceName: InstanceId, Status, KeyPairName, ZoneId: undefined });
+const target = (InstanceId: string, Status: string, KeyPairName?: string) => ({
+  InstanceId,
+  InstanceName: InstanceId,
+  Status,
+  KeyPairName,
+  ZoneId: undefined,
+});
 
 describe('the review plan', () => {
   it('says per instance what happens to its key pair and when the new one takes effect', () => {
     const plan = buildPlan(
-      [target('i-1', 'Running', 'old'), target('i-2', 'Stopped', 'ops'), target('i-3', 'Running'), target('i-4', 'Starting', 'old'), target('i-5', 'Stopped', 'other')],
+      [
+        target('i-1', 'Running', 'old'),
+        target('i-2', 'Stopped', 'ops'),
+        target('i-3', 'Running'),
+        target('i-4', 'Starting', 'old'),
+        target('i-5', 'Stopped', 'other'),
+      ],
       'ops',
     );
     expect(plan.rows.map((r) => [r.keyChange, r.effect])).toEqual([

@@ -61,7 +61,9 @@ export function buildPlan(targets: readonly AttachTarget[], keyPairName: string)
   return {
     rows,
     counts,
-    replaced: [...replaced.entries()].map(([KeyPairName, count]) => ({ KeyPairName, count })).sort((a, b) => b.count - a.count || a.KeyPairName.localeCompare(b.KeyPairName)),
+    replaced: [...replaced.entries()]
+      .map(([KeyPairName, count]) => ({ KeyPairName, count }))
+      .sort((a, b) => b.count - a.count || a.KeyPairName.localeCompare(b.KeyPairName)),
   };
 }
 

@@ -13,7 +13,8 @@ const en = {
   loadFailed: 'The instances could not be loaded: {{message}}',
   partialFailed: 'Only {{loaded, number}} of {{total, number}} instances could be loaded: {{message}}',
   refreshFailed: 'The instance list could not be refreshed; it shows the last answer: {{message}}',
-  empty: 'There are no instances in this region. (If you expected some, the console’s cloud identity may lack the RAM permission ecs:DescribeInstances: ECS then answers with an empty list rather than an error.)',
+  empty:
+    'There are no instances in this region. (If you expected some, the console’s cloud identity may lack the RAM permission ecs:DescribeInstances: ECS then answers with an empty list rather than an error.)',
   noMatch: 'No instance matches the filters.',
   filters: {
     label: 'Filters',
@@ -105,7 +106,8 @@ const zhCN: typeof en = {
   loadFailed: '无法加载实例：{{message}}',
   partialFailed: '仅加载了 {{loaded, number}} / {{total, number}} 个实例：{{message}}',
   refreshFailed: '实例列表刷新失败，当前显示的是上一次的结果：{{message}}',
-  empty: '此地域没有实例。（如果您确定存在实例，可能是控制台的云身份缺少 RAM 权限 ecs:DescribeInstances：此时 ECS 会返回空列表而不是报错。）',
+  empty:
+    '此地域没有实例。（如果您确定存在实例，可能是控制台的云身份缺少 RAM 权限 ecs:DescribeInstances：此时 ECS 会返回空列表而不是报错。）',
   noMatch: '没有符合筛选条件的实例。',
   filters: {
     label: '筛选',

@@ -56,7 +56,8 @@ export const activityQueries = {
       getNextPageParam: (page) => page.nextCursor ?? undefined,
       // The trail is the record of what just happened; opening the page must show it, not a 30 s old copy.
       staleTime: 0,
-      refetchInterval: (query) => (query.state.data?.pages.some((page) => page.items.some((r) => r.status === 'pending')) ? PENDING_REFRESH_MS : false),
+      refetchInterval: (query) =>
+        query.state.data?.pages.some((page) => page.items.some((r) => r.status === 'pending')) ? PENDING_REFRESH_MS : false,
       select: toView,
     }),
 };

@@ -93,8 +93,21 @@ export function ActivityFilterBar({ filters, onApply }: ActivityFilterBarProps) 
   });
   const errorText = (name: DraftError, message: string) => (errors.has(name) ? { error: true, helperText: message } : {});
   return (
-    <Box component="form" role="search" aria-label={t('filters.label')} onSubmit={onSubmit} noValidate sx={{ display: 'flex', flexWrap: 'wrap', gap: 1.5, alignItems: 'flex-start' }}>
-      <TextField size="small" label={t('filters.user')} {...text('user')} slotProps={{ htmlInput: { 'aria-description': t('filters.userHint'), maxLength: ACTIVITY_QUERY_LIMITS.userMax } }} sx={{ width: 180 }} />
+    <Box
+      component="form"
+      role="search"
+      aria-label={t('filters.label')}
+      onSubmit={onSubmit}
+      noValidate
+      sx={{ display: 'flex', flexWrap: 'wrap', gap: 1.5, alignItems: 'flex-start' }}
+    >
+      <TextField
+        size="small"
+        label={t('filters.user')}
+        {...text('user')}
+        slotProps={{ htmlInput: { 'aria-description': t('filters.userHint'), maxLength: ACTIVITY_QUERY_LIMITS.userMax } }}
+        sx={{ width: 180 }}
+      />
       <TextField
         select
         size="small"
@@ -115,8 +128,20 @@ export function ActivityFilterBar({ filters, onApply }: ActivityFilterBarProps) 
           </MenuItem>
         ))}
       </TextField>
-      <TextField size="small" label={t('filters.regionId')} {...text('regionId')} {...errorText('regionId', t('filters.regionIdInvalid'))} sx={{ width: 170 }} />
-      <TextField size="small" label={t('filters.instanceId')} {...text('instanceId')} {...errorText('instanceId', t('filters.instanceIdInvalid'))} sx={{ width: 210 }} />
+      <TextField
+        size="small"
+        label={t('filters.regionId')}
+        {...text('regionId')}
+        {...errorText('regionId', t('filters.regionIdInvalid'))}
+        sx={{ width: 170 }}
+      />
+      <TextField
+        size="small"
+        label={t('filters.instanceId')}
+        {...text('instanceId')}
+        {...errorText('instanceId', t('filters.instanceIdInvalid'))}
+        sx={{ width: 210 }}
+      />
       <TextField
         select
         size="small"
@@ -137,7 +162,14 @@ export function ActivityFilterBar({ filters, onApply }: ActivityFilterBarProps) 
           </MenuItem>
         ))}
       </TextField>
-      <TextField size="small" type="datetime-local" label={t('filters.from')} {...text('from')} slotProps={{ inputLabel: { shrink: true } }} sx={{ width: 220 }} />
+      <TextField
+        size="small"
+        type="datetime-local"
+        label={t('filters.from')}
+        {...text('from')}
+        slotProps={{ inputLabel: { shrink: true } }}
+        sx={{ width: 220 }}
+      />
       <TextField
         size="small"
         type="datetime-local"

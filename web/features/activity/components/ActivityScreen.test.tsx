@@ -10,7 +10,9 @@ const TABLE = 'Operations through the console, newest first';
 /** Seeded fleet: Linux instances that accept a key pair, and a Windows one that ECS refuses (docs/ecs-notes.md#effect-on-the-instance). */
 function fleet() {
   const all = mockModel.simulator.instancesIn(REGION);
-  const linux = all.filter((i) => i.OSType === 'linux' && i.Status === 'Running' && (i.OperationLocks?.LockReason ?? []).length === 0).map((i) => i.InstanceId);
+  const linux = all
+    .filter((i) => i.OSType === 'linux' && i.Status === 'Running' && (i.OperationLocks?.LockReason ?? []).length === 0)
+    .map((i) => i.InstanceId);
   const windows = all.find((i) => i.OSType === 'windows')?.InstanceId;
   if (linux.length < 4 || windows === undefined) throw new Error('the seeded fleet changed; pick other instances');
   return { linux, windows };
@@ -167,7 +169,9 @@ describe('the activity page', () => {
 
   it('refuses a malformed region ID before asking, and says which link filters it ignored', async () => {
     const { user, location } = await renderApp('/activity?status=bogus');
-    expect(await screen.findByText('Some filters in this link were not understood and are ignored: Outcome', {}, FIRST_LOAD)).toBeInTheDocument();
+    expect(
+      await screen.findByText('Some filters in this link were not understood and are ignored: Outcome', {}, FIRST_LOAD),
+    ).toBeInTheDocument();
     expect(await screen.findByText('No operations yet. Changes made through the console appear here.', {}, FIRST_LOAD)).toBeInTheDocument();
 
     await user.type(screen.getByRole('textbox', { name: 'Region ID' }), 'ecs.evil.example{Enter}');
@@ -198,7 +202,11 @@ describe('the activity page', () => {
     const spy = vi.spyOn(simulator, 'call').mockImplementation((action, wire, ctx) => {
       if (action !== 'AttachKeyPair') return call(action, wire, ctx);
       call(action, { ...wire, InstanceIds: JSON.stringify([a]) }, ctx);
-      return { status: 500, body: { RequestId: 'GW-500', Code: 'InternalError', Message: 'The request processing has failed due to some unknown error.' }, headers: {} };
+      return {
+        status: 500,
+        body: { RequestId: 'GW-500', Code: 'InternalError', Message: 'The request processing has failed due to some unknown error.' },
+        headers: {},
+      };
     });
     ecs('AttachKeyPair', { RegionId: REGION, KeyPairName: KEY_PAIR, InstanceIds: [a, b] });
     spy.mockRestore();
@@ -238,7 +246,13 @@ describe('the activity page', () => {
   it('says inline why the first load failed, with the RequestId and a retry', async () => {
     const { linux } = fleet();
     ecs('RebootInstances', { RegionId: REGION, InstanceId: [linux[0]] });
-    server.use(http.get('/api/activity', () => HttpResponse.json({ RequestId: 'REQ-ACTIVITY-1', Code: 'InternalError', Message: 'boom' }, { status: 500 }), { once: true }));
+    server.use(
+      http.get(
+        '/api/activity',
+        () => HttpResponse.json({ RequestId: 'REQ-ACTIVITY-1', Code: 'InternalError', Message: 'boom' }, { status: 500 }),
+        { once: true },
+      ),
+    );
     const { user } = await renderApp('/activity');
     const alert = await screen.findByRole('alert', {}, FIRST_LOAD);
     expect(alert).toHaveTextContent('The activity could not be loaded: ECS had an internal error.');

@@ -72,7 +72,12 @@ export function ActivityScreen({ instancesHref }: ActivityScreenProps) {
         )}
         {activity.hasNextPage && (
           <Box>
-            <Button variant="outlined" onClick={() => void activity.fetchNextPage()} disabled={activity.isFetchingNextPage} aria-busy={activity.isFetchingNextPage}>
+            <Button
+              variant="outlined"
+              onClick={() => void activity.fetchNextPage()}
+              disabled={activity.isFetchingNextPage}
+              aria-busy={activity.isFetchingNextPage}
+            >
               {activity.isFetchingNextPage ? t('loadingMore') : t('loadMore')}
             </Button>
           </Box>

@@ -163,7 +163,12 @@ function Who({ operation }: { operation: OperationRow }) {
         </>
       }
     >
-      <Box component="span" tabIndex={0} aria-description={details.join('. ')} sx={{ textDecoration: 'underline dotted', cursor: 'help', whiteSpace: 'nowrap' }}>
+      <Box
+        component="span"
+        tabIndex={0}
+        aria-description={details.join('. ')}
+        sx={{ textDecoration: 'underline dotted', cursor: 'help', whiteSpace: 'nowrap' }}
+      >
         {operation.user}
       </Box>
     </Tooltip>
@@ -189,12 +194,18 @@ function OutcomeHint({ operation }: { operation: OperationRow }) {
   } else if (errorCode) hint = explainCode(t, errorCode, operation.errorMessage, operation.action);
   else if (status === 'pending') hint = t('statusHint.pending');
   const reconciled =
-    operation.reconciledCount > 0 ? t('statusHint.reconciled', { attached: operation.reconciledAttachedCount, count: operation.reconciledCount }) : undefined;
+    operation.reconciledCount > 0
+      ? t('statusHint.reconciled', { attached: operation.reconciledAttachedCount, count: operation.reconciledCount })
+      : undefined;
   if (hint === undefined && reconciled === undefined) return null;
   return (
     <Typography variant="caption" component="div" color="text.secondary" sx={{ maxWidth: 280 }}>
       {hint}
-      {reconciled !== undefined && <Box component="span" sx={{ display: 'block' }}>{reconciled}</Box>}
+      {reconciled !== undefined && (
+        <Box component="span" sx={{ display: 'block' }}>
+          {reconciled}
+        </Box>
+      )}
     </Typography>
   );
 }
@@ -209,7 +220,9 @@ const VERDICT_ICONS: Record<Verdict, { Icon: typeof CheckCircleIcon; color: 'suc
 /** What reading the instance back found, in the trail's words. */
 function reconciledText(t: TFunction<'activity'>, reconciled: InstanceReconciliation): string {
   if (reconciled.KeyPairName === '') return t('perInstance.reconciledNoKey');
-  return t(reconciled.attached ? 'perInstance.reconciledAttached' : 'perInstance.reconciledNotAttached', { keyPairName: reconciled.KeyPairName });
+  return t(reconciled.attached ? 'perInstance.reconciledAttached' : 'perInstance.reconciledNotAttached', {
+    keyPairName: reconciled.KeyPairName,
+  });
 }
 
 function PerInstanceOutcomes({ operation }: { operation: OperationRow }) {
@@ -250,7 +263,11 @@ function PerInstanceOutcomes({ operation }: { operation: OperationRow }) {
               </TableCell>
               <TableCell sx={mono}>{outcome.ok ? t('empty') : outcome.Code || t('empty')}</TableCell>
               <TableCell>
-                {verdict === 'succeeded' ? t('empty') : verdict === 'unknown' ? t('perInstance.unknownMeaning') : explainCode(t, outcome.Code, outcome.Message, operation.action)}
+                {verdict === 'succeeded'
+                  ? t('empty')
+                  : verdict === 'unknown'
+                    ? t('perInstance.unknownMeaning')
+                    : explainCode(t, outcome.Code, outcome.Message, operation.action)}
                 {outcome.reconciled && (
                   <Typography variant="body2" component="span" sx={{ display: 'block', fontWeight: 500 }}>
                     {reconciledText(t, outcome.reconciled)}

@@ -15,7 +15,13 @@ const ok = (batch: readonly string[], requestId = 'REQ'): Body => ({
   Results: { Result: batch.map((InstanceId) => ({ InstanceId, Code: '200', Message: 'successful', Success: true })) },
 });
 const throttled = (retryAfterMs?: number) =>
-  new ApiError({ status: 400, code: 'Throttling.User', message: 'Request was denied due to user flow control.', requestId: 'R-T', retryAfterMs });
+  new ApiError({
+    status: 400,
+    code: 'Throttling.User',
+    message: 'Request was denied due to user flow control.',
+    requestId: 'R-T',
+    retryAfterMs,
+  });
 const noSleep = () => Promise.resolve();
 
 describe('runAttach', () => {
@@ -137,14 +143,23 @@ describe('runAttach', () => {
     ['the proxy refused before sending', 503, 'failed', { Code: 'Proxy.AuditUnavailable', Message: 'audit down' }],
   ] as const)('reads %s (HTTP %i) as %s for every instance of the batch', async (_what, status, expected, body) => {
     // The proxy names every reply with its own request ID; a body's RequestId (ECS's) wins over it.
-    const reply = () => new Response(typeof body === 'string' ? body : JSON.stringify(body), { status, headers: { 'x-request-id': 'PROXY-REQ' } });
-    const results = await runAttach({ ids: ids(2), sleep: noSleep, attach: async () => Promise.reject(await ApiError.fromResponse(reply())) });
+    const reply = () =>
+      new Response(typeof body === 'string' ? body : JSON.stringify(body), { status, headers: { 'x-request-id': 'PROXY-REQ' } });
+    const results = await runAttach({
+      ids: ids(2),
+      sleep: noSleep,
+      attach: async () => Promise.reject(await ApiError.fromResponse(reply())),
+    });
     expect(results.map((r) => r.status)).toEqual([expected, expected]);
     expect(results[0]?.requestId).toBe((typeof body === 'string' ? undefined : (body as { RequestId?: string }).RequestId) ?? 'PROXY-REQ');
   });
 
   it('reads a failed fetch (no reply at all) as unknown: the call may have reached the proxy', async () => {
-    const results = await runAttach({ ids: ids(1), sleep: noSleep, attach: () => Promise.reject(ApiError.network(new TypeError('Failed to fetch'))) });
+    const results = await runAttach({
+      ids: ids(1),
+      sleep: noSleep,
+      attach: () => Promise.reject(ApiError.network(new TypeError('Failed to fetch'))),
+    });
     expect(results.map((r) => r.status)).toEqual(['unknown']);
   });
 
@@ -233,7 +248,9 @@ describe('readAttachResults', () => {
 
   it('calls an instance ECS did not answer for unknown (as the audit does), and ignores results nobody asked about', () => {
     const body: Body = { RequestId: 'R', Results: { Result: [{ InstanceId: 'i-other', Code: '200', Success: true }] } };
-    expect(readAttachResults(['i-1'], body)).toEqual([{ InstanceId: 'i-1', status: 'unknown', code: CONSOLE_CODES.noResult, requestId: 'R' }]);
+    expect(readAttachResults(['i-1'], body)).toEqual([
+      { InstanceId: 'i-1', status: 'unknown', code: CONSOLE_CODES.noResult, requestId: 'R' },
+    ]);
     expect(readAttachResults(['i-1'], { RequestId: 'R' })[0]?.status).toBe('unknown');
     // The same answer, as the proxy's audit reads it.
     expect(readEcsAnswer('AttachKeyPair', ['i-1'], 200, body).instances.map(instanceVerdict)).toEqual(['unknown']);
@@ -250,6 +267,8 @@ describe('readAttachResults', () => {
     const internal = await runAttach({ ids: ['i-1'], sleep: noSleep, attach: () => Promise.resolve(body) });
     expect(internal.map((r) => [r.status, r.code, r.requestId])).toEqual([['unknown', 'InternalError', 'R']]);
     const refused = { RequestId: 'R', Code: 'InvalidKeyPairName.NotFound', Message: 'no' } as unknown as Body;
-    expect((await runAttach({ ids: ['i-1'], sleep: noSleep, attach: () => Promise.resolve(refused) })).map((r) => r.status)).toEqual(['failed']);
+    expect((await runAttach({ ids: ['i-1'], sleep: noSleep, attach: () => Promise.resolve(refused) })).map((r) => r.status)).toEqual([
+      'failed',
+    ]);
   });
 });

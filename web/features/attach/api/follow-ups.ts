@@ -47,7 +47,12 @@ export async function sendFollowUpBatch({ regionId, action, isForce }: FollowUpC
   const InstanceId = [...batch];
   const body =
     action === 'reboot'
-      ? await ecsCall('RebootInstances', { RegionId: regionId, InstanceId, BatchOptimization: 'SuccessFirst', ...(isForce ? { ForceReboot: true } : {}) })
+      ? await ecsCall('RebootInstances', {
+          RegionId: regionId,
+          InstanceId,
+          BatchOptimization: 'SuccessFirst',
+          ...(isForce ? { ForceReboot: true } : {}),
+        })
       : await ecsCall('StartInstances', { RegionId: regionId, InstanceId, BatchOptimization: 'SuccessFirst' });
   return readInstanceResponses(batch, body);
 }

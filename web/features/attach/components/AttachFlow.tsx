@@ -82,7 +82,14 @@ export function AttachFlow({ regionId, keyPairName, targets, onSelectionDone }: 
         />
       )}
       {run && (
-        <RunDialog open={dialog === 'run'} run={run} followUps={followUps} onCancelRun={cancel} onResend={resend} onClose={() => setDialog('none')} />
+        <RunDialog
+          open={dialog === 'run'}
+          run={run}
+          followUps={followUps}
+          onCancelRun={cancel}
+          onResend={resend}
+          onClose={() => setDialog('none')}
+        />
       )}
     </Box>
   );

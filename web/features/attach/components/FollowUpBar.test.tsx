@@ -33,7 +33,10 @@ describe('AttachFlow: follow-ups after an attach', () => {
       BatchOptimization: 'SuccessFirst',
     });
     await user.click(within(results).getByRole('button', { name: `Start ${stopped.InstanceName} (${stopped.InstanceId})` }));
-    await waitFor(() => expect(ecsCallsOf(spy, 'StartInstance')).toEqual([{ RegionId: 'cn-hangzhou', InstanceId: stopped.InstanceId }]), WAIT);
+    await waitFor(
+      () => expect(ecsCallsOf(spy, 'StartInstance')).toEqual([{ RegionId: 'cn-hangzhou', InstanceId: stopped.InstanceId }]),
+      WAIT,
+    );
     expect(await within(results).findAllByText(/^Rebooting… now/, {}, WAIT)).toHaveLength(2);
     expect(within(results).queryByText('Key pair active')).not.toBeInTheDocument();
 
@@ -61,12 +64,20 @@ describe('AttachFlow: follow-ups after an attach', () => {
     expect(within(results).getByRole('button', { name: `Reboot ${running.InstanceName} (${running.InstanceId})` })).toBeEnabled();
 
     await user.click(force);
-    await user.click(within(await screen.findByRole('dialog', { name: 'Turn on force reboot?' }, WAIT)).getByRole('button', { name: 'Turn on force reboot' }));
+    await user.click(
+      within(await screen.findByRole('dialog', { name: 'Turn on force reboot?' }, WAIT)).getByRole('button', {
+        name: 'Turn on force reboot',
+      }),
+    );
     await waitFor(() => expect(screen.queryByRole('dialog', { name: 'Turn on force reboot?' })).not.toBeInTheDocument(), WAIT);
     expect(force).toBeChecked();
     expect(within(results).getByRole('button', { name: 'Force reboot all 1 running' })).toBeEnabled();
     await user.click(within(results).getByRole('button', { name: `Force reboot ${running.InstanceName} (${running.InstanceId})` }));
-    await waitFor(() => expect(ecsCallsOf(spy, 'RebootInstance')).toEqual([{ RegionId: 'cn-hangzhou', InstanceId: running.InstanceId, ForceStop: true }]), WAIT);
+    await waitFor(
+      () =>
+        expect(ecsCallsOf(spy, 'RebootInstance')).toEqual([{ RegionId: 'cn-hangzhou', InstanceId: running.InstanceId, ForceStop: true }]),
+      WAIT,
+    );
   });
 
   it('shows a per-instance follow-up failure with the sentence for its code', async () => {
@@ -75,10 +86,14 @@ describe('AttachFlow: follow-ups after an attach', () => {
     const { user } = await renderAttachFlow([running]);
     await confirmAttach(user, 1);
     const results = await waitForResults();
-    mockModel.simulator.setControl({ instanceFaults: { [running.InstanceId]: { Code: 'InstanceLockedForSecurity', Message: 'locked', remaining: 1 } } });
+    mockModel.simulator.setControl({
+      instanceFaults: { [running.InstanceId]: { Code: 'InstanceLockedForSecurity', Message: 'locked', remaining: 1 } },
+    });
     await user.click(within(results).getByRole('button', { name: 'Reboot all 1 running' }));
     expect(await within(results).findByText('Reboot failed: InstanceLockedForSecurity', {}, WAIT)).toBeInTheDocument();
-    expect(within(results).getByText('ECS has locked this instance for security reasons; it cannot be changed until the lock is lifted.')).toBeInTheDocument();
+    expect(
+      within(results).getByText('ECS has locked this instance for security reasons; it cannot be changed until the lock is lifted.'),
+    ).toBeInTheDocument();
     // Nothing happened to the instance, so the reboot can be sent again.
     expect(within(results).getByRole('button', { name: 'Reboot all 1 running' })).toBeEnabled();
   });
@@ -94,12 +109,14 @@ describe('AttachFlow: follow-ups after an attach', () => {
     const rebootAll = within(results).getByRole('button', { name: 'Reboot all 1 running' });
     expect(rebootAll).toBeDisabled();
     expect(rebootAll).toHaveAccessibleDescription('Your groups do not allow RebootInstances.');
-    expect(within(results).getByRole('button', { name: 'Start all 1 stopped' })).toHaveAccessibleDescription('Your groups do not allow StartInstances.');
+    expect(within(results).getByRole('button', { name: 'Start all 1 stopped' })).toHaveAccessibleDescription(
+      'Your groups do not allow StartInstances.',
+    );
     const reboot = within(results).getByRole('button', { name: `Reboot ${running.InstanceName} (${running.InstanceId})` });
     expect(reboot).toBeDisabled();
     expect(reboot).toHaveAccessibleDescription('Your groups do not allow RebootInstance.');
-    expect(within(results).getByRole('button', { name: `Start ${stopped.InstanceName} (${stopped.InstanceId})` })).toHaveAccessibleDescription(
-      'Your groups do not allow StartInstance.',
-    );
+    expect(
+      within(results).getByRole('button', { name: `Start ${stopped.InstanceName} (${stopped.InstanceId})` }),
+    ).toHaveAccessibleDescription('Your groups do not allow StartInstance.');
   });
 });

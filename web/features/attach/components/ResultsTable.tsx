@@ -166,7 +166,9 @@ function FollowUpCell({ row, isForce, followUpBlocked, onFollowUp }: { row: Resu
 
   if (followUp?.kind === 'sending') {
     return (
-      <Line icon={<CircularProgress size={16} aria-hidden />}>{followUp.action === 'reboot' ? t('followUp.sendingReboot') : t('followUp.sendingStart')}</Line>
+      <Line icon={<CircularProgress size={16} aria-hidden />}>
+        {followUp.action === 'reboot' ? t('followUp.sendingReboot') : t('followUp.sendingStart')}
+      </Line>
     );
   }
   if (followUp?.kind === 'waiting') {
@@ -196,9 +198,13 @@ function FollowUpCell({ row, isForce, followUpBlocked, onFollowUp }: { row: Resu
     followUp?.kind === 'failed' ? (
       <Box sx={{ mb: 0.5 }}>
         <Line icon={<ErrorIcon fontSize="small" aria-hidden />} color="error.main">
-          {followUp.action === 'reboot' ? t('followUp.failedReboot', { code: followUp.code }) : t('followUp.failedStart', { code: followUp.code })}
+          {followUp.action === 'reboot'
+            ? t('followUp.failedReboot', { code: followUp.code })
+            : t('followUp.failedStart', { code: followUp.code })}
         </Line>
-        <Typography variant="body2">{explainResult(t, followUp, followUp.action === 'reboot' ? 'RebootInstance' : 'StartInstance')}</Typography>
+        <Typography variant="body2">
+          {explainResult(t, followUp, followUp.action === 'reboot' ? 'RebootInstance' : 'StartInstance')}
+        </Typography>
       </Box>
     ) : null;
 
@@ -214,7 +220,11 @@ function FollowUpCell({ row, isForce, followUpBlocked, onFollowUp }: { row: Resu
   }
   const isForced = action === 'reboot' && isForce;
   const label =
-    action === 'start' ? t('followUp.startLabel', { name }) : isForced ? t('followUp.forceRebootLabel', { name }) : t('followUp.rebootLabel', { name });
+    action === 'start'
+      ? t('followUp.startLabel', { name })
+      : isForced
+        ? t('followUp.forceRebootLabel', { name })
+        : t('followUp.rebootLabel', { name });
   return (
     <Box>
       {failure}

@@ -13,7 +13,9 @@ describe('AttachFlow: the review dialog', () => {
 
     expect(review).toHaveAccessibleName('Review: attach ops-team to 9 instances');
     expect(within(review).getByText('Password login will be disabled')).toBeInTheDocument();
-    expect(review).toHaveTextContent('password login is disabled on every one of these 9 instances, and any key pair they already have is replaced');
+    expect(review).toHaveTextContent(
+      'password login is disabled on every one of these 9 instances, and any key pair they already have is replaced',
+    );
     const summary = within(review).getByRole('region', { name: 'Plan summary' });
     expect(summary).toHaveTextContent('Will replace an existing key pair: 3');
     expect(summary).toHaveTextContent('Already have ops-team (no change): 2');
@@ -76,7 +78,9 @@ describe('AttachFlow: the review dialog', () => {
     expect(button).toBeDisabled();
     first.unmount();
     await renderAttachFlow([]);
-    await waitFor(() => expect(screen.getByRole('button', { name: 'Review and attach…' })).toHaveAccessibleDescription('Select at least one instance.'));
+    await waitFor(() =>
+      expect(screen.getByRole('button', { name: 'Review and attach…' })).toHaveAccessibleDescription('Select at least one instance.'),
+    );
   });
 
   it('a read-only user sees the attach button disabled, with the reason', async () => {

@@ -1,7 +1,16 @@
 import { waitFor, within } from '@testing-library/react';
 import { http, HttpResponse } from 'msw';
 import { mockModel, server } from '@web/mocks/node';
-import { confirmAttach, ecsCallsOf, holdSimulatorClock, renderAttachFlow, selectableTargets, settled, toTarget, waitForResults } from '@web/test/attach-flow';
+import {
+  confirmAttach,
+  ecsCallsOf,
+  holdSimulatorClock,
+  renderAttachFlow,
+  selectableTargets,
+  settled,
+  toTarget,
+  waitForResults,
+} from '@web/test/attach-flow';
 
 afterEach(() => {
   vi.restoreAllMocks();
@@ -43,7 +52,13 @@ describe('AttachFlow: the attach run and its results', () => {
     const faulted = linux[1];
     if (!windows || !faulted) throw new Error('fleet lacks a Windows or Linux instance');
     mockModel.simulator.setControl({
-      instanceFaults: { [faulted.InstanceId]: { Code: 'IncorrectInstanceStatus', Message: 'The current status of the resource does not support this operation.', remaining: 1 } },
+      instanceFaults: {
+        [faulted.InstanceId]: {
+          Code: 'IncorrectInstanceStatus',
+          Message: 'The current status of the resource does not support this operation.',
+          remaining: 1,
+        },
+      },
     });
     const { user } = await renderAttachFlow([...linux, toTarget(windows)]);
     await confirmAttach(user, 5);
@@ -81,7 +96,11 @@ describe('AttachFlow: the attach run and its results', () => {
     server.use(
       http.post(
         '/api/ecs/AttachKeyPair',
-        () => HttpResponse.json({ RequestId: 'R-THROTTLE', Code: 'Throttling.User', Message: 'Request was denied due to user flow control.' }, { status: 400, headers: { 'x-acs-retry-after': '1000', 'retry-after': '1' } }),
+        () =>
+          HttpResponse.json(
+            { RequestId: 'R-THROTTLE', Code: 'Throttling.User', Message: 'Request was denied due to user flow control.' },
+            { status: 400, headers: { 'x-acs-retry-after': '1000', 'retry-after': '1' } },
+          ),
         { once: true },
       ),
     );
@@ -105,7 +124,9 @@ describe('AttachFlow: the attach run and its results', () => {
     const results = await waitForResults();
     // Three batches (50, 50, 10) went out at once; whichever reached ECS first was attached, the other two waited.
     expect(ecsCallsOf(spy, 'AttachKeyPair')).toHaveLength(3);
-    const passed = spy.mock.calls.findIndex(([action], i) => action === 'AttachKeyPair' && spy.mock.results[i]?.type === 'return' && spy.mock.results[i]?.value.status === 200);
+    const passed = spy.mock.calls.findIndex(
+      ([action], i) => action === 'AttachKeyPair' && spy.mock.results[i]?.type === 'return' && spy.mock.results[i]?.value.status === 200,
+    );
     const attached = (spy.mock.calls[passed]?.[1] as { InstanceIds: string[] }).InstanceIds.length;
     const outcome = within(results).getByRole('region', { name: 'Outcome' });
     expect(outcome).toHaveTextContent(`Attached: ${attached}`);
@@ -116,9 +137,14 @@ describe('AttachFlow: the attach run and its results', () => {
 
   it('marks instances of a call whose outcome is unknown, and retries them only when ticked', async () => {
     server.use(
-      http.post('/api/ecs/AttachKeyPair', () => HttpResponse.json({ RequestId: 'R-504', Code: 'Proxy.OutcomeUnknown', Message: 'ECS did not answer in time.' }, { status: 504 }), {
-        once: true,
-      }),
+      http.post(
+        '/api/ecs/AttachKeyPair',
+        () =>
+          HttpResponse.json({ RequestId: 'R-504', Code: 'Proxy.OutcomeUnknown', Message: 'ECS did not answer in time.' }, { status: 504 }),
+        {
+          once: true,
+        },
+      ),
     );
     const targets = settled().slice(0, 2);
     const { user } = await renderAttachFlow(targets);
@@ -140,7 +166,11 @@ describe('AttachFlow: the attach run and its results', () => {
     const { user } = await renderAttachFlow(targets);
     await confirmAttach(user, 2);
     const results = await waitForResults();
-    expect(within(results).getAllByText('The console’s server did not answer, so whether the key pair was attached is not known. Check the instance’s key pair before retrying.')).toHaveLength(2);
+    expect(
+      within(results).getAllByText(
+        'The console’s server did not answer, so whether the key pair was attached is not known. Check the instance’s key pair before retrying.',
+      ),
+    ).toHaveLength(2);
     expect(within(results).getByRole('region', { name: 'Outcome' })).toHaveTextContent('Outcome unknown: 2');
     for (const t of targets) await user.click(within(results).getByRole('checkbox', { name: `Include ${t.InstanceId} in the retry` }));
     await user.click(within(results).getByRole('button', { name: 'Retry failed instances (2)' }));
@@ -148,8 +178,22 @@ describe('AttachFlow: the attach run and its results', () => {
   });
 
   it.each([
-    ['a 500 InternalError', () => HttpResponse.json({ RequestId: 'GW-500-REQ', Code: 'InternalError', Message: 'The request processing has failed due to some unknown error.' }, { status: 500 }), 'InternalError', 'GW-500-REQ'],
-    ['a 502 page', () => new HttpResponse('<html><body>502 Bad Gateway</body></html>', { status: 502, headers: { 'content-type': 'text/html' } }), 'HTTP.502', undefined],
+    [
+      'a 500 InternalError',
+      () =>
+        HttpResponse.json(
+          { RequestId: 'GW-500-REQ', Code: 'InternalError', Message: 'The request processing has failed due to some unknown error.' },
+          { status: 500 },
+        ),
+      'InternalError',
+      'GW-500-REQ',
+    ],
+    [
+      'a 502 page',
+      () => new HttpResponse('<html><body>502 Bad Gateway</body></html>', { status: 502, headers: { 'content-type': 'text/html' } }),
+      'HTTP.502',
+      undefined,
+    ],
     ['a bare 503', () => new HttpResponse(null, { status: 503 }), 'HTTP.503', undefined],
   ])('says Unknown, never Failed, when a gateway answers %s after ECS attached the key pair', async (_what, gateway, code, requestId) => {
     const spy = vi.spyOn(mockModel, 'ecs');
@@ -164,7 +208,9 @@ describe('AttachFlow: the attach run and its results', () => {
         { once: true },
       ),
     );
-    const targets = settled().filter((t) => t.KeyPairName !== 'ops-team').slice(0, 2);
+    const targets = settled()
+      .filter((t) => t.KeyPairName !== 'ops-team')
+      .slice(0, 2);
     expect(targets).toHaveLength(2);
     const { user } = await renderAttachFlow(targets);
     await confirmAttach(user, 2);
@@ -207,7 +253,9 @@ describe('AttachFlow: the attach run and its results', () => {
     expect(lines).toHaveLength(4);
     const windowsLine = lines.find((l) => l.startsWith(windows.InstanceId));
     expect(windowsLine).toMatch(
-      new RegExp(`^${windows.InstanceId},${windows.InstanceName},failed,DependencyViolation\\.WindowsInstance,Windows instances cannot use SSH key pairs\\.,[0-9A-F-]+,${windows.Status},$`),
+      new RegExp(
+        `^${windows.InstanceId},${windows.InstanceName},failed,DependencyViolation\\.WindowsInstance,Windows instances cannot use SSH key pairs\\.,[0-9A-F-]+,${windows.Status},$`,
+      ),
     );
     for (const t of linux) expect(lines.find((l) => l.startsWith(t.InstanceId))).toContain(`,succeeded,200,successful,`);
   });

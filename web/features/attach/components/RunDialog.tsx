@@ -66,7 +66,9 @@ export function RunDialog({ open, run, followUps, onCancelRun, onResend, onClose
   );
   const counts = countOutcomes(rows);
   const failedIds = rows.filter((r) => outcomeOf(r) === 'failed').map((r) => r.target.InstanceId);
-  const unknownTicked = rows.filter((r) => outcomeOf(r) === 'unknown' && includedUnknown.has(r.target.InstanceId)).map((r) => r.target.InstanceId);
+  const unknownTicked = rows
+    .filter((r) => outcomeOf(r) === 'unknown' && includedUnknown.has(r.target.InstanceId))
+    .map((r) => r.target.InstanceId);
   const retryIds = [...failedIds, ...unknownTicked];
   const notSentIds = rows.filter((r) => outcomeOf(r) === 'not-sent').map((r) => r.target.InstanceId);
   const isDone = !run.isRunning;
@@ -74,7 +76,10 @@ export function RunDialog({ open, run, followUps, onCancelRun, onResend, onClose
   // Ready for a follow-up: attached, nothing sent for it yet (or the last one failed), in the right state.
   const readyFor = (action: FollowUpAction) =>
     rows
-      .filter((r) => outcomeOf(r) === 'succeeded' && (r.followUp === undefined || r.followUp.kind === 'failed') && followUpFor(r.status) === action)
+      .filter(
+        (r) =>
+          outcomeOf(r) === 'succeeded' && (r.followUp === undefined || r.followUp.kind === 'failed') && followUpFor(r.status) === action,
+      )
       .map((r) => r.target.InstanceId);
   const runningIds = readyFor('reboot');
   const stoppedIds = readyFor('start');
@@ -96,18 +101,31 @@ export function RunDialog({ open, run, followUps, onCancelRun, onResend, onClose
       maxWidth="xl"
       scroll="paper"
     >
-      <DialogTitle>{isDone ? t('run.titleDone', { keyPairName: run.keyPairName }) : t('run.titleRunning', { keyPairName: run.keyPairName })}</DialogTitle>
+      <DialogTitle>
+        {isDone ? t('run.titleDone', { keyPairName: run.keyPairName }) : t('run.titleRunning', { keyPairName: run.keyPairName })}
+      </DialogTitle>
       <DialogContent dividers>
         <Typography variant="body2" color="text.secondary" sx={{ mb: 1 }}>
           {t('run.subtitle', { count: run.targets.length, regionId: run.regionId })}
         </Typography>
         <AttachProgress run={run} onCancel={onCancelRun} />
         <Box component="section" aria-label={t('run.summaryLabel')} sx={{ display: 'flex', gap: 1, flexWrap: 'wrap', mb: 2 }}>
-          <Chip icon={<CheckCircleIcon />} color="success" variant="outlined" label={t('run.summarySucceeded', { count: counts.succeeded })} />
+          <Chip
+            icon={<CheckCircleIcon />}
+            color="success"
+            variant="outlined"
+            label={t('run.summarySucceeded', { count: counts.succeeded })}
+          />
           <Chip icon={<ErrorIcon />} color="error" variant="outlined" label={t('run.summaryFailed', { count: counts.failed })} />
-          {counts.unknown > 0 && <Chip icon={<HelpIcon />} color="warning" variant="outlined" label={t('run.summaryUnknown', { count: counts.unknown })} />}
-          {counts['not-sent'] > 0 && <Chip icon={<BlockIcon />} variant="outlined" label={t('run.summaryNotSent', { count: counts['not-sent'] })} />}
-          {counts.waiting > 0 && <Chip icon={<ScheduleIcon />} variant="outlined" label={t('run.summaryWaiting', { count: counts.waiting })} />}
+          {counts.unknown > 0 && (
+            <Chip icon={<HelpIcon />} color="warning" variant="outlined" label={t('run.summaryUnknown', { count: counts.unknown })} />
+          )}
+          {counts['not-sent'] > 0 && (
+            <Chip icon={<BlockIcon />} variant="outlined" label={t('run.summaryNotSent', { count: counts['not-sent'] })} />
+          )}
+          {counts.waiting > 0 && (
+            <Chip icon={<ScheduleIcon />} variant="outlined" label={t('run.summaryWaiting', { count: counts.waiting })} />
+          )}
         </Box>
         {isDone && (counts.failed > 0 || counts.unknown > 0) && (
           <Typography variant="body2" color="text.secondary" sx={{ mb: 1 }}>
@@ -172,7 +190,12 @@ export function RunDialog({ open, run, followUps, onCancelRun, onResend, onClose
             {notSentIds.length > 0 && (
               <DisabledReason reason={attachBlocked}>
                 {(describedBy) => (
-                  <Button startIcon={<SendIcon />} disabled={attachBlocked !== undefined} aria-describedby={describedBy} onClick={() => onResend(notSentIds)}>
+                  <Button
+                    startIcon={<SendIcon />}
+                    disabled={attachBlocked !== undefined}
+                    aria-describedby={describedBy}
+                    onClick={() => onResend(notSentIds)}
+                  >
                     {t('results.sendNotSent', { count: notSentIds.length })}
                   </Button>
                 )}

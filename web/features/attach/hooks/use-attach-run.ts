@@ -42,7 +42,9 @@ export function useAttachRun() {
         // The notice stays until the longest wait is over: an earlier batch retrying does not end the throttling.
         onBatchStart: () =>
           setRun((current) =>
-            current && current.throttledUntil !== undefined && timing.now() >= current.throttledUntil - 100 ? { ...current, throttledUntil: undefined } : current,
+            current && current.throttledUntil !== undefined && timing.now() >= current.throttledUntil - 100
+              ? { ...current, throttledUntil: undefined }
+              : current,
           ),
         onThrottled: ({ waitMs }) =>
           setRun((current) => {
@@ -95,7 +97,14 @@ export function useAttachRun() {
       const unique = [...new Set(ids)];
       const next = { ...run.results };
       for (const id of unique) delete next[id];
-      setRun({ ...run, results: next, isRunning: true, progress: { done: 0, total: unique.length }, throttledUntil: undefined, isCancelling: false });
+      setRun({
+        ...run,
+        results: next,
+        isRunning: true,
+        progress: { done: 0, total: unique.length },
+        throttledUntil: undefined,
+        isCancelling: false,
+      });
       mutate({ ids: unique, regionId: run.regionId, keyPairName: run.keyPairName });
     },
     [run, mutate],

@@ -46,7 +46,10 @@ export function useFollowUps(run: AttachRun | undefined) {
   // A map, not a search per row: a run can hold thousands of instances.
   const statusAtAttach = useMemo(() => new Map((run?.targets ?? []).map((t) => [t.InstanceId, t.Status])), [run?.targets]);
   /** The status to act on: the latest seen, else the status when the attach was confirmed. */
-  const statusOf = useCallback((id: string): string | undefined => state.statuses[id] ?? statusAtAttach.get(id), [state.statuses, statusAtAttach]);
+  const statusOf = useCallback(
+    (id: string): string | undefined => state.statuses[id] ?? statusAtAttach.get(id),
+    [state.statuses, statusAtAttach],
+  );
 
   // Watch instances on their way to Running, and attached ones caught mid-transition (so their Reboot/Start
   // appears once they settle).

@@ -97,7 +97,9 @@ export function toRow(instance: Instance): InstanceRow {
   const innerIps = instance.InnerIpAddress?.IpAddress ?? [];
   const publicIps = instance.PublicIpAddress?.IpAddress ?? [];
   const eip = instance.EipAddress?.IpAddress || undefined;
-  const locks = (instance.OperationLocks?.LockReason ?? []).filter((l) => l.LockReason !== '').map((l) => ({ LockReason: l.LockReason, LockMsg: l.LockMsg }));
+  const locks = (instance.OperationLocks?.LockReason ?? [])
+    .filter((l) => l.LockReason !== '')
+    .map((l) => ({ LockReason: l.LockReason, LockMsg: l.LockMsg }));
   const isWindows = (instance.OSType ?? '').toLowerCase() === 'windows';
   const isLocked = locks.length > 0;
   const allPrivate = [...privateIps, ...innerIps];

@@ -48,6 +48,8 @@ export function useInstanceStatusRefresh(regionId: string, rows: readonly Instan
   useEffect(() => {
     const fresh = poll.data;
     if (Object.keys(fresh).length === 0) return;
-    queryClient.setQueryData<InstancePages>(instancesQueries.list(regionId).queryKey, (old) => (old === undefined ? old : patchStatuses(old, fresh)));
+    queryClient.setQueryData<InstancePages>(instancesQueries.list(regionId).queryKey, (old) =>
+      old === undefined ? old : patchStatuses(old, fresh),
+    );
   }, [poll.data, queryClient, regionId]);
 }

@@ -33,7 +33,10 @@ interface Choice {
 export function InstanceFiltersBar({ filters, keyPairNames, onChange, onClear }: InstanceFiltersBarProps) {
   const { t } = useTranslation('instances');
   const any = t('filters.any');
-  const statusChoices = useMemo<Choice[]>(() => [{ value: '', label: any }, ...INSTANCE_STATUSES.map((s) => ({ value: s, label: t(`app:instanceStatus.${s}`) }))], [any, t]);
+  const statusChoices = useMemo<Choice[]>(
+    () => [{ value: '', label: any }, ...INSTANCE_STATUSES.map((s) => ({ value: s, label: t(`app:instanceStatus.${s}`) }))],
+    [any, t],
+  );
   const osChoices = useMemo<Choice[]>(
     () => [
       { value: '', label: any },
@@ -84,7 +87,12 @@ export function InstanceFiltersBar({ filters, keyPairNames, onChange, onClear }:
       <FilterText label={t('filters.tag')} placeholder={t('filters.tagPlaceholder')} value={filters.tag} onChange={onTag} />
       {filters.ids.length > 0 && (
         <Box sx={{ display: 'flex', alignItems: 'center', gap: 0.5 }}>
-          <Chip color="primary" variant="outlined" icon={<LinkIcon aria-hidden />} label={t('filters.ids', { count: filters.ids.length })} />
+          <Chip
+            color="primary"
+            variant="outlined"
+            icon={<LinkIcon aria-hidden />}
+            label={t('filters.ids', { count: filters.ids.length })}
+          />
           <Button size="small" onClick={() => onChange({ ids: [] })}>
             {t('filters.removeIds')}
           </Button>
@@ -92,7 +100,13 @@ export function InstanceFiltersBar({ filters, keyPairNames, onChange, onClear }:
       )}
       <DisabledReason reason={isFiltered ? undefined : t('filters.clearDisabled')}>
         {(describedBy) => (
-          <Button size="small" startIcon={<FilterAltOffIcon aria-hidden />} onClick={onClear} disabled={!isFiltered} aria-describedby={describedBy}>
+          <Button
+            size="small"
+            startIcon={<FilterAltOffIcon aria-hidden />}
+            onClick={onClear}
+            disabled={!isFiltered}
+            aria-describedby={describedBy}
+          >
             {t('filters.clear')}
           </Button>
         )}
@@ -129,5 +143,14 @@ interface FilterTextProps {
 }
 
 const FilterText = memo(function FilterText({ label, placeholder, value, onChange }: FilterTextProps) {
-  return <TextField size="small" label={label} placeholder={placeholder} value={value} onChange={(event) => onChange(event.target.value)} sx={{ minWidth: 180 }} />;
+  return (
+    <TextField
+      size="small"
+      label={label}
+      placeholder={placeholder}
+      value={value}
+      onChange={(event) => onChange(event.target.value)}
+      sx={{ minWidth: 180 }}
+    />
+  );
 });

@@ -66,7 +66,8 @@ describe('the instances screen', () => {
     const first = fleet()[0];
     const ip = first?.VpcAttributes.PrivateIpAddress?.IpAddress?.[0];
     // An empty expected text would match any row: every value checked below must be there to check.
-    if (first === undefined || first.KeyPairName === undefined || ip === undefined) throw new Error('fleet shape changed; pick an instance with a key pair and a private IP');
+    if (first === undefined || first.KeyPairName === undefined || ip === undefined)
+      throw new Error('fleet shape changed; pick an instance with a key pair and a private IP');
     const row = checkbox(first).closest('tr');
     if (row === null) throw new Error('no row');
     expect(row).toHaveTextContent(first.InstanceId);
@@ -123,7 +124,11 @@ describe('the instances screen', () => {
 
   it('opens a link with filters as the same filtered view (key pair none, tag, status, OS)', async () => {
     const expected = fleet().filter(
-      (i) => i.Status === 'Running' && i.OSType === 'linux' && i.KeyPairName === undefined && i.Tags.Tag?.some((t) => t.TagKey === 'env' && t.TagValue === 'prod'),
+      (i) =>
+        i.Status === 'Running' &&
+        i.OSType === 'linux' &&
+        i.KeyPairName === undefined &&
+        i.Tags.Tag?.some((t) => t.TagKey === 'env' && t.TagValue === 'prod'),
     );
     await openRegion('?status=Running&os=linux&key=none&tag=env%3Dprod');
     expect(await screen.findByText(`150 instances in this region · ${expected.length} of 150 match`, {}, LOAD)).toBeInTheDocument();
@@ -279,9 +284,13 @@ describe('the instances screen', () => {
 
   it('shows a failed first load inline with the request ID, and retries', async () => {
     server.use(
-      http.post('/api/ecs/DescribeInstances', () => HttpResponse.json({ RequestId: 'REQ-BROKEN-1', Code: 'InternalError', Message: 'boom' }, { status: 500 }), {
-        once: true,
-      }),
+      http.post(
+        '/api/ecs/DescribeInstances',
+        () => HttpResponse.json({ RequestId: 'REQ-BROKEN-1', Code: 'InternalError', Message: 'boom' }, { status: 500 }),
+        {
+          once: true,
+        },
+      ),
     );
     const { user } = await openRegion();
     const alert = await screen.findByRole('alert');
@@ -349,7 +358,9 @@ describe('the instances screen', () => {
     await openRegion(`?ids=${target.InstanceId}`);
     const badge = await screen.findByText('Key pending activation', {}, LOAD);
     const chip = badge.closest('[aria-description]');
-    expect(chip?.getAttribute('aria-description')).toMatch(/^break-glass-2026 was attached by local operator on .+\. It takes effect only after a reboot/);
+    expect(chip?.getAttribute('aria-description')).toMatch(
+      /^break-glass-2026 was attached by local operator on .+\. It takes effect only after a reboot/,
+    );
     expect(checkbox(target).closest('tr')).toHaveTextContent('break-glass-2026');
   });
 
@@ -363,9 +374,13 @@ describe('the instances screen', () => {
       const answer = call(action, wire, ctx);
       return action === 'AttachKeyPair' || action === 'DescribeInstances' ? { status: 502, body: {}, headers: {} } : answer;
     });
-    expect(mockModel.ecs('AttachKeyPair', { RegionId: REGION, KeyPairName: 'break-glass-2026', InstanceIds: [unsure.InstanceId] }).status).toBe(502);
+    expect(
+      mockModel.ecs('AttachKeyPair', { RegionId: REGION, KeyPairName: 'break-glass-2026', InstanceIds: [unsure.InstanceId] }).status,
+    ).toBe(502);
     spy.mockRestore();
-    expect(mockModel.ecs('AttachKeyPair', { RegionId: REGION, KeyPairName: 'break-glass-2026', InstanceIds: [sure.InstanceId] }).status).toBe(200);
+    expect(
+      mockModel.ecs('AttachKeyPair', { RegionId: REGION, KeyPairName: 'break-glass-2026', InstanceIds: [sure.InstanceId] }).status,
+    ).toBe(200);
 
     await openRegion(`?ids=${unsure.InstanceId},${sure.InstanceId}`);
     const maybe = await screen.findByText('Key may be pending activation', {}, LOAD);

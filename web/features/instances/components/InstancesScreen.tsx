@@ -70,7 +70,10 @@ export function InstancesScreen({ regionId, selectedIds, onSelectionChange, sele
     [setParams],
   );
   const onFilterClear = useCallback(() => setParams((prev) => clearedFilters(prev), { replace: true }), [setParams]);
-  const onSelectAll = useCallback(() => latest.current.onSelectionChange(selectAllMatching(latest.current.selectedIds, latest.current.visible)), []);
+  const onSelectAll = useCallback(
+    () => latest.current.onSelectionChange(selectAllMatching(latest.current.selectedIds, latest.current.visible)),
+    [],
+  );
   const onClearSelection = useCallback(() => latest.current.onSelectionChange(new Set()), []);
 
   return (
@@ -143,7 +146,13 @@ function LoadState({ isPending, isFetching, error, loaded, total, shown, isFilte
     return (
       <ErrorAlert
         severity={hasNothing ? 'error' : 'warning'}
-        message={hasNothing ? t('loadFailed', { message }) : loaded < total ? t('partialFailed', { loaded, total, message }) : t('refreshFailed', { message })}
+        message={
+          hasNothing
+            ? t('loadFailed', { message })
+            : loaded < total
+              ? t('partialFailed', { loaded, total, message })
+              : t('refreshFailed', { message })
+        }
         error={error}
         onRetry={onRetry}
       />
@@ -165,7 +174,12 @@ function LoadState({ isPending, isFetching, error, loaded, total, shown, isFilte
         {isFiltered && !isStreaming ? ` · ${t('filters.matching', { shown, total: loaded })}` : ''}
       </Typography>
       {isStreaming && (
-        <LinearProgress variant="determinate" value={total > 0 ? (100 * loaded) / total : 0} aria-label={t('progressLabel')} sx={{ flexGrow: 1, maxWidth: 320 }} />
+        <LinearProgress
+          variant="determinate"
+          value={total > 0 ? (100 * loaded) / total : 0}
+          aria-label={t('progressLabel')}
+          sx={{ flexGrow: 1, maxWidth: 320 }}
+        />
       )}
     </Box>
   );

@@ -60,12 +60,24 @@ export interface InstancesTableProps {
 }
 
 /** Memoized: a keystroke in the filters re-renders the screen at once, the table only when the rows change. */
-export const InstancesTable = memo(function InstancesTable({ label, rows, selectedIds, pendingById, onToggle, emptyText }: InstancesTableProps) {
+export const InstancesTable = memo(function InstancesTable({
+  label,
+  rows,
+  selectedIds,
+  pendingById,
+  onToggle,
+  emptyText,
+}: InstancesTableProps) {
   const { t } = useTranslation('instances');
   const rowProps = useCallback((row: InstanceRow) => ({ hover: true, selected: selectedIds.has(row.InstanceId) }), [selectedIds]);
   const renderCells = useCallback(
     (row: InstanceRow) => (
-      <InstanceCells row={row} isSelected={selectedIds.has(row.InstanceId)} pending={pendingById?.get(row.InstanceId)} onToggle={onToggle} />
+      <InstanceCells
+        row={row}
+        isSelected={selectedIds.has(row.InstanceId)}
+        pending={pendingById?.get(row.InstanceId)}
+        onToggle={onToggle}
+      />
     ),
     [selectedIds, pendingById, onToggle],
   );

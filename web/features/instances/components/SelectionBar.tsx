@@ -23,9 +23,18 @@ export interface SelectionBarProps {
 }
 
 /** Always in view (sticky): how many instances are selected, and the bulk selection actions (docs/product.md#step-2-instances). */
-export const SelectionBar = memo(function SelectionBar({ selectedCount, hiddenCount, matchingCount, unselectedMatchingCount, onSelectAll, onClear, actions }: SelectionBarProps) {
+export const SelectionBar = memo(function SelectionBar({
+  selectedCount,
+  hiddenCount,
+  matchingCount,
+  unselectedMatchingCount,
+  onSelectAll,
+  onClear,
+  actions,
+}: SelectionBarProps) {
   const { t } = useTranslation('instances');
-  const selectAllReason = matchingCount === 0 ? t('selection.selectAllNone') : unselectedMatchingCount === 0 ? t('selection.selectAllDone') : undefined;
+  const selectAllReason =
+    matchingCount === 0 ? t('selection.selectAllNone') : unselectedMatchingCount === 0 ? t('selection.selectAllDone') : undefined;
   return (
     <Paper
       component="section"
@@ -44,14 +53,26 @@ export const SelectionBar = memo(function SelectionBar({ selectedCount, hiddenCo
       </Box>
       <DisabledReason reason={selectAllReason}>
         {(describedBy) => (
-          <Button size="small" variant="outlined" onClick={onSelectAll} disabled={selectAllReason !== undefined} aria-describedby={describedBy}>
+          <Button
+            size="small"
+            variant="outlined"
+            onClick={onSelectAll}
+            disabled={selectAllReason !== undefined}
+            aria-describedby={describedBy}
+          >
             {t('selection.selectAll', { count: matchingCount })}
           </Button>
         )}
       </DisabledReason>
       <DisabledReason reason={selectedCount === 0 ? t('selection.clearDisabled') : undefined}>
         {(describedBy) => (
-          <Button size="small" startIcon={<ClearIcon aria-hidden />} onClick={onClear} disabled={selectedCount === 0} aria-describedby={describedBy}>
+          <Button
+            size="small"
+            startIcon={<ClearIcon aria-hidden />}
+            onClick={onClear}
+            disabled={selectedCount === 0}
+            aria-describedby={describedBy}
+          >
             {t('selection.clear')}
           </Button>
         )}

@@ -58,7 +58,14 @@ export function clearedFilters(params: URLSearchParams): URLSearchParams {
 }
 
 export function hasFilters(filters: InstanceFilters): boolean {
-  return filters.q.trim() !== '' || filters.status !== '' || filters.os !== '' || filters.key !== '' || filters.tag.trim() !== '' || filters.ids.length > 0;
+  return (
+    filters.q.trim() !== '' ||
+    filters.status !== '' ||
+    filters.os !== '' ||
+    filters.key !== '' ||
+    filters.tag.trim() !== '' ||
+    filters.ids.length > 0
+  );
 }
 
 /**

@@ -18,7 +18,9 @@ async function describeAllKeyPairs(regionId: string, signal: AbortSignal): Promi
   const rest = await Promise.all(Array.from({ length: Math.max(0, pageCount - 1) }, (_, i) => page(i + 2)));
   const seen = new Set<string>();
   // Pages can shift if a pair is created meanwhile; one entry per name.
-  return [first, ...rest].flatMap((body) => body.KeyPairs?.KeyPair ?? []).filter((pair) => !seen.has(pair.KeyPairName) && seen.add(pair.KeyPairName));
+  return [first, ...rest]
+    .flatMap((body) => body.KeyPairs?.KeyPair ?? [])
+    .filter((pair) => !seen.has(pair.KeyPairName) && seen.add(pair.KeyPairName));
 }
 
 export interface KeyPairOption {

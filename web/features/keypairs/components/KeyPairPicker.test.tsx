@@ -30,7 +30,9 @@ describe('the key pair picker', () => {
     expect(screen.getByText(/^Fingerprint ([0-9a-f]{2}:){15}[0-9a-f]{2} · created /)).toBeInTheDocument();
 
     // Operators often hold a fingerprint (`ssh-keygen -l`), not a name: it finds the pair too.
-    const body = mockModel.ecs('DescribeKeyPairs', { RegionId: 'cn-hangzhou', KeyPairName: 'ci-deploy' }).body as { KeyPairs: { KeyPair: { KeyPairFingerPrint: string }[] } };
+    const body = mockModel.ecs('DescribeKeyPairs', { RegionId: 'cn-hangzhou', KeyPairName: 'ci-deploy' }).body as {
+      KeyPairs: { KeyPair: { KeyPairFingerPrint: string }[] };
+    };
     const fingerprint = body.KeyPairs.KeyPair[0]?.KeyPairFingerPrint ?? '';
     await user.clear(input);
     await user.paste(fingerprint.slice(0, 14));
@@ -50,13 +52,18 @@ describe('the key pair picker', () => {
         requested.push(req.PageNumber);
         pageSizes.push(req.PageSize);
         const start = (req.PageNumber - 1) * req.PageSize;
-        const names = Array.from({ length: Math.max(0, Math.min(req.PageSize, total - start)) }, (_, i) => `team-key-${String(start + i).padStart(3, '0')}`);
+        const names = Array.from(
+          { length: Math.max(0, Math.min(req.PageSize, total - start)) },
+          (_, i) => `team-key-${String(start + i).padStart(3, '0')}`,
+        );
         return HttpResponse.json({
           RequestId: `kp-${req.PageNumber}`,
           TotalCount: total,
           PageNumber: req.PageNumber,
           PageSize: req.PageSize,
-          KeyPairs: { KeyPair: names.map((KeyPairName) => ({ KeyPairName, KeyPairFingerPrint: 'aa:bb', CreationTime: '2025-06-01T08:00Z' })) },
+          KeyPairs: {
+            KeyPair: names.map((KeyPairName) => ({ KeyPairName, KeyPairFingerPrint: 'aa:bb', CreationTime: '2025-06-01T08:00Z' })),
+          },
         });
       }),
     );
@@ -71,7 +78,11 @@ describe('the key pair picker', () => {
 
   it('shows a failure inline with the request ID and a retry', async () => {
     server.use(
-      http.post('/api/ecs/DescribeKeyPairs', () => HttpResponse.json({ RequestId: 'KP-FAIL-1', Code: 'Proxy.Forbidden', Message: 'no' }, { status: 403 }), { once: true }),
+      http.post(
+        '/api/ecs/DescribeKeyPairs',
+        () => HttpResponse.json({ RequestId: 'KP-FAIL-1', Code: 'Proxy.Forbidden', Message: 'no' }, { status: 403 }),
+        { once: true },
+      ),
     );
     const { user } = await renderApp('/regions/cn-hangzhou');
     const alert = await screen.findByText(/The key pairs could not be loaded/, {}, LOAD);

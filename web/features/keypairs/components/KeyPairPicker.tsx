@@ -75,7 +75,11 @@ export function KeyPairPicker({ regionId, value, onChange }: KeyPairPickerProps)
               <Typography variant="body2" sx={{ fontWeight: 500 }}>
                 {option.KeyPairName}
               </Typography>
-              <Typography variant="caption" color="text.secondary" sx={{ display: 'block', fontFamily: 'monospace', wordBreak: 'break-all' }}>
+              <Typography
+                variant="caption"
+                color="text.secondary"
+                sx={{ display: 'block', fontFamily: 'monospace', wordBreak: 'break-all' }}
+              >
                 {t('fingerprint', { fingerprint: option.KeyPairFingerPrint })}
               </Typography>
               <Typography variant="caption" color="text.secondary" sx={{ display: 'block' }}>

@@ -10,9 +10,21 @@ beforeAll(() => import('@web/app/routes/RegionPage'));
 
 function failRegionsOnce() {
   server.use(
-    http.post('/api/ecs/DescribeRegions', () => HttpResponse.json({ RequestId: 'REQ-REGIONS-1', Code: 'ServiceUnavailable', Message: 'The request has failed due to a temporary failure of the server.' }, { status: 503 }), {
-      once: true,
-    }),
+    http.post(
+      '/api/ecs/DescribeRegions',
+      () =>
+        HttpResponse.json(
+          {
+            RequestId: 'REQ-REGIONS-1',
+            Code: 'ServiceUnavailable',
+            Message: 'The request has failed due to a temporary failure of the server.',
+          },
+          { status: 503 },
+        ),
+      {
+        once: true,
+      },
+    ),
   );
 }
 

@@ -19,7 +19,13 @@ export function RegionPicker({ value, onChange }: RegionPickerProps) {
   if (regions.isError) {
     // Plain words, the RequestId and a retry; the query also retries by itself while it is failing
     // (regionQueries.list), so the picker comes back without a page reload.
-    return <ErrorAlert message={t('loadFailed', { message: explainError(t, regions.error, 'DescribeRegions') })} error={regions.error} onRetry={() => void regions.refetch()} />;
+    return (
+      <ErrorAlert
+        message={t('loadFailed', { message: explainError(t, regions.error, 'DescribeRegions') })}
+        error={regions.error}
+        onRetry={() => void regions.refetch()}
+      />
+    );
   }
   const options = regions.data ?? [];
   const known = value !== undefined && options.some((r) => r.RegionId === value);
