@@ -71,7 +71,7 @@ export default tseslint.config(
         'error',
         {
           patterns: [
-            { group: ['../../../*'], message: 'Climb at most two levels; use a path alias (@ecs, @web, @sim, @proxy, @acs-signature).' },
+            { group: ['../../../*'], message: 'Climb at most two levels; use #ecs/…, #sim/…, #acs-signature (package.json imports) or @web/… (web only).' },
           ],
         },
       ],

@@ -1,7 +1,7 @@
 import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
-import { text, unsetIfEmpty, wholeNumber } from '@ecs/env';
+import { text, unsetIfEmpty, wholeNumber } from '#ecs/env';
 import { startSim } from './start';
 
 /**

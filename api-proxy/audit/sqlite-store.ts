@@ -11,6 +11,7 @@ import { migrate } from './migrations';
 import { activationChanges, isDryRun, isMaybeAttachWhenAbandoned, pendingActivationOf, UNKNOWN_OUTCOME_MESSAGE } from './pending';
 import { checkDisk } from './sqlite-disk';
 import { isLockBusy, retryWhileLocked } from './sqlite-locks';
+import { configure } from './sqlite-pragmas';
 import {
   activityWhere,
   groupBySeq,
@@ -132,19 +133,6 @@ export function openSqliteAuditStore(path: string, options: SqliteAuditStoreOpti
 function nonNegative(name: string, value: number): number {
   if (!Number.isFinite(value) || value < 0) throw new AuditInputError(`${name} must be a non-negative number`);
   return value;
-}
-
-function configure(db: Database.Database, busyTimeoutMs: number): void {
-  // WAL: readers (the activity page, pending()) never block the writer, and a commit is one append to the
-  // log. synchronous=FULL: every commit is fsynced before it returns — with NORMAL, WAL may lose the last
-  // commits on power loss, i.e. an intent whose action ECS already carried out would vanish. Audit writes are
-  // human-paced (a few per click), so the fsync costs nothing that matters (docs/product.md#audit-before-and-after: audited "durably").
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = FULL');
-  db.pragma('foreign_keys = ON');
-  db.pragma(`busy_timeout = ${Math.max(0, Math.floor(busyTimeoutMs))}`);
-  // The file is data, not code: never run functions named by the schema itself.
-  db.pragma('trusted_schema = OFF');
 }
 
 interface StoreSettings {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { text } from '@ecs/env';
+import { text } from '#ecs/env';
 import { formatCidr, isLoopbackHost, parseCidr, type Cidr } from '../net';
 import {
   CONTROL_CHARS,

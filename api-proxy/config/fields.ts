@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
-import { unsetIfEmpty } from '@ecs/env';
+import { unsetIfEmpty } from '#ecs/env';
 
 /**
  * Readers of single environment variables, the pieces the configuration schema (schema.ts, auth.ts) is built

@@ -1,4 +1,4 @@
-import { unsetIfEmpty } from '@ecs/env';
+import { unsetIfEmpty } from '#ecs/env';
 import { isLoopbackHost } from '../net';
 import { checkAuth } from './auth';
 import type { EnvChecks } from './fields';

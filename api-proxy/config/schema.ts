@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { RegionId } from '../../ecs/contract';
-import { text, wholeNumber } from '@ecs/env';
+import { text, wholeNumber } from '#ecs/env';
 import { authFields, buildAuth, buildRoles, trustedProxyCidrs } from './auth';
 import { choice, fromItem, hostSchema, list, optional, parseOrigin, pathSchema } from './fields';
 

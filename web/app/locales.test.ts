@@ -141,7 +141,7 @@ describe('user-visible strings', () => {
     const files = sourceFiles(WEB);
     // The scan must actually see the components (a wrong root would pass vacuously).
     expect(files.map((file) => path.relative(WEB, file))).toEqual(
-      expect.arrayContaining([path.join('app', 'routes.tsx'), path.join('main.tsx')]),
+      expect.arrayContaining([path.join('app', 'AppRoutes.tsx'), path.join('main.tsx')]),
     );
     const offenders = files.flatMap((file) =>
       findHardCodedStrings(readFileSync(file, 'utf8')).map((hit) => `${path.relative(WEB, file)}: ${hit}`),

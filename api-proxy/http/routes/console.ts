@@ -1,6 +1,6 @@
 import type { FastifyPluginCallback, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
-import { ActivityQuery, PendingQuery, type ActivityPage, type PendingList, type Session } from '@ecs/console-api';
+import { ActivityQuery, PendingQuery, type ActivityPage, type PendingList, type Session } from '#ecs/console-api';
 import { AuditInputError, AuditUnavailableError, type AuditStore } from '../../audit';
 import type { Config } from '../../config';
 import { allowedActions } from '../../policy';

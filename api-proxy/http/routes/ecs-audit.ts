@@ -1,6 +1,6 @@
 import type { FastifyRequest } from 'fastify';
-import { toWire, type ActionName } from '@ecs/contract';
-import { instanceVerdict, readKeyPairReadings, type ReadOutcome } from '@ecs/outcomes';
+import { toWire, type ActionName } from '#ecs/contract';
+import { instanceVerdict, readKeyPairReadings, type ReadOutcome } from '#ecs/outcomes';
 import type { AuditIntent, AuditStore } from '../../audit';
 import { readOutcome } from '../../outcomes';
 import type { EcsClient, UpstreamOutcome } from '../../upstream/ecs-client';

@@ -1,6 +1,6 @@
 import type { FastifyPluginCallback, FastifyReply, FastifyRequest } from 'fastify';
-import { actions, isActionName, type ActionName } from '@ecs/contract';
-import { proxyRequestSchema, toUpstream } from '@ecs/console-api';
+import { actions, isActionName, type ActionName } from '#ecs/contract';
+import { proxyRequestSchema, toUpstream } from '#ecs/console-api';
 import type { AuditStore } from '../../audit';
 import type { Config } from '../../config';
 import type { Identity } from '../../identity';

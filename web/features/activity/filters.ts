@@ -6,7 +6,7 @@ import {
   REGION_ID_PATTERN,
   type MutatingAction,
   type OperationStatusName,
-} from '@ecs/wire';
+} from '#ecs/wire';
 
 /**
  * The activity page's filters live in the URL query string (docs/product.md#step-10-activity), so a link reproduces

@@ -1,4 +1,4 @@
-import { isKnownInstanceStatus, type KnownInstanceStatus } from '@ecs/wire';
+import { isKnownInstanceStatus, type KnownInstanceStatus } from '#ecs/wire';
 import type { AttachTarget } from './model';
 
 /**

@@ -1,6 +1,6 @@
 import { infiniteQueryOptions, type InfiniteData } from '@tanstack/react-query';
-import type { ActivityPage, ActivityRecord } from '@ecs/console-api';
-import { instanceVerdict } from '@ecs/outcomes';
+import type { ActivityPage, ActivityRecord } from '#ecs/console-api';
+import { instanceVerdict } from '#ecs/outcomes';
 import { getActivity } from '@web/lib/api-client';
 import { keyRoots } from '@web/lib/query-keys';
 import { toApiQuery, type ActivityFilters } from '../filters';

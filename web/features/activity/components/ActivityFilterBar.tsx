@@ -12,7 +12,7 @@ import {
   REGION_ID_PATTERN,
   type MutatingAction,
   type OperationStatusName,
-} from '@ecs/wire';
+} from '#ecs/wire';
 import { fromLocalInput, hasFilters, toLocalInput, type ActivityFilters } from '../filters';
 
 export interface ActivityFilterBarProps {

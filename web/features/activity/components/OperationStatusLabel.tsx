@@ -6,7 +6,7 @@ import HourglassEmptyIcon from '@mui/icons-material/HourglassEmpty';
 import WarningAmberIcon from '@mui/icons-material/WarningAmber';
 import Box from '@mui/material/Box';
 import { useTranslation } from 'react-i18next';
-import type { OperationStatus } from '@ecs/console-api';
+import type { OperationStatus } from '#ecs/console-api';
 
 type StatusIcon = typeof CheckCircleIcon;
 

@@ -1,6 +1,6 @@
-import type { ResponseOf } from '@ecs/contract';
+import type { ResponseOf } from '#ecs/contract';
 import { ApiError } from '@web/lib/api-error';
-import { instanceVerdict, readEcsAnswer } from '@ecs/outcomes';
+import { instanceVerdict, readEcsAnswer } from '#ecs/outcomes';
 import { readAttachResults, runAttach } from './attach-runner';
 import { CONSOLE_CODES, type InstanceResult } from '../model';
 import { MAX_RETRY_AFTER_MS, runBatches, throttleWaitMs } from './batch-runner';

@@ -1,6 +1,6 @@
-import type { ResponseOf } from '@ecs/contract';
-import { readEcsAnswer } from '@ecs/outcomes';
-import { LIMITS } from '@ecs/wire';
+import type { ResponseOf } from '#ecs/contract';
+import { readEcsAnswer } from '#ecs/outcomes';
+import { LIMITS } from '#ecs/wire';
 import type { InstanceResult } from '../model';
 import { runBatches, type BatchRunOptions } from './batch-runner';
 import { throwIfWholeCallFailed, toInstanceResults } from './read-results';

@@ -1,6 +1,6 @@
-import type { ResponseOf } from '@ecs/contract';
-import { LIMITS } from '@ecs/wire';
-import { readEcsAnswer } from '@ecs/outcomes';
+import type { ResponseOf } from '#ecs/contract';
+import { LIMITS } from '#ecs/wire';
+import { readEcsAnswer } from '#ecs/outcomes';
 import { ecsCall } from '@web/lib/api-client';
 import type { FollowUpAction, InstanceResult } from '../model';
 import { throwIfWholeCallFailed, toInstanceResults } from './read-results';

@@ -1,4 +1,4 @@
-import { failedCallVerdict, instanceVerdict, NO_RESULT_CODE, type ReadOutcome } from '@ecs/outcomes';
+import { failedCallVerdict, instanceVerdict, NO_RESULT_CODE, type ReadOutcome } from '#ecs/outcomes';
 import { ApiError } from '@web/lib/api-error';
 import type { InstanceResult } from '../model';
 

@@ -18,7 +18,7 @@ import { CopyRequestIdButton } from '@web/components/CopyRequestIdButton';
 import { DisabledReason } from '@web/components/DisabledReason';
 import { InstanceCell } from '@web/components/InstanceCell';
 import { VirtualTable } from '@web/components/VirtualTable';
-import { isTransitionalStatus } from '@ecs/wire';
+import { isTransitionalStatus } from '#ecs/wire';
 import { followUpFor } from '../follow-up-state';
 import type { FollowUpAction } from '../model';
 import { explainResult, statusText } from '../outcome-text';

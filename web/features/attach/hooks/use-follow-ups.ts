@@ -1,6 +1,6 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import { isTransitionalStatus } from '@ecs/wire';
+import { isTransitionalStatus } from '#ecs/wire';
 import { instanceStatusQueries } from '@web/lib/instance-status';
 import { keyRoots } from '@web/lib/query-keys';
 import { runBatches } from '../api/batch-runner';

@@ -1,6 +1,6 @@
 import { experimental_streamedQuery as streamedQuery, queryOptions, useQuery } from '@tanstack/react-query';
-import type { Instance } from '@ecs/contract';
-import { LIMITS, toCount } from '@ecs/wire';
+import type { Instance } from '#ecs/contract';
+import { LIMITS, toCount } from '#ecs/wire';
 import { ecsCall } from '@web/lib/api-client';
 import { keyRoots } from '@web/lib/query-keys';
 import { inParallel } from './in-parallel';

@@ -1,5 +1,5 @@
 import { queryOptions } from '@tanstack/react-query';
-import type { PendingActivation, PendingList } from '@ecs/console-api';
+import type { PendingActivation, PendingList } from '#ecs/console-api';
 import { getPending } from '@web/lib/api-client';
 import { keyRoots } from '@web/lib/query-keys';
 

@@ -1,7 +1,7 @@
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useMemo } from 'react';
-import type { Instance } from '@ecs/contract';
-import { isTransitionalStatus } from '@ecs/wire';
+import type { Instance } from '#ecs/contract';
+import { isTransitionalStatus } from '#ecs/wire';
 import { instanceStatusQueries, type StatusById } from '@web/lib/instance-status';
 import { instancesQueries, type InstancePages, type InstanceRow } from './describe-instances';
 

@@ -9,7 +9,7 @@ import MenuItem from '@mui/material/MenuItem';
 import TextField from '@mui/material/TextField';
 import { memo, useMemo } from 'react';
 import { useTranslation } from 'react-i18next';
-import { INSTANCE_STATUSES } from '@ecs/wire';
+import { INSTANCE_STATUSES } from '#ecs/wire';
 import { NO_KEY_PAIR, hasFilters, type InstanceFilters } from '../lib/filters';
 import { DisabledReason } from '@web/components/DisabledReason';
 

@@ -1,4 +1,4 @@
-import { INSTANCE_ID_PATTERN, isKnownInstanceStatus } from '@ecs/wire';
+import { INSTANCE_ID_PATTERN, isKnownInstanceStatus } from '#ecs/wire';
 import type { InstanceRow } from '../api/describe-instances';
 
 /**

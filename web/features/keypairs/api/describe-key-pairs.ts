@@ -1,6 +1,6 @@
 import { queryOptions } from '@tanstack/react-query';
-import type { KeyPair } from '@ecs/contract';
-import { LIMITS, toCount } from '@ecs/wire';
+import type { KeyPair } from '#ecs/contract';
+import { LIMITS, toCount } from '#ecs/wire';
 import { ecsCall } from '@web/lib/api-client';
 import { keyRoots } from '@web/lib/query-keys';
 

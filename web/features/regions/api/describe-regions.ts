@@ -1,5 +1,5 @@
 import { queryOptions } from '@tanstack/react-query';
-import type { ResponseOf } from '@ecs/contract';
+import type { ResponseOf } from '#ecs/contract';
 import { ecsCall } from '@web/lib/api-client';
 
 const REGION_RETRY_MS = 10_000;
