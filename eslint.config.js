@@ -71,7 +71,10 @@ export default tseslint.config(
         'error',
         {
           patterns: [
-            { group: ['../../../*'], message: 'Climb at most two levels; use #ecs/…, #sim/…, #acs-signature (package.json imports) or @web/… (web only).' },
+            {
+              group: ['../../../*'],
+              message: 'Climb at most two levels; use #ecs/…, #sim/…, #acs-signature (package.json imports) or @web/… (web only).',
+            },
           ],
         },
       ],
