@@ -31,3 +31,18 @@ export function text<T>(schema: z.ZodType<T, string>, fallback: T) {
     schema.optional().transform((value) => value ?? fallback),
   );
 }
+
+/**
+ * The simulator's AccessKeyId: read by the proxy's configuration (the key it signs with in sim mode) and by the
+ * standalone simulator (the key it accepts), so both accept the same values. The ID travels inside
+ * `Authorization: … Credential=<id>,…` (docs/ecs-notes.md#v3-authorization), so no commas or spaces.
+ */
+export function simAccessKeyId() {
+  return text(
+    z
+      .string()
+      .max(128)
+      .regex(/^[A-Za-z0-9._-]+$/, 'may contain only letters, digits, ".", "_" and "-"'),
+    'sim-access-key-id',
+  );
+}

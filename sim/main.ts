@@ -1,7 +1,7 @@
 import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
-import { text, unsetIfEmpty, wholeNumber } from '#ecs/env';
+import { simAccessKeyId, text, unsetIfEmpty, wholeNumber } from '#ecs/env';
 import { startSim } from './start';
 
 /**
@@ -27,15 +27,7 @@ const SimConfigFromEnv = z
     ),
     SIM_SEED: z.preprocess(unsetIfEmpty, z.string().max(200).optional()),
     SIM_INSTANCES: wholeNumber(0, 100_000, 300),
-    // The ID travels inside `Authorization: … Credential=<id>,…` (docs/ecs-notes.md#v3-authorization), so no
-    // commas or spaces.
-    SIM_ACCESS_KEY_ID: text(
-      z
-        .string()
-        .max(128)
-        .regex(/^[A-Za-z0-9._-]+$/, 'may contain only letters, digits, ".", "_" and "-"'),
-      'sim-access-key-id',
-    ),
+    SIM_ACCESS_KEY_ID: simAccessKeyId(),
     SIM_ACCESS_KEY_SECRET: text(z.string().max(256), 'sim-access-key-secret'),
     SIM_LATENCY_MS: wholeNumber(0, 600_000, 0),
     SIM_JITTER_MS: wholeNumber(0, 600_000, 0),

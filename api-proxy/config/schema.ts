@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { RegionId } from '../../ecs/contract';
-import { text, wholeNumber } from '#ecs/env';
+import { simAccessKeyId, text, wholeNumber } from '#ecs/env';
 import { authFields, buildAuth, buildRoles, trustedProxyCidrs } from './auth';
 import { choice, fromItem, hostSchema, list, optional, parseOrigin, pathSchema } from './fields';
 
@@ -102,15 +102,7 @@ export const envFields = {
   SIM_LATENCY_MS: wholeNumber(0, 600_000, 0),
   SIM_JITTER_MS: wholeNumber(0, 600_000, 0),
   SIM_PORT: wholeNumber(0, 65_535, 0),
-  // The ID travels inside `Authorization: … Credential=<id>,…` (docs/ecs-notes.md#v3-authorization), so no
-  // commas or spaces.
-  SIM_ACCESS_KEY_ID: text(
-    z
-      .string()
-      .max(128)
-      .regex(/^[A-Za-z0-9._-]+$/, 'may contain only letters, digits, ".", "_" and "-"'),
-    'sim-access-key-id',
-  ),
+  SIM_ACCESS_KEY_ID: simAccessKeyId(),
   SIM_ACCESS_KEY_SECRET: text(z.string().max(256), 'sim-access-key-secret'),
   // The in-process simulator's /__sim/ door is unsigned (loopback only, but any local process could reset the
   // fleet or inject faults), so it is off unless a test harness asks for it.
