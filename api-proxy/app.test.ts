@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -706,13 +706,19 @@ describe('identity and permissions', () => {
 describe('HTTP hygiene', () => {
   let proxy: TestProxy;
   let dist: string;
+  let outside: string;
+  /** A file beside the web build, as package.json or /etc/passwd would be: never reachable through a URL. */
+  const MARKER = 'outside-the-web-build-7f3a9c';
   beforeAll(() => {
-    dist = mkdtempSync(path.join(tmpdir(), 'web-dist-'));
+    outside = mkdtempSync(path.join(tmpdir(), 'web-root-'));
+    writeFileSync(path.join(outside, 'secret.txt'), MARKER);
+    dist = path.join(outside, 'web');
+    mkdirSync(dist);
     mkdirSync(path.join(dist, 'assets'));
     writeFileSync(path.join(dist, 'index.html'), '<!doctype html><title>console</title>');
     writeFileSync(path.join(dist, 'assets', 'index-abc123.js'), 'console.log(1)');
   });
-  afterAll(() => rmSync(dist, { recursive: true, force: true }));
+  afterAll(() => rmSync(outside, { recursive: true, force: true }));
   beforeEach(async () => {
     proxy = await createTestProxy({ webDist: dist });
   });
@@ -748,15 +754,24 @@ describe('HTTP hygiene', () => {
   });
 
   it.each([
-    '/../package.json',
-    '/%2e%2e/package.json',
-    '/assets/..%2f..%2fpackage.json',
-    '/..%5cpackage.json',
-    '/assets/%2e%2e/%2e%2e/etc/passwd',
-  ])('does not serve %s', async (url) => {
-    const res = await proxy.app.inject({ method: 'GET', url });
-    expect(res.body).not.toContain('"dependencies"');
-    expect(res.body).not.toContain('root:');
+    '/../secret.txt',
+    '/%2e%2e/secret.txt',
+    '/assets/..%2f..%2fsecret.txt',
+    '/assets/../../secret.txt',
+    '/..%5csecret.txt',
+    '/assets/%2e%2e/%2e%2e/secret.txt',
+    '/%252e%252e/secret.txt',
+  ])('does not serve %s, a file outside the web build', async (url) => {
+    // The file is there (so the test could fail) and the build itself is served (so the door works).
+    expect(readFileSync(path.join(outside, 'secret.txt'), 'utf8')).toBe(MARKER);
+    expect((await proxy.app.inject({ method: 'GET', url: '/assets/index-abc123.js' })).body).toBe('console.log(1)');
+    for (const accept of ['*/*', 'text/html']) {
+      const res = await proxy.app.inject({ method: 'GET', url, headers: { accept } });
+      expect(res.body).not.toContain(MARKER);
+      // Either refused in the envelope, or the single-page app's index.html: nothing else.
+      if (res.statusCode === 200) expect(res.body).toContain('<title>console</title>');
+      else expect(res.statusCode).toBeGreaterThanOrEqual(400);
+    }
   });
 
   it('has liveness and readiness probes', async () => {
