@@ -12,6 +12,9 @@ import { createRefusals } from './http/refusals';
 import { requestLog } from './http/request-log';
 import { consoleRoutes } from './http/routes/console';
 import { ecsRoutes } from './http/routes/ecs';
+import { runsRoutes } from './http/routes/runs';
+import type { EngineOptions } from './runs/driver';
+import { RunEngine } from './runs/engine';
 import { allowedHostnames, hostAllowlist, SECURITY_HEADERS, securityHeaders } from './http/security';
 import { hasWebApp, spaFallback, staticWeb } from './http/static';
 import type { IdentityResolver } from './identity';
@@ -30,6 +33,7 @@ import type { RegionDirectory } from './upstream/regions';
  *   GET  /api/session        { user, email, groups, allowedActions, mode, authMode } (http/routes/console.ts)
  *   GET  /api/activity       the audit trail, newest first, filtered, paginated
  *   GET  /api/pending        instances whose key pair awaits a reboot or start
+ *   /api/runs…               runs executed by the proxy (http/routes/runs.ts, api-proxy/runs/)
  *   GET  /healthz, /readyz   (http/health.ts)
  */
 
@@ -64,6 +68,8 @@ export interface AppDeps {
   audit: AuditStore;
   credentials: CredentialSource;
   clock?: () => number;
+  /** The run engine's settings (attach batches in flight, health-gate polling). */
+  runs?: Partial<EngineOptions>;
   logger?: FastifyServerOptions['logger'];
   /** Optional stream/instance for logs (tests capture it to prove no secret is logged). */
   loggerInstance?: FastifyServerOptions['loggerInstance'];
@@ -132,8 +138,34 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
     isRateLimited: perMinute > 0,
     onUpstreamAnswer: readiness.note,
   });
+  const engine = new RunEngine({ ecs, audit, clock, log: () => app.log, onUpstreamAnswer: readiness.note }, deps.runs);
+  app.decorate('runs', engine);
+  // Runs left unfinished by a previous process resume once the app is ready; they stop (as stored) at close.
+  app.addHook('onReady', () => {
+    engine
+      .resumeUnfinished()
+      .catch((error: unknown) =>
+        app.log.error({ component: 'runs', err: error instanceof Error ? error.message : String(error) }, 'resuming runs failed'),
+      );
+  });
+  app.addHook('preClose', () => engine.close());
+  await app.register(runsRoutes, {
+    engine,
+    regions,
+    roles: settings.roles,
+    authMode: settings.auth.mode,
+    publicOrigins: settings.publicOrigins,
+    forwarded,
+  });
   await app.register(consoleRoutes, { mode: settings.mode, authMode: settings.auth.mode, roles: settings.roles, audit });
   await app.register(health, { credentials, audit, upstream: readiness });
   if (webDist !== undefined) await app.register(staticWeb, { webDist });
   return app;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The run engine (api-proxy/runs/engine.ts). */
+    runs: RunEngine;
+  }
 }

@@ -2,6 +2,7 @@ import type { FastifyBaseLogger, FastifyInstance, FastifyServerOptions } from 'f
 import { createApp, type AppSettings } from './app';
 import { openSqliteAuditStore, type AuditStore, type SqliteAuditStoreOptions } from './audit';
 import type { Config } from './config';
+import type { EngineOptions } from './runs/driver';
 import { createIdentityResolver } from './identity';
 import type { CircuitBreaker, CircuitBreakerOptions } from './upstream/circuit-breaker';
 import { defaultChainCredentials, staticCredentials, type CredentialSource } from './upstream/credentials';
@@ -56,6 +57,8 @@ export interface ProxyOverrides {
   readiness?: AppSettings['readiness'];
   /** The app's clock (audit times, denial windows); the real one by default. */
   clock?: () => number;
+  /** The run engine's settings beyond the configuration (tests poll the health gate faster). */
+  runs?: Partial<EngineOptions>;
   /** A logger instance (server.ts: pino with redaction), or Fastify's logger options (tests capture lines). */
   loggerInstance?: FastifyServerOptions['loggerInstance'];
   logger?: FastifyServerOptions['logger'];
@@ -126,6 +129,7 @@ export async function buildProxy(config: Config, overrides: ProxyOverrides = {})
     audit: overrides.wrapAudit ? overrides.wrapAudit(audit) : audit,
     credentials,
     ...(overrides.clock ? { clock: overrides.clock } : {}),
+    runs: { ...config.runs, ...overrides.runs },
     ...(overrides.loggerInstance ? { loggerInstance: overrides.loggerInstance } : { logger: overrides.logger ?? false }),
   });
   // Which file holds the trail is the first thing to check when pending activations seem forgotten.

@@ -11,6 +11,7 @@ import { createSimServer, type SimRequestRecord, type SimServer } from '../sim/h
 import type { CircuitBreaker, CircuitBreakerOptions } from './upstream/circuit-breaker';
 import { staticCredentials, type CredentialSource } from './upstream/credentials';
 import type { EcsClient } from './upstream/ecs-client';
+import type { EngineOptions } from './runs/driver';
 
 /**
  * Builds the whole proxy for `inject()` tests through the same composition root as server.ts (compose.ts): the
@@ -74,6 +75,10 @@ export interface TestProxyOptions {
   webDist?: string;
   /** The app's clock (audit times, denial windows); the real one by default. */
   clock?: () => number;
+  /** Run engine settings (fast health-gate polls). */
+  runs?: Partial<EngineOptions>;
+  /** Size of the simulated fleet (default 150). */
+  instances?: number;
 }
 
 export async function createTestProxy(options: TestProxyOptions = {}): Promise<TestProxy> {
@@ -88,7 +93,7 @@ export async function createTestProxy(options: TestProxyOptions = {}): Promise<T
   if (!loaded.ok) throw new Error(`test config invalid: ${loaded.errors.join('; ')}`);
   const config = loaded.config;
 
-  const simulator = createSimulator({ instances: 150 });
+  const simulator = createSimulator({ instances: options.instances ?? 150 });
   const simServer: SimServer = createSimServer({ simulator, accessKeys: { 'test-ak': SIM_SECRET } });
   const { url, port: simPort } = await simServer.listen(0, '127.0.0.1');
   const logs: string[] = [];
@@ -112,6 +117,7 @@ export async function createTestProxy(options: TestProxyOptions = {}): Promise<T
     ...(options.audit ? { wrapAudit: options.audit } : {}),
     ...(options.readiness ? { readiness: options.readiness } : {}),
     ...(options.clock ? { clock: options.clock } : {}),
+    ...(options.runs ? { runs: options.runs } : {}),
     logger: { level: 'trace', stream: { write: (line: string) => logs.push(line) } },
   });
   await proxy.app.ready();

@@ -1,6 +1,7 @@
 import { benchBundleSize } from './bundle-size';
 import { benchFuzz } from './fuzz';
 import { benchProxyLatency } from './proxy-latency';
+import { benchRuns } from './runs';
 import { benchWebPerf } from './web-perf';
 
 /**
@@ -12,6 +13,7 @@ const benches: Record<string, () => Promise<void>> = {
   bundle: benchBundleSize,
   web: benchWebPerf,
   fuzz: benchFuzz,
+  runs: benchRuns,
 };
 
 const wanted = process.argv.slice(2);

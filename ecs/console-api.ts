@@ -58,6 +58,8 @@ export const ActivityRecord = z.object({
   action: z.enum(ACTION_NAMES as [string, ...string[]]),
   regionId: z.string(),
   keyPairName: z.string().optional(),
+  /** The run (ecs/runs-api.ts) that sent this call, if a run did. */
+  runId: z.string().optional(),
   instanceIds: z.array(z.string()),
   options: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(),
   status: OperationStatus,

@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { ActionName } from '../../ecs/contract';
 import type { InstanceOutcome } from '../../ecs/console-api';
 import { AuditInputError, AuditUnavailableError } from './errors';
-import type { AuditIntent, AuditOutcome, AuditStore } from './types';
+import type { AuditIntent, AuditOutcome, AuditStore, StoredRun, StoredRunInstance } from './types';
 import { AUDIT_LIMITS } from './validate';
 
 /**
@@ -596,6 +596,76 @@ export function describeAuditStore(name: string, openStore: () => AuditStore, op
         // connection included).
         await expect(store.list({})).rejects.toBeInstanceOf(AuditUnavailableError);
         await expect(store.begin(intent())).rejects.toBeInstanceOf(AuditUnavailableError);
+      });
+    });
+
+    describe('runs', () => {
+      const newRun = (id: string, createdAt: number, state: StoredRun['state'] = 'running'): StoredRun => ({
+        id,
+        createdAt,
+        createdBy: 'alice',
+        regionId: hz,
+        kind: 'attach',
+        keyPairName: 'team-key',
+        policy: { stopped: 'leave', running: { mode: 'leave' } },
+        state,
+        phase: 'recheck',
+        counts: {},
+        total: 2,
+        waves: [],
+        updatedAt: createdAt,
+      });
+      const row = (InstanceId: string, state: StoredRunInstance['state'] = 'queued'): StoredRunInstance => ({
+        InstanceId,
+        state,
+        requestIds: [],
+        updatedAt: 1,
+      });
+
+      it('writes a run with its rows and events, and reads them back in order', async () => {
+        const store = open();
+        const first = await store.createRun(newRun('r1', 1), [row('i-a1'), row('i-a2')], { at: 1, kind: 'created', user: 'alice' });
+        const second = await store.saveRun({ ...newRun('r1', 1), phase: 'attach' }, [row('i-a2', 'attached')], {
+          at: 2,
+          kind: 'instances',
+          detail: '1 attached',
+        });
+        expect(second).toBeGreaterThan(first);
+        expect((await store.getRun('r1'))?.phase).toBe('attach');
+        expect((await store.runInstances('r1', {})).items.map((r) => [r.InstanceId, r.state])).toEqual([
+          ['i-a1', 'queued'],
+          ['i-a2', 'attached'],
+        ]);
+        expect((await store.runInstances('r1', { state: 'attached' })).items.map((r) => r.InstanceId)).toEqual(['i-a2']);
+        const page = await store.runInstances('r1', { limit: 1 });
+        expect(page.items.map((r) => r.InstanceId)).toEqual(['i-a1']);
+        expect((await store.runInstances('r1', { limit: 1, cursor: page.nextCursor ?? '' })).items.map((r) => r.InstanceId)).toEqual([
+          'i-a2',
+        ]);
+        expect((await store.runEvents('r1', 0)).map((e) => e.kind)).toEqual(['created', 'instances']);
+        expect((await store.runEvents('r1', first)).map((e) => e.seq)).toEqual([second]);
+        expect(await store.getRun('nope')).toBeUndefined();
+        await expect(store.saveRun(newRun('nope', 1), [])).rejects.toBeInstanceOf(AuditInputError);
+      });
+
+      it('lists runs in progress first, filters them, and says which runs a restart resumes', async () => {
+        const store = open();
+        await store.createRun(newRun('old-done', 1, 'completed'), [], { at: 1, kind: 'created' });
+        await store.createRun(newRun('running', 2), [], { at: 2, kind: 'created' });
+        await store.createRun(newRun('new-done', 3, 'cancelled'), [], { at: 3, kind: 'created' });
+        await store.createRun({ ...newRun('paused', 4, 'paused'), createdBy: 'bob' }, [], { at: 4, kind: 'created' });
+        expect((await store.listRuns({})).items.map((r) => r.id)).toEqual(['paused', 'running', 'new-done', 'old-done']);
+        expect((await store.listRuns({ creator: 'bob' })).items.map((r) => r.id)).toEqual(['paused']);
+        expect((await store.listRuns({ state: 'completed' })).items.map((r) => r.id)).toEqual(['old-done']);
+        const page = await store.listRuns({ limit: 3 });
+        expect((await store.listRuns({ limit: 3, cursor: page.nextCursor ?? '' })).items.map((r) => r.id)).toEqual(['old-done']);
+        expect(await store.unfinishedRuns()).toEqual(['running', 'paused']);
+      });
+
+      it('names the run on the operations it sent', async () => {
+        const store = open();
+        await run(store, { runId: 'r1' }, [ok('i-a1'), ok('i-a2')]);
+        expect((await all(store))[0]?.runId).toBe('r1');
       });
     });
   });

@@ -107,6 +107,46 @@ const MIGRATIONS: readonly string[] = [
   ON CONFLICT (region_id, instance_id) DO UPDATE SET
     maybe_attach_seq = excluded.maybe_attach_seq, maybe_attach_operation_seq = excluded.maybe_attach_operation_seq;
   `,
+  // Runs (docs/product.md#step-7-activation): an attach or activation executed by the proxy. The run's record
+  // and its per-instance rows are JSON documents (shaped by ecs/runs-api.ts) next to the columns the queries
+  // filter on; `run_events` is the live feed, its seq the Server-Sent Events id. An operation a run sent names
+  // the run, so the activity trail links to it.
+  `
+  ALTER TABLE operations ADD COLUMN run_id TEXT;
+  CREATE INDEX operations_by_run ON operations (run_id) WHERE run_id IS NOT NULL;
+
+  CREATE TABLE runs (
+    id            TEXT    PRIMARY KEY,
+    created_at    INTEGER NOT NULL,
+    created_by    TEXT    NOT NULL,
+    region_id     TEXT    NOT NULL,
+    key_pair_name TEXT,
+    state         TEXT    NOT NULL,
+    doc_json      TEXT    NOT NULL
+  );
+  CREATE INDEX runs_by_created ON runs (created_at);
+
+  CREATE TABLE run_instances (
+    run_id      TEXT    NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+    position    INTEGER NOT NULL,
+    instance_id TEXT    NOT NULL,
+    state       TEXT    NOT NULL,
+    doc_json    TEXT    NOT NULL,
+    PRIMARY KEY (run_id, position)
+  ) WITHOUT ROWID;
+  CREATE UNIQUE INDEX run_instances_by_id ON run_instances (run_id, instance_id);
+  CREATE INDEX run_instances_by_state ON run_instances (run_id, state, position);
+
+  CREATE TABLE run_events (
+    seq     INTEGER PRIMARY KEY AUTOINCREMENT,
+    run_id  TEXT    NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+    at      INTEGER NOT NULL,
+    kind    TEXT    NOT NULL,
+    user_name TEXT,
+    detail  TEXT
+  );
+  CREATE INDEX run_events_by_run ON run_events (run_id, seq);
+  `,
 ];
 
 /** The schema this code reads and writes (`PRAGMA user_version`). */

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { open as openFile, statfs, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { isLockBusy } from './sqlite-locks';
 import type { AuditCheck } from './types';
 
 /** Incompressible, so a compressing or deduplicating file system still has to find real blocks for them. */
@@ -39,4 +40,26 @@ export async function checkDisk(path: string, minFreeBytes: number): Promise<Aud
     return { ok: false, problem: 'the audit disk does not accept new data' };
   }
   return { ok: true };
+}
+
+/**
+ * The store's readiness: a write inside a transaction that is rolled back proves the write lock can be taken
+ * and the file is not read-only, without changing anything. It needs no new space, hence the disk check after
+ * it (skipped for an in-memory store, which has no disk).
+ */
+export async function checkStore(options: {
+  takeWriteLock: () => Promise<void>;
+  diskPath: string | undefined;
+  minFreeBytes: number;
+}): Promise<AuditCheck> {
+  try {
+    await options.takeWriteLock();
+  } catch (error) {
+    return {
+      ok: false,
+      problem: isLockBusy(error) ? 'the audit database is locked by another process' : 'the audit store is not writable',
+    };
+  }
+  if (options.diskPath === undefined) return { ok: true };
+  return checkDisk(options.diskPath, options.minFreeBytes);
 }

@@ -27,6 +27,7 @@ export interface OperationRow {
   error_code: string | null;
   error_message: string | null;
   duration_ms: number | null;
+  run_id: string | null;
 }
 
 interface TargetRow {
@@ -93,6 +94,7 @@ export function toRecord(row: OperationRow, instanceIds: string[], instances: In
     action: row.action,
     regionId: row.region_id,
     ...(row.key_pair_name === null ? {} : { keyPairName: row.key_pair_name }),
+    ...(row.run_id === null ? {} : { runId: row.run_id }),
     instanceIds,
     ...(row.options_json === null ? {} : { options: JSON.parse(row.options_json) as Record<string, string | number | boolean> }),
     status: row.status as OperationStatus,
@@ -116,7 +118,7 @@ export function groupBySeq<R extends { operation_seq: number }, T>(rows: R[], ma
 }
 
 export const SELECT_OPERATION_COLUMNS = `seq, id, at, user_name, email, groups_json, client_address, action, region_id,
-  key_pair_name, options_json, status, completed_at, http_status, request_id, error_code, error_message, duration_ms`;
+  key_pair_name, options_json, status, completed_at, http_status, request_id, error_code, error_message, duration_ms, run_id`;
 
 export function prepareStatements(db: Database.Database) {
   return {
@@ -124,9 +126,9 @@ export function prepareStatements(db: Database.Database) {
     probe: db.prepare('UPDATE event_clock SET value = value WHERE id = 1'),
     insertOperation: db.prepare(
       `INSERT INTO operations (seq, id, at, user_name, email, groups_json, client_address, action, region_id,
-         key_pair_name, options_json, status, completed_seq, completed_at, error_message, writer_process)
+         key_pair_name, options_json, status, completed_seq, completed_at, error_message, writer_process, run_id)
        VALUES (@seq, @id, @at, @user, @email, @groups, @clientAddress, @action, @regionId,
-         @keyPairName, @options, @status, @completedSeq, @completedAt, @errorMessage, @writer)`,
+         @keyPairName, @options, @status, @completedSeq, @completedAt, @errorMessage, @writer, @runId)`,
     ),
     insertTarget: db.prepare('INSERT INTO operation_targets (operation_seq, position, instance_id) VALUES (?, ?, ?)'),
     findOperation: db.prepare<[string], OpenOperationRow>(

@@ -264,7 +264,12 @@ describe('input', () => {
           'error_message',
           'duration_ms',
           'writer_process',
+          'run_id',
         ],
+        run_events: ['seq', 'run_id', 'at', 'kind', 'user_name', 'detail'],
+        run_instances: ['run_id', 'position', 'instance_id', 'state', 'doc_json'],
+        runs: ['id', 'created_at', 'created_by', 'region_id', 'key_pair_name', 'state', 'doc_json'],
+        sqlite_sequence: ['name', 'seq'],
       });
       const names = Object.values(columns).flat().join(' ');
       expect(names).not.toMatch(/secret|passw|token|signature|credential|access_?key|authoriz|cookie/i);

@@ -9,8 +9,9 @@ import { encodeCursor } from './cursor';
 import { AuditInputError, AuditUnavailableError } from './errors';
 import { migrate } from './migrations';
 import { activationChanges, isDryRun, isMaybeAttachWhenAbandoned, pendingActivationOf, UNKNOWN_OUTCOME_MESSAGE } from './pending';
-import { checkDisk } from './sqlite-disk';
-import { isLockBusy, retryWhileLocked } from './sqlite-locks';
+import { checkStore } from './sqlite-disk';
+import { SqliteRunTables, sqliteRunStore } from './sqlite-runs';
+import { retryWhileLocked } from './sqlite-locks';
 import { configure } from './sqlite-pragmas';
 import {
   activityWhere,
@@ -23,7 +24,7 @@ import {
   type OpenOperationRow,
   type OperationRow,
 } from './sqlite-statements';
-import type { AuditCheck, AuditIntent, AuditOutcome, AuditReconciliation, AuditStore } from './types';
+import type { AuditCheck, AuditIntent, AuditOutcome, AuditReconciliation, AuditStore, RunStore } from './types';
 import {
   clippedText,
   requireText,
@@ -122,7 +123,7 @@ export function openSqliteAuditStore(path: string, options: SqliteAuditStoreOpti
     // From now on a step never sleeps inside SQLite: a held lock fails at once and is retried asynchronously
     // (SqliteAuditStore.withLockRetry), so a lock held elsewhere cannot freeze the event loop.
     db.pragma('busy_timeout = 0');
-    return store;
+    return Object.assign(store, store.runStore());
   } catch (error) {
     db.close();
     if (error instanceof AuditUnavailableError) throw error;
@@ -141,12 +142,13 @@ interface StoreSettings {
   minFreeBytes: number;
 }
 
-class SqliteAuditStore implements AuditStore {
+class SqliteAuditStore implements Omit<AuditStore, keyof RunStore> {
   private readonly statements: ReturnType<typeof prepareStatements>;
   private readonly intentTx: Database.Transaction<(intent: CleanIntent, status: 'pending' | 'denied', reason: string | null) => string>;
   private readonly outcomeTx: Database.Transaction<(id: string, outcome: CleanOutcome) => void>;
   private readonly reconcileTx: Database.Transaction<(id: string, readings: readonly AuditReconciliation[]) => void>;
   /** The activity query's SQL depends on which filters are set; prepare each shape once. */
+  private readonly runs: SqliteRunTables;
   private readonly listStatements = new Map<string, Database.Statement<Record<string, string | number>, OperationRow>>();
 
   constructor(
@@ -159,6 +161,7 @@ class SqliteAuditStore implements AuditStore {
   ) {
     const s = prepareStatements(db);
     this.statements = s;
+    this.runs = new SqliteRunTables(db);
 
     const nextSeq = (): number => {
       const row = s.tick.get();
@@ -187,6 +190,7 @@ class SqliteAuditStore implements AuditStore {
         completedAt: status === 'denied' ? intent.at : null,
         errorMessage: reason,
         writer: this.writerProcess,
+        runId: intent.runId ?? null,
       });
       intent.instanceIds.forEach((instanceId, position) => s.insertTarget.run(seq, position, instanceId));
       return id;
@@ -368,6 +372,16 @@ class SqliteAuditStore implements AuditStore {
     });
   }
 
+  /** The run store's methods (sqlite-runs.ts), run through the same lock waits and file check as the rest. */
+  runStore(): RunStore {
+    return sqliteRunStore(this.runs, (what, step) =>
+      this.withLockRetry(what, this.settings.lockWaitMs, () => {
+        this.assertFileIntact();
+        return step();
+      }),
+    );
+  }
+
   /** One check at a time: concurrent probes share it (and the probe file, which has a fixed name). */
   private checking: Promise<AuditCheck> | undefined;
 
@@ -382,27 +396,21 @@ class SqliteAuditStore implements AuditStore {
     return this.checking;
   }
 
-  private async runCheck(): Promise<AuditCheck> {
-    try {
-      // A write inside a transaction that is rolled back: proves the write lock can be taken and the file is
-      // not read-only, without changing anything. It needs no new space, hence the two checks after it.
-      await this.withLockRetry('readiness check', this.settings.checkLockWaitMs, () => {
-        this.assertFileIntact();
-        this.db.exec('BEGIN IMMEDIATE');
-        try {
-          this.statements.probe.run();
-        } finally {
-          this.db.exec('ROLLBACK');
-        }
-      });
-    } catch (error) {
-      return {
-        ok: false,
-        problem: isLockBusy(error) ? 'the audit database is locked by another process' : 'the audit store is not writable',
-      };
-    }
-    if (this.fileIdentity === undefined) return { ok: true };
-    return checkDisk(this.path, this.settings.minFreeBytes);
+  private runCheck(): Promise<AuditCheck> {
+    return checkStore({
+      takeWriteLock: () =>
+        this.withLockRetry('readiness check', this.settings.checkLockWaitMs, () => {
+          this.assertFileIntact();
+          this.db.exec('BEGIN IMMEDIATE');
+          try {
+            this.statements.probe.run();
+          } finally {
+            this.db.exec('ROLLBACK');
+          }
+        }),
+      diskPath: this.fileIdentity === undefined ? undefined : this.path,
+      minFreeBytes: this.settings.minFreeBytes,
+    });
   }
 
   close(): void {

@@ -1,4 +1,5 @@
 import type { ActionName } from '../../ecs/contract';
+import type { Run, RunEvent, RunInstance } from '../../ecs/runs-api';
 import type { ActivityPage, ActivityQuery, InstanceOutcome, OperationStatus, PendingActivation } from '../../ecs/console-api';
 
 /**
@@ -23,6 +24,8 @@ export interface AuditIntent {
   instanceIds: string[];
   /** e.g. ForceReboot, BatchOptimization, DryRun; never secrets (option names that look like one are refused). */
   options?: Record<string, string | number | boolean>;
+  /** The run that sends this call (api-proxy/runs/), so the activity trail links to it. */
+  runId?: string;
 }
 
 export interface AuditOutcome {
@@ -56,7 +59,7 @@ export type AuditCheck = { ok: true } | { ok: false; problem: string };
  * Every method that touches the stored data returns a promise. Bad input rejects with AuditInputError; a store
  * that cannot be used rejects with AuditUnavailableError (errors.ts).
  */
-export interface AuditStore {
+export interface AuditStore extends RunStore {
   /** Resolves with the operation id once the intent is durably written; rejects with AuditUnavailableError if it cannot be by the deadline. */
   begin(intent: AuditIntent): Promise<string>;
   /** Records the outcome; rejects with AuditUnavailableError on failure (the action already happened: log it). */
@@ -76,4 +79,58 @@ export interface AuditStore {
   /** Readiness: whether the store takes a new write now, and if not, why. */
   check(): Promise<AuditCheck>;
   close(): void;
+}
+
+/** One line of a run's live feed, before the store numbers it. */
+export interface RunEventInput {
+  at: number;
+  kind: RunEvent['kind'];
+  user?: string;
+  detail?: string;
+}
+
+/** A run's per-instance row as stored: the API's row plus what the engine needs to resume after a crash. */
+export type StoredRunInstance = RunInstance & {
+  /** The audited operation of the last mutating call sent for this instance (its intent is in the trail). */
+  operationId?: string;
+};
+
+/** A run as stored: the API's run plus the engine's bookkeeping. */
+export type StoredRun = Run & {
+  /** Failures counted against the budget since the run was last resumed. */
+  budgetFailures?: number;
+  /** Who the run's ECS calls are audited as: the creator, as they were when they created it. */
+  creator?: { email?: string; groups: string[]; clientAddress: string };
+};
+
+/**
+ * The runs part of the store (docs/product.md#step-7-activation): a run and its rows are written in one
+ * transaction, with the event that reports the change.
+ */
+export interface RunStore {
+  /** Writes a new run with all its rows and its 'created' event; resolves with the event's seq. */
+  createRun(run: StoredRun, instances: readonly StoredRunInstance[], event: RunEventInput): Promise<number>;
+  /** Replaces the run's record and the given rows (by InstanceId), and appends the event if any; resolves with its seq (0 without). */
+  saveRun(run: StoredRun, instances: readonly StoredRunInstance[], event?: RunEventInput): Promise<number>;
+  getRun(id: string): Promise<StoredRun | undefined>;
+  /** In progress (running, paused, cancelling) first, then newest first; keyset pagination. */
+  listRuns(query: RunsQueryInput): Promise<{ items: StoredRun[]; nextCursor: string | null }>;
+  /** Rows in plan order, optionally of one state; keyset pagination on the position. */
+  runInstances(
+    id: string,
+    query: { state?: RunInstance['state']; limit?: number; cursor?: string },
+  ): Promise<{ items: StoredRunInstance[]; nextCursor: string | null }>;
+  /** Events after `afterSeq`, oldest first. */
+  runEvents(id: string, afterSeq: number, limit?: number): Promise<RunEvent[]>;
+  /** Ids of runs not in a final state (running, paused, cancelling), oldest first: what a restart resumes. */
+  unfinishedRuns(): Promise<string[]>;
+}
+
+export interface RunsQueryInput {
+  state?: Run['state'];
+  creator?: string;
+  regionId?: string;
+  keyPairName?: string;
+  limit?: number;
+  cursor?: string;
 }

@@ -123,6 +123,7 @@ export interface CleanIntent {
   keyPairName: string | undefined;
   instanceIds: string[];
   optionsJson: string | undefined;
+  runId: string | undefined;
 }
 
 export function validateIntent(intent: AuditIntent, kind: 'intent' | 'denial' = 'intent'): CleanIntent {
@@ -152,6 +153,7 @@ export function validateIntent(intent: AuditIntent, kind: 'intent' | 'denial' = 
     keyPairName: intent.keyPairName === undefined ? undefined : contractField('keyPairName', KeyPairName, intent.keyPairName),
     instanceIds,
     optionsJson: validateOptions(intent.options),
+    runId: optionalClippedText('runId', intent.runId),
   };
 }
 

@@ -43,6 +43,7 @@ describe('loadConfig: defaults', () => {
       rateLimitPerMinute: 1200,
       ecs: { mode: 'sim', network: 'public', endpoint: undefined, bootstrapRegion: 'cn-hangzhou' },
       upstream: { connectTimeoutMs: 3000, timeoutMs: 15_000, concurrency: 8, maxRetries: 4 },
+      runs: { attachInFlight: 4, pollMs: 5000 },
       sim: {
         seed: undefined,
         instances: 300,

@@ -27,6 +27,8 @@ import { choice, fromItem, hostSchema, list, optional, parseOrigin, pathSchema }
  * | `UPSTREAM_CONNECT_TIMEOUT_MS` | `3000` | Connect timeout for ECS calls. |
  * | `UPSTREAM_TIMEOUT_MS` | `15000` | Whole-call timeout for ECS calls (at least the connect timeout). |
  * | `UPSTREAM_CONCURRENCY` | `8` | ECS calls in flight per region (docs/ecs-notes.md#throttling: limits are per region). 1–64. |
+ * | `RUN_ATTACH_IN_FLIGHT` | `4` | AttachKeyPair batches (of 50) a run keeps in flight (api-proxy/runs/attach-phase.ts). 1–16. |
+ * | `RUN_HEALTH_POLL_MS` | `5000` | How often a run's health gate reads the statuses of a rebooting wave. 100–60000. |
  * | `UPSTREAM_MAX_RETRIES` | `4` | Retries of throttled/transient ECS calls (docs/ecs-notes.md#retry-policy). 0–10. |
  * | `SIM_SEED` | (unset) | Sim mode: seed of the simulated fleet. |
  * | `SIM_INSTANCES` | `300` | Sim mode: number of simulated instances. |
@@ -96,6 +98,8 @@ export const envFields = {
   UPSTREAM_TIMEOUT_MS: wholeNumber(1, 600_000, 15_000),
   UPSTREAM_CONCURRENCY: wholeNumber(1, 64, 8),
   UPSTREAM_MAX_RETRIES: wholeNumber(0, 10, 4),
+  RUN_ATTACH_IN_FLIGHT: wholeNumber(1, 16, 4),
+  RUN_HEALTH_POLL_MS: wholeNumber(100, 60_000, 5000),
 
   SIM_SEED: optional(z.string().max(200)),
   SIM_INSTANCES: wholeNumber(0, 100_000, 300),
@@ -160,6 +164,7 @@ function toConfig(e: Env) {
       concurrency: e.UPSTREAM_CONCURRENCY,
       maxRetries: e.UPSTREAM_MAX_RETRIES,
     },
+    runs: { attachInFlight: e.RUN_ATTACH_IN_FLIGHT, pollMs: e.RUN_HEALTH_POLL_MS },
     sim: {
       seed: e.SIM_SEED,
       instances: e.SIM_INSTANCES,

@@ -1,6 +1,6 @@
-import type { FastifyRequest } from 'fastify';
-import { toWire, type ActionName } from '#ecs/contract';
-import { instanceVerdict, readKeyPairReadings, type ReadOutcome } from '#ecs/outcomes';
+import type { FastifyBaseLogger } from 'fastify';
+import { actions, toWire, type ActionName } from '#ecs/contract';
+import { instanceVerdict, readKeyPairReadings, type KeyPairReading, type ReadOutcome } from '#ecs/outcomes';
 import type { AuditIntent, AuditStore } from '../../audit';
 import { readOutcome } from '../../outcomes';
 import type { EcsClient, UpstreamOutcome } from '../../upstream/ecs-client';
@@ -19,6 +19,12 @@ import { ProxyError } from '../errors';
  */
 const RECONCILE_TIMEOUT_MS = 3_000;
 
+/** Who a call is logged under: the HTTP request, or a run (api-proxy/runs/). */
+export interface CallContext {
+  id: string;
+  log: FastifyBaseLogger;
+}
+
 /** A mutating call whose intent is in the trail. */
 export interface AuditedCall {
   operationId: string;
@@ -26,7 +32,7 @@ export interface AuditedCall {
 }
 
 /** Writes the intent; a trail that cannot be written refuses the call (503) before anything is sent. */
-export async function beginAudit(request: FastifyRequest, audit: AuditStore, intent: AuditIntent): Promise<AuditedCall> {
+export async function beginAudit(request: CallContext, audit: AuditStore, intent: AuditIntent): Promise<AuditedCall> {
   try {
     return { operationId: await audit.begin(intent), intent };
   } catch (error) {
@@ -47,7 +53,7 @@ export async function beginAudit(request: FastifyRequest, audit: AuditStore, int
  * logged, not answered: the action already happened, and the intent stays 'pending', reported as unknown later.
  */
 export async function completeAudit(
-  request: FastifyRequest,
+  request: CallContext,
   deps: { audit: AuditStore; clock: () => number },
   call: AuditedCall,
   name: ActionName,
@@ -91,16 +97,16 @@ export async function completeAudit(
  * means "not attached when read", which the activity trail shows with its time.
  */
 export async function reconcileAttach(
-  request: FastifyRequest,
+  request: CallContext,
   deps: { ecs: EcsClient; audit: AuditStore; clock: () => number },
   operationId: string,
   regionId: string,
   keyPairName: string,
   read: ReadOutcome,
-): Promise<void> {
+): Promise<KeyPairReading[]> {
   const { ecs, audit, clock } = deps;
   const ids = read.instances.filter((i) => instanceVerdict(i) === 'unknown').map((i) => i.InstanceId);
-  if (ids.length === 0) return;
+  if (ids.length === 0) return [];
   let described: UpstreamOutcome;
   try {
     described = await ecs.call(
@@ -114,11 +120,11 @@ export async function reconcileAttach(
     );
   } catch (error) {
     request.log.error({ operationId, err: (error as Error).message }, 'reading instances back after an unknown attach failed');
-    return;
+    return [];
   }
   const readings = described.kind === 'response' ? readKeyPairReadings(keyPairName, ids, described.status, described.body) : [];
   request.log.info({ operationId, unknown: ids.length, reconciled: readings.length }, 'attach of unknown outcome read back');
-  if (readings.length === 0) return;
+  if (readings.length === 0) return [];
   const at = clock();
   try {
     await audit.reconcile(
@@ -128,4 +134,90 @@ export async function reconcileAttach(
   } catch (error) {
     request.log.error({ operationId, err: (error as Error).message }, 'reconciliation could not be written');
   }
+  return readings;
+}
+
+/** What the one audited ECS call needs. */
+export interface AuditedCallDeps {
+  ecs: EcsClient;
+  audit: AuditStore;
+  clock: () => number;
+  /** Every ECS answer, for readiness (health.ts). */
+  onUpstreamAnswer?: (outcome: UpstreamOutcome) => void;
+}
+
+export interface AuditedCallRequest {
+  name: ActionName;
+  wire: Record<string, string>;
+  regionId: string;
+  signal: AbortSignal;
+  intent: AuditIntent;
+  /** Called once the intent is durable and before anything is sent (a run records the operation on its rows). */
+  onBegun?: (operationId: string) => Promise<void>;
+}
+
+export interface AuditedCallResult {
+  operationId: string;
+  outcome: UpstreamOutcome;
+  /** The outcome as the one outcome reader (ecs/outcomes.ts) reads it. */
+  read: ReadOutcome;
+  /** For an attach with instances of unknown outcome: what reading their KeyPairName back found. */
+  readings: KeyPairReading[];
+}
+
+/**
+ * The one audited path of a mutating ECS call, shared by `POST /api/ecs` and the run engine: intent durably
+ * written (or a 503, nothing sent), the call, the outcome by the one outcome rule, and an attach of unknown
+ * outcome read back (docs/product.md#audit-before-and-after).
+ */
+export async function auditedEcsCall(context: CallContext, deps: AuditedCallDeps, call: AuditedCallRequest): Promise<AuditedCallResult> {
+  const audited = await beginAudit(context, deps.audit, call.intent);
+  if (call.onBegun) await call.onBegun(audited.operationId);
+  const started = deps.clock();
+  const outcome = await sendEcs(context, deps, call.name, call.wire, call.regionId, call.signal, audited, started);
+  deps.onUpstreamAnswer?.(outcome);
+  const read = await completeAudit(context, deps, audited, call.name, outcome, started);
+  const readings =
+    call.name === 'AttachKeyPair' && audited.intent.keyPairName !== undefined
+      ? await reconcileAttach(context, deps, audited.operationId, call.regionId, audited.intent.keyPairName, read)
+      : [];
+  return { operationId: audited.operationId, outcome, read, readings };
+}
+
+/** Call: signed and sent by the ECS client, which alone retries (docs/decisions/retries.md). */
+export async function sendEcs(
+  context: CallContext,
+  deps: { ecs: EcsClient; audit: AuditStore; clock: () => number },
+  name: ActionName,
+  wire: Record<string, string>,
+  regionId: string,
+  signal: AbortSignal,
+  audited: AuditedCall | undefined,
+  started: number,
+): Promise<UpstreamOutcome> {
+  let outcome: UpstreamOutcome;
+  try {
+    outcome = await deps.ecs.call(name, wire, { regionId, mutating: actions[name].mutating, signal });
+  } catch (error) {
+    // A bug, not an answer: the record is still completed (as unknown) before the error goes on.
+    if (audited) {
+      const unknown: UpstreamOutcome = {
+        kind: 'unknown',
+        reason: 'the proxy failed while sending',
+        attempts: 0,
+        durationMs: deps.clock() - started,
+      };
+      await completeAudit(context, deps, audited, name, unknown, started);
+    }
+    throw error;
+  }
+  // ECS only uses real HTTP statuses; anything else (a broken gateway) is reported as a bad answer.
+  if (outcome.kind === 'response' && (outcome.status < 200 || outcome.status > 599)) {
+    return {
+      ...outcome,
+      status: 502,
+      body: { RequestId: context.id, Code: 'Proxy.BadUpstreamResponse', Message: `ECS answered with HTTP status ${outcome.status}.` },
+    };
+  }
+  return outcome;
 }

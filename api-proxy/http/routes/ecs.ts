@@ -13,7 +13,7 @@ import { clip, ProxyError, sendError } from '../errors';
 import { originOf, type Forwarded } from '../forwarded';
 import { ECS_ROUTE } from '../identity';
 import { untilAborted } from '../until-aborted';
-import { beginAudit, completeAudit, reconcileAttach, type AuditedCall } from './ecs-audit';
+import { auditedEcsCall, sendEcs } from './ecs-audit';
 
 /**
  * `POST /api/ecs/{Action}`: a JSON body of ECS parameters in, ECS's JSON body and status out, unchanged. The
@@ -65,18 +65,11 @@ export const ecsRoutes: FastifyPluginCallback<EcsRoutesOptions> = (app, options,
       const wire = toUpstream(name, params);
       if (signal.aborted)
         throw new ProxyError(503, 'Proxy.Timeout', 'The console could not send the call in time, so nothing was sent. Try again.');
-      const audited = actions[name].mutating
-        ? await beginAudit(request, options.audit, options.intentOf(request, who, name, params))
-        : undefined;
-      const started = options.clock();
-      const outcome = await call(request, name, wire, regionId, signal, audited, started, options);
-      options.onUpstreamAnswer(outcome);
-      if (audited) {
-        const read = await completeAudit(request, options, audited, name, outcome, started);
-        if (name === 'AttachKeyPair' && audited.intent.keyPairName !== undefined) {
-          await reconcileAttach(request, options, audited.operationId, regionId, audited.intent.keyPairName, read);
-        }
-      }
+      const outcome = actions[name].mutating
+        ? (await auditedEcsCall(request, options, { name, wire, regionId, signal, intent: options.intentOf(request, who, name, params) }))
+            .outcome
+        : await sendEcs(request, options, name, wire, regionId, signal, undefined, options.clock());
+      if (!actions[name].mutating) options.onUpstreamAnswer(outcome);
       return replyWith(reply, outcome);
     },
   );
@@ -94,7 +87,7 @@ function allow(name: string): ActionName {
 }
 
 /** Media type: parameters come as JSON, which a cross-site form cannot send. */
-function requireJson(request: FastifyRequest): void {
+export function requireJson(request: FastifyRequest): void {
   const contentType = request.headers['content-type'] ?? '';
   if (!/^application\/json\b/i.test(contentType)) {
     throw new ProxyError(415, 'Proxy.UnsupportedMediaType', 'Send the parameters as Content-Type: application/json.', {
@@ -121,7 +114,7 @@ function requireOwnOrigin(
   });
 }
 
-function isSameOrigin(request: FastifyRequest, publicOrigins: readonly string[], forwarded: Forwarded): boolean {
+export function isSameOrigin(request: FastifyRequest, publicOrigins: readonly string[], forwarded: Forwarded): boolean {
   const origin = request.headers.origin;
   if (typeof origin !== 'string') return false;
   const claimed = originOf(origin);
@@ -200,44 +193,6 @@ async function knownRegion(
     });
   }
   return regionId;
-}
-
-/** Call: signed and sent by the ECS client, which alone retries (docs/decisions/retries.md). */
-async function call(
-  request: FastifyRequest,
-  name: ActionName,
-  wire: Record<string, string>,
-  regionId: string,
-  signal: AbortSignal,
-  audited: AuditedCall | undefined,
-  started: number,
-  options: Pick<EcsRoutesOptions, 'ecs' | 'audit' | 'clock'>,
-): Promise<UpstreamOutcome> {
-  let outcome: UpstreamOutcome;
-  try {
-    outcome = await options.ecs.call(name, wire, { regionId, mutating: actions[name].mutating, signal });
-  } catch (error) {
-    // A bug, not an answer: the record is still completed (as unknown) before the 500 goes out.
-    if (audited) {
-      const unknown: UpstreamOutcome = {
-        kind: 'unknown',
-        reason: 'the proxy failed while sending',
-        attempts: 0,
-        durationMs: options.clock() - started,
-      };
-      await completeAudit(request, options, audited, name, unknown, started);
-    }
-    throw error;
-  }
-  // ECS only uses real HTTP statuses; anything else (a broken gateway) is reported as a bad answer.
-  if (outcome.kind === 'response' && (outcome.status < 200 || outcome.status > 599)) {
-    return {
-      ...outcome,
-      status: 502,
-      body: { RequestId: request.id, Code: 'Proxy.BadUpstreamResponse', Message: `ECS answered with HTTP status ${outcome.status}.` },
-    };
-  }
-  return outcome;
 }
 
 /** Reply: ECS's answer as it came, or the proxy's own words where no answer came. */
