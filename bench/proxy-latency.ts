@@ -1,10 +1,10 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { signV3 } from '../acs-signature';
 import { ECS_API_VERSION } from '../ecs/contract';
+import { start } from './process';
 
 /**
  * Added latency of the proxy per call (the README, "Measured"): the same DescribeInstances call, signed and sent
@@ -15,30 +15,10 @@ import { ECS_API_VERSION } from '../ecs/contract';
  *   npm run bench -- proxy   (BENCH_CALLS=2000 by default)
  */
 
-const root = path.resolve(import.meta.dirname, '..');
 const CALLS = Number(process.env['BENCH_CALLS'] ?? 2000);
 const WARMUP = 200;
 const AK = 'bench-ak';
 const SECRET = 'bench-secret';
-
-function start(script: string, env: Record<string, string>, ready: RegExp): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, script)], {
-    cwd: root,
-    env: { PATH: process.env['PATH'] ?? '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  return new Promise((resolve, reject) => {
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      const match = ready.exec(output);
-      if (match?.[1]) resolve({ child, url: match[1] });
-    };
-    child.stdout?.on('data', onData);
-    child.stderr?.on('data', onData);
-    child.on('exit', (code) => reject(new Error(`${script} exited with ${code}:\n${output}`)));
-  });
-}
 
 function percentile(sorted: number[], p: number): number {
   const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));

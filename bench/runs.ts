@@ -1,7 +1,7 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { start } from './process';
 
 /**
  * A run against the serial path (docs/product.md#step-7-activation): with 100 ms of simulated ECS latency,
@@ -13,30 +13,10 @@ import path from 'node:path';
  *   npm run bench -- runs   (BENCH_RUN_INSTANCES=8000 by default)
  */
 
-const root = path.resolve(import.meta.dirname, '..');
 const TARGET = Number(process.env['BENCH_RUN_INSTANCES'] ?? 8000);
 const AK = 'bench-ak';
 const SECRET = 'bench-secret';
 const KEY = 'ops-team';
-
-function start(script: string, env: Record<string, string>, ready: RegExp): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, script)], {
-    cwd: root,
-    env: { PATH: process.env['PATH'] ?? '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  return new Promise((resolve, reject) => {
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      const match = ready.exec(output);
-      if (match?.[1]) resolve({ child, url: match[1] });
-    };
-    child.stdout?.on('data', onData);
-    child.stderr?.on('data', onData);
-    child.on('exit', (code) => reject(new Error(`${script} exited with ${code}:\n${output}`)));
-  });
-}
 
 export async function benchRuns(): Promise<void> {
   const dir = mkdtempSync(path.join(tmpdir(), 'bench-runs-'));
