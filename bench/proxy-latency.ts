@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { signV3 } from '../acs-signature';
 import { ECS_API_VERSION } from '../ecs/contract';
-import { start } from './process';
+import { AK, SECRET, startSimAndProxy } from './process';
 
 /**
  * Added latency of the proxy per call (the README, "Measured"): the same DescribeInstances call, signed and sent
@@ -17,8 +17,6 @@ import { start } from './process';
 
 const CALLS = Number(process.env['BENCH_CALLS'] ?? 2000);
 const WARMUP = 200;
-const AK = 'bench-ak';
-const SECRET = 'bench-secret';
 
 function percentile(sorted: number[], p: number): number {
   const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
@@ -41,29 +39,7 @@ async function measure(label: string, once: () => Promise<void>): Promise<{ medi
 
 export async function benchProxyLatency(): Promise<void> {
   const dir = mkdtempSync(path.join(tmpdir(), 'bench-proxy-'));
-  const sim = await start(
-    'sim/main.ts',
-    { SIM_PORT: '0', SIM_ACCESS_KEY_ID: AK, SIM_ACCESS_KEY_SECRET: SECRET, SIM_INSTANCES: '1000' },
-    /on (http:\/\/127\.0\.0\.1:\d+)/,
-  );
-  const proxy = await start(
-    'api-proxy/server.ts',
-    {
-      PORT: '0',
-      LOG_LEVEL: 'warn',
-      ECS_MODE: 'live',
-      ECS_ENDPOINT: sim.url,
-      AUDIT_DB: path.join(dir, 'audit.sqlite'),
-      WEB_DIST: path.join(dir, 'none'),
-      // The default credential chain reads these first; the other providers are switched off so nothing
-      // looks for a metadata service or a profile (nothing here may reach beyond loopback).
-      ALIBABA_CLOUD_ACCESS_KEY_ID: AK,
-      ALIBABA_CLOUD_ACCESS_KEY_SECRET: SECRET,
-      ALIBABA_CLOUD_ECS_METADATA_DISABLED: 'true',
-      ALIBABA_CLOUD_CLI_PROFILE_DISABLED: 'true',
-    },
-    /open (http:\/\/127\.0\.0\.1:\d+)/,
-  );
+  const { sim, proxy } = await startSimAndProxy(dir, { simInstances: 1000 });
   try {
     const params = { RegionId: 'cn-hangzhou', MaxResults: '10' };
     const simHost = new URL(sim.url).host;

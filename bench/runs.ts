@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { start } from './process';
+import { startSimAndProxy } from './process';
 
 /**
  * A run against the serial path (docs/product.md#step-7-activation): with 100 ms of simulated ECS latency,
@@ -14,34 +14,11 @@ import { start } from './process';
  */
 
 const TARGET = Number(process.env['BENCH_RUN_INSTANCES'] ?? 8000);
-const AK = 'bench-ak';
-const SECRET = 'bench-secret';
 const KEY = 'ops-team';
 
 export async function benchRuns(): Promise<void> {
   const dir = mkdtempSync(path.join(tmpdir(), 'bench-runs-'));
-  const sim = await start(
-    'sim/main.ts',
-    { SIM_PORT: '0', SIM_ACCESS_KEY_ID: AK, SIM_ACCESS_KEY_SECRET: SECRET, SIM_INSTANCES: String(Math.ceil(TARGET * 1.4)) },
-    /on (http:\/\/127\.0\.0\.1:\d+)/,
-  );
-  const proxy = await start(
-    'api-proxy/server.ts',
-    {
-      PORT: '0',
-      LOG_LEVEL: 'warn',
-      ECS_MODE: 'live',
-      ECS_ENDPOINT: sim.url,
-      AUDIT_DB: path.join(dir, 'audit.sqlite'),
-      WEB_DIST: path.join(dir, 'none'),
-      RATE_LIMIT_PER_MINUTE: '0',
-      ALIBABA_CLOUD_ACCESS_KEY_ID: AK,
-      ALIBABA_CLOUD_ACCESS_KEY_SECRET: SECRET,
-      ALIBABA_CLOUD_ECS_METADATA_DISABLED: 'true',
-      ALIBABA_CLOUD_CLI_PROFILE_DISABLED: 'true',
-    },
-    /open (http:\/\/127\.0\.0\.1:\d+)/,
-  );
+  const { sim, proxy } = await startSimAndProxy(dir, { simInstances: Math.ceil(TARGET * 1.4), proxyEnv: { RATE_LIMIT_PER_MINUTE: '0' } });
   const post = async (url: string, body: unknown) => {
     const res = await fetch(`${proxy.url}${url}`, {
       method: 'POST',
