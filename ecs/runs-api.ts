@@ -52,6 +52,7 @@ export type CreateRun = z.output<typeof CreateRun>;
 
 export const RUN_STATES = ['running', 'paused', 'cancelling', 'cancelled', 'completed', 'completed_with_failures'] as const;
 export const RunState = z.enum(RUN_STATES);
+export type RunState = z.output<typeof RunState>;
 
 export const INSTANCE_STATES = [
   'skipped',
@@ -105,6 +106,7 @@ export const Wave = z.object({
   endedAt: z.number().optional(),
   failures: z.number().int(),
 });
+export type Wave = z.output<typeof Wave>;
 
 export const RunCounts = z.partialRecord(RunInstanceState, z.number().int());
 
@@ -129,7 +131,9 @@ export const Run = z.object({
 export type Run = z.output<typeof Run>;
 
 export const RunPage = z.object({ items: z.array(Run), nextCursor: z.string().nullable() });
+export type RunPage = z.output<typeof RunPage>;
 export const RunInstancesPage = z.object({ items: z.array(RunInstance), nextCursor: z.string().nullable() });
+export type RunInstancesPage = z.output<typeof RunInstancesPage>;
 
 export const RunsQuery = z.strictObject({
   state: RunState.optional(),

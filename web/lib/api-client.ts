@@ -1,5 +1,6 @@
 import type { ActivityPage, PendingList, Session } from '../../ecs/console-api';
 import type { ActionName, RequestOf, ResponseOf } from '../../ecs/contract';
+import type { CreateRun, Run, RunInstancesPage, RunPage } from '../../ecs/runs-api';
 import { ApiError } from './api-error';
 
 /**
@@ -68,4 +69,46 @@ export async function getPending(regionId: string, signal?: AbortSignal): Promis
     { method: 'GET', headers: { accept: 'application/json' } },
     signal,
   )) as PendingList;
+}
+
+// Runs (ecs/runs-api.ts): executed by the proxy, so the browser only creates, reads and controls them.
+const json = (body: unknown): RequestInit => ({
+  method: 'POST',
+  headers: { 'content-type': 'application/json' },
+  body: JSON.stringify(body),
+});
+const query = (params: Record<string, string | number | undefined>): string => {
+  const out = new URLSearchParams();
+  for (const [key, value] of Object.entries(params)) if (value !== undefined && value !== '') out.set(key, String(value));
+  const text = out.toString();
+  return text ? `?${text}` : '';
+};
+
+export async function createRun(input: CreateRun, signal?: AbortSignal): Promise<Run> {
+  return (await send('/api/runs', json(input), signal)) as Run;
+}
+
+export async function listRuns(params: Record<string, string | number | undefined>, signal?: AbortSignal): Promise<RunPage> {
+  return (await send(`/api/runs${query(params)}`, { method: 'GET', headers: { accept: 'application/json' } }, signal)) as RunPage;
+}
+
+export async function getRun(id: string, signal?: AbortSignal): Promise<Run> {
+  return (await send(`/api/runs/${encodeURIComponent(id)}`, { method: 'GET', headers: { accept: 'application/json' } }, signal)) as Run;
+}
+
+export async function getRunInstances(
+  id: string,
+  params: Record<string, string | number | undefined>,
+  signal?: AbortSignal,
+): Promise<RunInstancesPage> {
+  return (await send(
+    `/api/runs/${encodeURIComponent(id)}/instances${query(params)}`,
+    { method: 'GET', headers: { accept: 'application/json' } },
+    signal,
+  )) as RunInstancesPage;
+}
+
+/** pause / resume / cancel answer the run; retry answers the new run linked to it. */
+export async function controlRun(id: string, action: 'pause' | 'resume' | 'cancel' | 'retry', signal?: AbortSignal): Promise<Run> {
+  return (await send(`/api/runs/${encodeURIComponent(id)}/${action}`, json({}), signal)) as Run;
 }

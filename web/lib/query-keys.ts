@@ -8,4 +8,5 @@ export const keyRoots = {
   keyPairs: (regionId: string) => ['ecs', 'key-pairs', regionId] as const,
   pending: (regionId: string) => ['console', 'pending', regionId] as const,
   activity: () => ['console', 'activity'] as const,
+  runs: () => ['console', 'runs'] as const,
 };

@@ -3,6 +3,10 @@ import type { ActivityPage, ActivityRecord, InstanceOutcome, PendingActivation, 
 import { actions, InstanceId, isActionName, KeyPairName, RegionId, toWire, type ActionName } from '../../ecs/contract';
 import { instanceVerdict, readEcsAnswer, readKeyPairReadings } from '../../ecs/outcomes';
 import { createSimulator, type Simulator } from '../../sim/model/simulator';
+import type { ConsoleAnswer } from './answer';
+import { createRunsModel, type RunsModel } from './runs-model';
+
+export type { ConsoleAnswer } from './answer';
 
 /**
  * The proxy's API as a plain in-memory module over the simulator (docs/conventions.md#msw-examples: handlers stay a thin adapter over
@@ -11,12 +15,6 @@ import { createSimulator, type Simulator } from '../../sim/model/simulator';
  * since nothing leaves the browser. The same module serves `npm run dev:mock` and the component tests.
  */
 
-export interface ConsoleAnswer {
-  status: number;
-  body: unknown;
-  headers?: Record<string, string>;
-}
-
 export interface ConsoleModel {
   simulator: Simulator;
   session: Session;
@@ -24,6 +22,8 @@ export interface ConsoleModel {
   ecs(action: string, body: unknown): ConsoleAnswer;
   activity(query: URLSearchParams): ConsoleAnswer;
   pending(regionId: string | null): ConsoleAnswer;
+  /** Runs executed in the browser, over this model (runs-model.ts). */
+  runs: RunsModel;
   reset(): void;
 }
 
@@ -216,11 +216,16 @@ export function createConsoleModel(options: { instances?: number; seed?: string 
       }
       return { status: 200, body: { RegionId: regionId, Pending: pending } };
     },
+    get runs() {
+      return runs;
+    },
     reset() {
+      runs.reset();
       simulator.reset();
       records = [];
       session = { ...LOCAL_SESSION };
     },
   };
+  const runs = createRunsModel(model);
   return model;
 }
