@@ -19,7 +19,8 @@ export interface ConsoleModel {
   simulator: Simulator;
   session: Session;
   setSession(patch: Partial<Session>): void;
-  ecs(action: string, body: unknown): ConsoleAnswer;
+  /** `from.runId`: the call is sent by that run, and its activity record says so (as the proxy's do). */
+  ecs(action: string, body: unknown, from?: { runId?: string }): ConsoleAnswer;
   activity(query: URLSearchParams): ConsoleAnswer;
   pending(regionId: string | null): ConsoleAnswer;
   /** Runs executed in the browser, over this model (runs-model.ts). */
@@ -97,7 +98,7 @@ export function createConsoleModel(options: { instances?: number; seed?: string 
     setSession(patch) {
       session = { ...session, ...patch };
     },
-    ecs(action, body) {
+    ecs(action, body, from) {
       if (!isActionName(action))
         return proxyError(403, 'Proxy.ActionNotAllowed', `The action "${action}" is not allowed through this console.`);
       const parsed = proxyRequestSchema(action).safeParse(body ?? {});
@@ -124,6 +125,7 @@ export function createConsoleModel(options: { instances?: number; seed?: string 
         action,
         regionId,
         ...(typeof params['KeyPairName'] === 'string' ? { keyPairName: params['KeyPairName'] } : {}),
+        ...(from?.runId === undefined ? {} : { runId: from.runId }),
         instanceIds: ids,
       };
       if (!session.allowedActions.includes(action)) {

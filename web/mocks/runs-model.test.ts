@@ -49,6 +49,10 @@ describe('runs in the mock console', () => {
     const rows = (model.runs.instances(run.id, new URLSearchParams()).body as { items: RunInstance[] }).items;
     expect(rows.every((r) => r.state === 'active' && r.evidence === 'inferred-reboot')).toBe(true);
     expect((model.pending('cn-hangzhou').body as { Pending: unknown[] }).Pending).toEqual([]);
+    // Like the proxy's, the activity records of the calls a run sent name the run.
+    const records = (model.activity(new URLSearchParams()).body as { items: { action: string; runId?: string }[] }).items;
+    expect(records.map((r) => r.action).sort()).toEqual(['AttachKeyPair', 'RebootInstances', 'RebootInstances', 'RebootInstances']);
+    expect(records.every((r) => r.runId === run.id)).toBe(true);
   });
 
   it('skips instances that already have the key and leaves others pending', async () => {

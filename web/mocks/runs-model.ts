@@ -9,7 +9,7 @@ import type { ConsoleAnswer } from './answer';
 /** What the runs model needs of the console model: its calls (so the same rules apply) and its pending list. */
 export interface RunsHost {
   readonly session: Session;
-  ecs(action: string, body: unknown): ConsoleAnswer;
+  ecs(action: string, body: unknown, from?: { runId?: string }): ConsoleAnswer;
   pending(regionId: string | null): ConsoleAnswer;
 }
 
@@ -78,12 +78,16 @@ export function createRunsModel(model: RunsHost, options: { stepMs?: number; pol
     m.run = { ...m.run, counts, updatedAt: at };
   };
   const inState = (m: MockRun, state: RunInstanceState) => [...m.rows.values()].filter((r) => r.state === state);
+  /** A run forgotten by reset() stops at its next step: the next test must not see its calls. */
+  const isForgotten = (m: MockRun): boolean => runs.get(m.run.id) !== m;
   /** Waits while paused; false once cancelled. */
   const mayContinue = async (m: MockRun): Promise<boolean> => {
-    while (m.run.state === 'paused') await sleep(stepMs);
-    return m.run.state === 'running';
+    while (m.run.state === 'paused' && !isForgotten(m)) await sleep(stepMs);
+    return m.run.state === 'running' && !isForgotten(m);
   };
-  const call = (action: string, params: Record<string, unknown>) => model.ecs(action, params);
+  // Every call names its run, so its activity record links to it (the proxy records runId the same way).
+  const call = (m: MockRun, action: string, params: Record<string, unknown>): ConsoleAnswer =>
+    isForgotten(m) ? error(503, 'Mock.RunForgotten', 'The mock console was reset.') : model.ecs(action, params, { runId: m.run.id });
 
   function recheck(m: MockRun): void {
     const { run } = m;
@@ -94,7 +98,7 @@ export function createRunsModel(model: RunsHost, options: { stepMs?: number; pol
       ]),
     );
     for (const ids of chunk([...m.rows.keys()], LIMITS.describeInstancesIds)) {
-      const answer = call('DescribeInstances', { RegionId: run.regionId, InstanceIds: ids, PageSize: ids.length });
+      const answer = call(m, 'DescribeInstances', { RegionId: run.regionId, InstanceIds: ids, PageSize: ids.length });
       const found = new Map(list(answer.body, 'Instances', 'Instance').map((i) => [String(i['InstanceId']), i]));
       for (const id of ids) {
         const i = found.get(id);
@@ -139,7 +143,7 @@ export function createRunsModel(model: RunsHost, options: { stepMs?: number; pol
       if (!(await mayContinue(m))) return;
       set(m, ids, { state: 'sending' });
       await sleep(stepMs);
-      const answer = call('AttachKeyPair', { RegionId: m.run.regionId, KeyPairName: m.run.keyPairName, InstanceIds: ids });
+      const answer = call(m, 'AttachKeyPair', { RegionId: m.run.regionId, KeyPairName: m.run.keyPairName, InstanceIds: ids });
       const read = readEcsAnswer('AttachKeyPair', ids, answer.status, answer.body as Record<string, unknown>);
       for (const i of read.instances) {
         const verdict = instanceVerdict(i);
@@ -156,7 +160,7 @@ export function createRunsModel(model: RunsHost, options: { stepMs?: number; pol
 
   function boot(m: MockRun, action: 'RebootInstances' | 'StartInstances', ids: string[], force: boolean): string[] {
     set(m, ids, { state: 'activating' });
-    const answer = call(action, {
+    const answer = call(m, action, {
       RegionId: m.run.regionId,
       InstanceId: ids,
       BatchOptimization: 'SuccessFirst',
@@ -178,9 +182,9 @@ export function createRunsModel(model: RunsHost, options: { stepMs?: number; pol
   async function gate(m: MockRun, ids: string[], timeoutMs: number, evidence: 'inferred-reboot' | 'inferred-start'): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     let waiting = ids;
-    while (waiting.length > 0) {
+    while (waiting.length > 0 && !isForgotten(m)) {
       await sleep(pollMs);
-      const answer = call('DescribeInstanceStatus', { RegionId: m.run.regionId, InstanceId: waiting, PageSize: 50 });
+      const answer = call(m, 'DescribeInstanceStatus', { RegionId: m.run.regionId, InstanceId: waiting, PageSize: 50 });
       const status = new Map(list(answer.body, 'InstanceStatuses', 'InstanceStatus').map((s) => [String(s['InstanceId']), s['Status']]));
       const up = waiting.filter((id) => status.get(id) === 'Running');
       const down = waiting.filter((id) => status.get(id) === 'Stopped' && evidence === 'inferred-reboot');
