@@ -22,7 +22,7 @@ export function AppHeader() {
   const { preference, setPreference } = useThemeChoice();
   const isLive = session.data?.mode === 'live';
   const [location] = useLocation();
-  const onActivity = location.startsWith('/activity');
+  const section = location.startsWith('/activity') ? 'activity' : location.startsWith('/runs') ? 'runs' : 'instances';
   return (
     <AppBar position="static" color="default" elevation={1} component="header">
       <Toolbar sx={{ gap: 2, flexWrap: 'wrap', py: 1 }}>
@@ -41,10 +41,13 @@ export function AppHeader() {
           </Tooltip>
         )}
         <Box component="nav" aria-label={t('nav.label')} sx={{ display: 'flex', gap: 1 }}>
-          <Button component={Link} href="/" color="inherit" aria-current={onActivity ? undefined : 'page'}>
+          <Button component={Link} href="/" color="inherit" aria-current={section === 'instances' ? 'page' : undefined}>
             {t('nav.instances')}
           </Button>
-          <Button component={Link} href="/activity" color="inherit" aria-current={onActivity ? 'page' : undefined}>
+          <Button component={Link} href="/runs" color="inherit" aria-current={section === 'runs' ? 'page' : undefined}>
+            {t('nav.runs')}
+          </Button>
+          <Button component={Link} href="/activity" color="inherit" aria-current={section === 'activity' ? 'page' : undefined}>
             {t('nav.activity')}
           </Button>
         </Box>

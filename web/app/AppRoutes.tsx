@@ -17,6 +17,8 @@ import { Toaster } from './Toaster';
 // Route-level code splitting keeps the first load small (docs/product.md#console-qualities).
 const RegionPage = lazy(() => import('./routes/RegionPage'));
 const ActivityPage = lazy(() => import('./routes/ActivityPage'));
+const RunsPage = lazy(() => import('./routes/RunsPage'));
+const RunPage = lazy(() => import('./routes/RunPage'));
 
 /**
  * The console's routes. wouter rather than react-router: the app needs three URLs and query-string state,
@@ -54,6 +56,10 @@ export function AppRoutes() {
                 <Route path="/activity">
                   <ActivityPage />
                 </Route>
+                <Route path="/runs">
+                  <RunsPage />
+                </Route>
+                <Route path="/runs/:id">{(params) => <RunPage id={params.id} />}</Route>
                 <Route>
                   <Redirect to="/" replace />
                 </Route>

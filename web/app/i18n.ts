@@ -5,6 +5,7 @@ import { attachLocales } from '../features/attach/locales';
 import { instancesLocales } from '../features/instances/locales';
 import { keypairsLocales } from '../features/keypairs/locales';
 import { regionsLocales } from '../features/regions/locales';
+import { runsLocales } from '../features/runs/locales';
 import { appLocales } from './locales';
 
 /**
@@ -22,6 +23,7 @@ const catalogues = {
   keypairs: keypairsLocales,
   attach: attachLocales,
   activity: activityLocales,
+  runs: runsLocales,
 };
 
 function resources(): Resource {

@@ -5,7 +5,7 @@
 const en = {
   product: 'ECS Key Pair Console',
   skipToContent: 'Skip to main content',
-  nav: { instances: 'Instances', activity: 'Activity', label: 'Main navigation' },
+  nav: { instances: 'Instances', runs: 'Runs', activity: 'Activity', label: 'Main navigation' },
   header: {
     signedInAs: 'Signed in as {{user}}',
     groups: 'Groups: {{groups}}',
@@ -93,7 +93,7 @@ type Catalogue = typeof en;
 const zhCN: Catalogue = {
   product: 'ECS 密钥对控制台',
   skipToContent: '跳到主要内容',
-  nav: { instances: '实例', activity: '操作记录', label: '主导航' },
+  nav: { instances: '实例', runs: '任务', activity: '操作记录', label: '主导航' },
   header: {
     signedInAs: '当前用户：{{user}}',
     groups: '用户组：{{groups}}',

@@ -1,4 +1,5 @@
 import { ActivityScreen } from '../../features/activity/components/ActivityScreen';
+import { runHref } from '../hrefs';
 
 /**
  * The instances screen shows exactly the instances named in `ids` (docs/product.md#step-10-activity: a link from each operation to
@@ -9,5 +10,5 @@ function instancesHref(regionId: string, instanceIds: readonly string[]): string
 }
 
 export default function ActivityPage() {
-  return <ActivityScreen instancesHref={instancesHref} />;
+  return <ActivityScreen instancesHref={instancesHref} runHref={runHref} />;
 }

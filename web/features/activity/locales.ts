@@ -68,6 +68,7 @@ const en = {
   instanceCount_one: '{{count}} instance',
   instanceCount_other: '{{count}} instances',
   viewInstances: 'View instances',
+  viewRun: 'View run',
   perInstance: {
     caption: 'Outcome per instance',
     instanceId: 'Instance ID',
@@ -165,6 +166,7 @@ const zhCN: typeof en = {
   instanceCount_one: '{{count}} 个实例',
   instanceCount_other: '{{count}} 个实例',
   viewInstances: '查看这些实例',
+  viewRun: '查看任务',
   perInstance: {
     caption: '各实例的结果',
     instanceId: '实例 ID',

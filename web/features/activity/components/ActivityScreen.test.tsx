@@ -111,6 +111,21 @@ describe('the activity page', () => {
     await waitFor(() => expect(location.history?.at(-1)).toBe(target));
   });
 
+  it('links a call that a run sent to that run, and only such calls', async () => {
+    const { linux } = fleet();
+    const [a, b] = linux as [string, string];
+    mockModel.ecs('AttachKeyPair', { RegionId: REGION, KeyPairName: KEY_PAIR, InstanceIds: [a] }, { runId: 'run-42' });
+    ecs('RebootInstances', { RegionId: REGION, InstanceId: [b] });
+    const { user, location } = await renderApp('/activity');
+    const [byHand, byRun] = await operationRows();
+    if (!byHand || !byRun) throw new Error('expected two operations');
+    expect(within(byHand).queryByRole('link', { name: 'View run' })).not.toBeInTheDocument();
+    const link = within(byRun).getByRole('link', { name: 'View run' });
+    expect(link).toHaveAttribute('href', '/runs/run-42');
+    await user.click(link);
+    await waitFor(() => expect(location.history?.at(-1)).toBe('/runs/run-42'));
+  });
+
   it('filters by action, status, instance and time range from the URL', async () => {
     const { linux, windows } = fleet();
     const [a, b, c] = linux as [string, string, string];

@@ -17,18 +17,20 @@ import { activityQueries } from '../api/get-activity';
 import { filtersToSearch, hasFilters, parseFilters } from '../filters';
 import { useNow } from '../format';
 import { ActivityFilterBar } from './ActivityFilterBar';
-import { ActivityTable, type InstancesHref } from './ActivityTable';
+import { ActivityTable, type InstancesHref, type RunHref } from './ActivityTable';
 
 export interface ActivityScreenProps {
   /** Builds the link from an operation to its instances on the instances screen. */
   instancesHref: InstancesHref;
+  /** Builds the link from a call a run sent to that run's page. */
+  runHref: RunHref;
 }
 
 /**
  * The audit trail, browsable and filterable (docs/product.md#step-10-activity): newest first, filters in the URL,
  * "Load more" along the proxy's cursor, an inline error with the RequestId when the first load fails.
  */
-export function ActivityScreen({ instancesHref }: ActivityScreenProps) {
+export function ActivityScreen({ instancesHref, runHref }: ActivityScreenProps) {
   const { t } = useTranslation('activity');
   const [params, setParams] = useSearchParams();
   const search = params.toString();
@@ -68,7 +70,7 @@ export function ActivityScreen({ instancesHref }: ActivityScreenProps) {
         {operations.length === 0 ? (
           <Typography sx={{ py: 3 }}>{hasFilters(filters) ? t('noneMatch') : t('noneYet')}</Typography>
         ) : (
-          <ActivityTable operations={operations} instancesHref={instancesHref} now={now} />
+          <ActivityTable operations={operations} instancesHref={instancesHref} runHref={runHref} now={now} />
         )}
         {activity.hasNextPage && (
           <Box>

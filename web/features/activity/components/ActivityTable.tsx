@@ -30,10 +30,13 @@ import { OperationStatusLabel } from './OperationStatusLabel';
 
 /** Where the instances screen shows exactly these instances; the app owns its URLs (features never import app). */
 export type InstancesHref = (regionId: string, instanceIds: readonly string[]) => string;
+/** Where a run's page is, for the calls a run sent (docs/product.md#step-10-activity: the run it belongs to). */
+export type RunHref = (runId: string) => string;
 
 export interface ActivityTableProps {
   operations: readonly OperationRow[];
   instancesHref: InstancesHref;
+  runHref: RunHref;
   /** The clock the "… ago" texts are relative to. */
   now: number;
 }
@@ -47,7 +50,7 @@ const mono = { fontFamily: 'ui-monospace, SFMono-Regular, Menlo, Consolas, monos
  * time), so a plain table: every row is in the DOM for find-in-page and screen readers, and no virtualizer is
  * needed at this size.
  */
-export function ActivityTable({ operations, instancesHref, now }: ActivityTableProps) {
+export function ActivityTable({ operations, instancesHref, runHref, now }: ActivityTableProps) {
   const { t } = useTranslation('activity');
   return (
     <TableContainer component={Paper} variant="outlined">
@@ -66,7 +69,7 @@ export function ActivityTable({ operations, instancesHref, now }: ActivityTableP
         </TableHead>
         <TableBody>
           {operations.map((operation) => (
-            <OperationTableRow key={operation.id} operation={operation} instancesHref={instancesHref} now={now} />
+            <OperationTableRow key={operation.id} operation={operation} instancesHref={instancesHref} runHref={runHref} now={now} />
           ))}
         </TableBody>
       </Table>
@@ -74,7 +77,17 @@ export function ActivityTable({ operations, instancesHref, now }: ActivityTableP
   );
 }
 
-function OperationTableRow({ operation, instancesHref, now }: { operation: OperationRow; instancesHref: InstancesHref; now: number }) {
+function OperationTableRow({
+  operation,
+  instancesHref,
+  runHref,
+  now,
+}: {
+  operation: OperationRow;
+  instancesHref: InstancesHref;
+  runHref: RunHref;
+  now: number;
+}) {
   const { t, i18n } = useTranslation('activity');
   const [isOpen, setOpen] = useState(false);
   const detailsId = useId();
@@ -93,7 +106,14 @@ function OperationTableRow({ operation, instancesHref, now }: { operation: Opera
             {formatRelativeTime(i18n.language, operation.at, now)}
           </Typography>
         </TableCell>
-        <TableCell>{t(`actions.${operation.action}`, { defaultValue: operation.action })}</TableCell>
+        <TableCell>
+          {t(`actions.${operation.action}`, { defaultValue: operation.action })}
+          {operation.runId !== undefined && (
+            <Link component={RouterLink} href={runHref(operation.runId)} variant="body2" sx={{ display: 'block' }}>
+              {t('viewRun')}
+            </Link>
+          )}
+        </TableCell>
         <TableCell sx={mono}>{operation.regionId}</TableCell>
         <TableCell>{operation.keyPairName ?? t('empty')}</TableCell>
         <TableCell>
