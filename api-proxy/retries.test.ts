@@ -1,6 +1,3 @@
-import type { ResponseOf } from '../ecs/contract';
-import { runAttach } from '../web/features/attach/api/attach-runner';
-import { ApiError } from '../web/lib/api-error';
 import { loadConfig } from './config';
 import { createTestProxy, jsonFromConsole, type TestProxy } from './test-support';
 
@@ -133,89 +130,6 @@ describe('the proxy alone: retries counted at the simulated ECS', () => {
       expect([ok.statusCode, refused.statusCode]).toEqual([200, 400]);
       expect(ok.headers['retry-after']).toBeUndefined();
       expect(refused.headers['retry-after']).toBeUndefined();
-    } finally {
-      await proxy.close();
-    }
-  });
-});
-
-describe('the browser over the proxy: a throttled batch is sent at most 2 × (1 + UPSTREAM_MAX_RETRIES) times', () => {
-  /** The console's own attach runner and error reader, with the proxy reached through inject() instead of fetch. */
-  function attachThrough(proxy: TestProxy, key: string) {
-    return async (batch: readonly string[]) => {
-      const res = await proxy.app.inject({
-        method: 'POST',
-        url: '/api/ecs/AttachKeyPair',
-        headers: jsonFromConsole,
-        payload: { RegionId: REGION, KeyPairName: key, InstanceIds: [...batch] },
-      });
-      if (res.statusCode >= 400) {
-        const headers = Object.entries(res.headers).map(([name, value]): [string, string] => [name, String(value)]);
-        throw await ApiError.fromResponse(new Response(res.body, { status: res.statusCode, headers }));
-      }
-      return res.json<ResponseOf<'AttachKeyPair'>>();
-    };
-  }
-
-  it(`with the defaults: ${2 * (1 + DEFAULT_MAX_RETRIES)} sends per batch, three batches at once, then each instance fails as throttled`, async () => {
-    expect(DEFAULT_MAX_RETRIES).toBe(4);
-    const proxy = await createTestProxy({ upstream: { maxRetries: DEFAULT_MAX_RETRIES } });
-    try {
-      const ids = attachable(proxy, 110);
-      expect(ids.length).toBeGreaterThan(100);
-      const key = await keyPairName(proxy);
-      await throttle(proxy, PERMANENT_SHORT, ['AttachKeyPair']);
-
-      const sleeps: number[] = [];
-      const notices: number[] = [];
-      const results = await runAttach({
-        ids,
-        attach: attachThrough(proxy, key),
-        // The browser's wait is recorded, not waited: the test asserts it is the server's own.
-        sleep: (ms) => {
-          sleeps.push(ms);
-          return Promise.resolve();
-        },
-        onThrottled: ({ waitMs }) => notices.push(waitMs),
-      });
-
-      const attempts = proxy.upstreamCalls.filter((c) => c.action === 'AttachKeyPair');
-      const perBatch = new Map<string, number>();
-      for (const attempt of attempts)
-        perBatch.set(attempt.wire['InstanceIds'] ?? '', (perBatch.get(attempt.wire['InstanceIds'] ?? '') ?? 0) + 1);
-      expect(perBatch.size).toBe(3);
-      expect([...perBatch.values()]).toEqual([10, 10, 10]);
-      expect(attempts).toHaveLength(3 * 2 * (1 + DEFAULT_MAX_RETRIES));
-      // One wait per batch, of exactly what the proxy's Retry-After said (1 s).
-      expect(sleeps).toEqual([1000, 1000, 1000]);
-      expect(notices).toEqual(sleeps);
-      expect(results).toHaveLength(ids.length);
-      expect(results.every((r) => r.status === 'failed' && r.code === 'Throttling.User')).toBe(true);
-    } finally {
-      await proxy.close();
-    }
-  });
-
-  it('a batch throttled with a long wait is sent twice in all: once by the proxy, once more by the browser after the wait', async () => {
-    const proxy = await createTestProxy({ upstream: { maxRetries: DEFAULT_MAX_RETRIES } });
-    try {
-      const ids = attachable(proxy, 3);
-      const key = await keyPairName(proxy);
-      await throttle(proxy, PERMANENT_LONG, ['AttachKeyPair']);
-      const sleeps: number[] = [];
-      const results = await runAttach({
-        ids,
-        attach: attachThrough(proxy, key),
-        sleep: (ms) => {
-          sleeps.push(ms);
-          return Promise.resolve();
-        },
-      });
-      const attempts = proxy.upstreamCalls.filter((c) => c.action === 'AttachKeyPair');
-      expect(attempts).toHaveLength(2);
-      expect(sleeps).toHaveLength(1);
-      expect(sleeps[0]).toBeGreaterThan(1000);
-      expect(results.every((r) => r.status === 'failed' && r.code === 'Throttling.User')).toBe(true);
     } finally {
       await proxy.close();
     }

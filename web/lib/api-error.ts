@@ -8,12 +8,6 @@ export class ApiError extends Error {
   readonly code: string;
   readonly requestId: string | undefined;
   /**
-   * The wait the proxy asks for before this call is sent again, from the standard `Retry-After` header (whole
-   * seconds) that it adds to throttled answers once it has done its own retrying. ECS's `x-acs-retry-after` is
-   * passed through too but not read here: the proxy has already honoured it.
-   */
-  readonly retryAfterMs: number | undefined;
-  /**
    * False when the answer's body carried no error code and `code` was made up from the HTTP status (a gateway's
    * error page, a bare 503): such an answer is not ECS's, so it cannot say that nothing was changed.
    */
@@ -24,7 +18,6 @@ export class ApiError extends Error {
     code: string;
     message: string;
     requestId?: string | undefined;
-    retryAfterMs?: number | undefined;
     isCodeFromBody?: boolean | undefined;
   }) {
     super(init.message);
@@ -32,7 +25,6 @@ export class ApiError extends Error {
     this.status = init.status;
     this.code = init.code;
     this.requestId = init.requestId;
-    this.retryAfterMs = init.retryAfterMs;
     this.isCodeFromBody = init.isCodeFromBody ?? true;
   }
 
@@ -50,7 +42,6 @@ export class ApiError extends Error {
   }
 
   static async fromResponse(res: Response): Promise<ApiError> {
-    const retryAfterMs = parseRetryAfter(res.headers.get('retry-after'));
     let body: unknown;
     try {
       body = await res.json();
@@ -64,7 +55,7 @@ export class ApiError extends Error {
     const requestId = typeof envelope['RequestId'] === 'string' ? envelope['RequestId'] : (res.headers.get('x-request-id') ?? undefined);
     if (typeof envelope['Code'] === 'string' && envelope['Code'] !== '') {
       const message = typeof envelope['Message'] === 'string' ? envelope['Message'] : envelope['Code'];
-      return new ApiError({ status: res.status, code: envelope['Code'], message, requestId, retryAfterMs });
+      return new ApiError({ status: res.status, code: envelope['Code'], message, requestId });
     }
     return new ApiError({
       status: res.status,
@@ -78,10 +69,4 @@ export class ApiError extends Error {
   static network(cause: unknown): ApiError {
     return new ApiError({ status: 0, code: 'Network', message: cause instanceof Error ? cause.message : 'Network error' });
   }
-}
-
-/** `Retry-After` as delay-seconds (RFC 9110 §10.2.3) → ms; the HTTP-date form and anything else → undefined. */
-export function parseRetryAfter(value: string | null): number | undefined {
-  if (value === null || !/^\s*\d{1,6}\s*$/.test(value)) return undefined;
-  return Number(value) * 1000;
 }

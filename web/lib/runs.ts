@@ -75,6 +75,8 @@ export function useCreateRun() {
   const client = useQueryClient();
   return useMutation({
     mutationFn: (input: CreateRun) => createRun(input),
+    // No toast: every caller shows the failure in its dialog, next to the choices it keeps for another try.
+    meta: { silent: true },
     onSuccess: (run) => {
       client.setQueryData(runQueries.detail(run.id).queryKey, run);
       void client.invalidateQueries({ queryKey: [...keyRoots.runs(), 'list'] });

@@ -1,22 +1,21 @@
-import { render, screen, waitFor, within } from '@testing-library/react';
-import userEvent from '@testing-library/user-event';
-import { useState } from 'react';
+import { screen, waitFor, within } from '@testing-library/react';
+import type { Run } from '../../ecs/runs-api';
 import { SETTLED_STATUSES } from '../../ecs/wire';
-import { createI18n, type Language } from '../app/i18n';
-import { Providers } from '../app/Providers';
-import { AttachFlow } from '../features/attach/components/AttachFlow';
+import type { Language } from '../app/i18n';
 import type { AttachTarget } from '../features/attach/model';
-import { AttachTimingContext, defaultAttachTiming, type AttachTiming } from '../features/attach/timing';
-import { createQueryClient } from '../lib/query-client';
 import { mockModel } from '../mocks/node';
+import { renderApp } from './render';
 
 /**
- * Test helpers for the attach flow: AttachFlow inside the app's real providers (i18n, theme, query client) with
- * msw answering /api over the console model, and targets taken from the simulated fleet.
+ * Test helpers for the attach flow as an operator meets it: the whole app at the region page (renderApp), the
+ * instances chosen through a link's `ids` filter and "Select all", the key pair from the picker, and targets
+ * taken from the simulated fleet.
  */
 
+export const REGION = 'cn-hangzhou';
+
 /** Selectable instances of a region, as the instance list would hand them over (Linux, no OperationLocks). */
-export function selectableTargets(regionId = 'cn-hangzhou'): AttachTarget[] {
+export function selectableTargets(regionId = REGION): AttachTarget[] {
   return mockModel.simulator
     .instancesIn(regionId)
     .filter((i) => i.OSType === 'linux' && (i.OperationLocks.LockReason ?? []).length === 0)
@@ -29,24 +28,10 @@ export function settled(status?: (typeof SETTLED_STATUSES)[number]): AttachTarge
   return selectableTargets().filter((t) => wanted.includes(t.Status));
 }
 
-/**
- * Stops the simulator's clock 10 s ahead (so the few instances a fresh fleet has mid-transition have settled) and
- * returns a way to move it on. With the clock held, reboots and starts wait for the test instead of finishing
- * on a slow machine before the test has looked. vi.restoreAllMocks() lets it run again.
- */
-export function holdSimulatorClock(): { advance: (ms: number) => void } {
-  const options = mockModel.simulator.options;
-  let at = options.now() + 10_000;
-  vi.spyOn(options, 'now').mockImplementation(() => at);
-  return {
-    advance: (ms) => {
-      at += ms;
-    },
-  };
-}
-
 /** An operator who may look but not change anything. */
 export const READ_ONLY = ['DescribeRegions', 'DescribeInstances', 'DescribeKeyPairs', 'DescribeInstanceStatus'];
+/** An operator who may attach but not reboot or start. */
+export const ATTACH_ONLY = [...READ_ONLY, 'AttachKeyPair'];
 
 export function toTarget(i: {
   InstanceId: string;
@@ -64,70 +49,35 @@ export function toTarget(i: {
   };
 }
 
-/** The ECS calls the app made through the proxy API, in order, with their parameters. */
-export function ecsCallsOf(spy: { mock: { calls: unknown[][] } }, action: string): Record<string, unknown>[] {
-  return spy.mock.calls.filter(([name]) => name === action).map(([, body]) => body as Record<string, unknown>);
+/** Testing Library's 1 s default is too short for the whole app on a shared, loaded machine. */
+export const WAIT = { timeout: 10_000 };
+
+/**
+ * Opens the region page with only these instances listed (the `ids` filter a link carries), selects them all,
+ * and picks the key pair (unless `keyPairName` is undefined). English only: the labels are the English ones.
+ */
+export async function renderRegionWith(
+  targets: readonly { InstanceId: string }[],
+  options: { keyPairName?: string | undefined; language?: Language } = {},
+) {
+  const ids = targets.map((t) => t.InstanceId).join(',');
+  const app = await renderApp(`/regions/${REGION}${ids ? `?ids=${ids}` : ''}`, options);
+  const { user } = app;
+  const bar = within(await screen.findByRole('region', { name: 'Selection' }, WAIT));
+  if (targets.length > 0) {
+    const all = await bar.findByRole('button', { name: `Select all ${targets.length} matching` }, WAIT);
+    await user.click(all);
+    await bar.findByText(targets.length === 1 ? '1 instance selected' : `${targets.length} instances selected`);
+  }
+  const keyPairName = 'keyPairName' in options ? options.keyPairName : 'ops-team';
+  if (keyPairName !== undefined) {
+    await user.click(screen.getByRole('combobox', { name: 'Key pair' }));
+    await user.click(await screen.findByRole('option', { name: new RegExp(`^${keyPairName}`) }, WAIT));
+  }
+  return app;
 }
 
-interface Options {
-  language?: Language;
-  keyPairName?: string | undefined;
-  regionId?: string;
-  timing?: Partial<AttachTiming>;
-}
-
-/** Holds the selection like the region page does, so onSelectionDone really clears it. */
-function Harness({
-  targets,
-  keyPairName,
-  regionId,
-  onSelectionDone,
-}: {
-  targets: AttachTarget[];
-  keyPairName: string | undefined;
-  regionId: string;
-  onSelectionDone: () => void;
-}) {
-  const [selected, setSelected] = useState(targets);
-  return (
-    <AttachFlow
-      regionId={regionId}
-      keyPairName={keyPairName}
-      targets={selected}
-      onSelectionDone={() => {
-        setSelected([]);
-        onSelectionDone();
-      }}
-    />
-  );
-}
-
-export async function renderAttachFlow(targets: AttachTarget[], options: Options = {}) {
-  const i18n = await createI18n(options.language ?? 'en');
-  const queryClient = createQueryClient(() => undefined);
-  const onSelectionDone = vi.fn();
-  const user = userEvent.setup();
-  // Short polls keep the suite fast; everything else runs on the app's real clock.
-  const timing: AttachTiming = { ...defaultAttachTiming, pollIntervalMs: 50, ...options.timing };
-  const result = render(
-    <Providers queryClient={queryClient} i18n={i18n} initialTheme="light">
-      <AttachTimingContext.Provider value={timing}>
-        <Harness
-          targets={targets}
-          keyPairName={'keyPairName' in options ? options.keyPairName : 'ops-team'}
-          regionId={options.regionId ?? 'cn-hangzhou'}
-          onSelectionDone={onSelectionDone}
-        />
-      </AttachTimingContext.Provider>
-    </Providers>,
-  );
-  return { ...result, user, onSelectionDone, queryClient };
-}
-
-type User = ReturnType<typeof userEvent.setup>;
-
-/** Testing Library's 1 s default is too short for a real clock on a shared, loaded machine. */
-const WAIT = { timeout: 10_000 };
+type User = Awaited<ReturnType<typeof renderApp>>['user'];
 
 export async function openReview(user: User): Promise<HTMLElement> {
   const button = await screen.findByRole('button', { name: 'Review and attach…' }, WAIT);
@@ -137,17 +87,27 @@ export async function openReview(user: User): Promise<HTMLElement> {
   return screen.findByRole('dialog', { name: /^Review: attach/ }, WAIT);
 }
 
-/** Opens the review and confirms it (typing the key pair name when the batch is large). Returns the run dialog. */
-export async function confirmAttach(user: User, count: number, keyPairName = 'ops-team'): Promise<HTMLElement> {
-  const review = await openReview(user);
+/** Types the key pair name when the batch is large, then presses "Attach to N instances". */
+export async function confirmReview(user: User, review: HTMLElement, count: number, keyPairName = 'ops-team'): Promise<void> {
   if (count > 20) {
     await user.click(within(review).getByRole('textbox', { name: 'Type the key pair name to confirm' }));
     await user.paste(keyPairName);
   }
   await user.click(within(review).getByRole('button', { name: count === 1 ? 'Attach to 1 instance' : `Attach to ${count} instances` }));
-  return screen.findByRole('dialog', { name: /^Attach/ }, WAIT);
 }
 
-export function waitForResults(): Promise<HTMLElement> {
-  return screen.findByRole('dialog', { name: /^Attach results/ }, WAIT);
+/** The runs the mock console holds, newest first. */
+export function mockRuns(): Run[] {
+  return (mockModel.runs.list(new URLSearchParams()).body as { items: Run[] }).items;
+}
+
+/** Waits until the app has gone to a run's page, and returns the run's id (a redirect after it does not hide the visit). */
+export async function waitForRunPage(navigations: readonly string[]): Promise<string> {
+  let id = '';
+  await waitFor(() => {
+    const visit = navigations.find((url) => url.startsWith('/runs/'));
+    expect(visit).toBeDefined();
+    id = decodeURIComponent((visit ?? '').slice('/runs/'.length));
+  }, WAIT);
+  return id;
 }

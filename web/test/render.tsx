@@ -16,7 +16,14 @@ import { explainError } from '../lib/error-text';
 export async function renderApp(
   url: string,
   options: { language?: Language } = {},
-): Promise<RenderResult & { user: ReturnType<typeof userEvent.setup>; location: ReturnType<typeof memoryLocation> }> {
+): Promise<
+  RenderResult & {
+    user: ReturnType<typeof userEvent.setup>;
+    location: ReturnType<typeof memoryLocation>;
+    /** Every URL the app navigated to, in order, redirects included (`location.history` forgets a replaced entry). */
+    navigations: string[];
+  }
+> {
   const i18n = await createI18n(options.language ?? 'en');
   const queryClient = createQueryClient(({ error, context }) => {
     const message = explainError(i18n.t.bind(i18n), error);
@@ -27,13 +34,20 @@ export async function renderApp(
     });
   });
   const location = memoryLocation({ path: url, record: true });
+  const navigations: string[] = [];
+  const navigate = (to: string, options?: { replace?: boolean }) => {
+    navigations.push(to);
+    location.navigate(to, options);
+  };
+  // The memory location's hook with its navigate recorded; one function for every render, like the original.
+  const hook = () => [location.hook()[0], navigate] as [string, typeof navigate];
   const user = userEvent.setup();
   const result = render(
     <Providers queryClient={queryClient} i18n={i18n} initialTheme="light">
-      <Router hook={location.hook} searchHook={location.searchHook}>
+      <Router hook={hook} searchHook={location.searchHook}>
         <AppRoutes />
       </Router>
     </Providers>,
   );
-  return { ...result, user, location };
+  return { ...result, user, location, navigations };
 }

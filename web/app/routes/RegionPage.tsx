@@ -1,9 +1,11 @@
 import Box from '@mui/material/Box';
+import { useQuery } from '@tanstack/react-query';
 import { memo, useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import { useLocation, useSearchParams } from 'wouter';
 import { AttachFlow } from '../../features/attach/components/AttachFlow';
 import type { AttachTarget } from '../../features/attach/model';
 import { useInstances } from '../../features/instances/api/describe-instances';
+import { pendingQueries } from '../../features/instances/api/pending';
 import { InstancesScreen } from '../../features/instances/components/InstancesScreen';
 import { KeyPairPicker } from '../../features/keypairs/components/KeyPairPicker';
 import { RegionPicker } from '../../features/regions/components/RegionPicker';
@@ -61,6 +63,8 @@ const RegionWorkspace = memo(function RegionWorkspace({ regionId, regionPicker }
   const setKeyPairName = useCallback((next: string | undefined) => setChoice((c) => ({ ...c, keyPairName: next })), []);
   const clearSelection = useCallback(() => setSelectedIds(new Set()), [setSelectedIds]);
   const instances = useInstances(regionId);
+  // What awaits activation decides whether "already has this key pair" is a no-change (the run's re-check rule).
+  const pending = useQuery(pendingQueries.byRegion(regionId));
   const targets = useMemo<AttachTarget[]>(
     () =>
       (instances.data?.rows ?? [])
@@ -71,8 +75,9 @@ const RegionWorkspace = memo(function RegionWorkspace({ regionId, regionPicker }
           Status: row.Status,
           KeyPairName: row.KeyPairName,
           ZoneId: row.ZoneId,
+          pendingKeyPairName: pending.data?.get(row.InstanceId)?.keyPairName,
         })),
-    [instances.data, selectedIds],
+    [instances.data, pending.data, selectedIds],
   );
   return (
     <Box sx={{ display: 'flex', flexDirection: 'column', gap: 2 }}>

@@ -1,4 +1,5 @@
 import { isKnownInstanceStatus, type KnownInstanceStatus } from '#ecs/wire';
+import type { ActivationPreview, ActivationTarget, InstanceActivation } from '@web/lib/activation-preview';
 import type { AttachTarget } from './model';
 
 /**
@@ -65,6 +66,33 @@ export function buildPlan(targets: readonly AttachTarget[], keyPairName: string)
       .map(([KeyPairName, count]) => ({ KeyPairName, count }))
       .sort((a, b) => b.count - a.count || a.KeyPairName.localeCompare(b.KeyPairName)),
   };
+}
+
+/**
+ * What the run will do to one instance, as its re-check decides (api-proxy/runs/recheck.ts): an instance that
+ * already has the key pair is not sent, unless the key is still awaiting a reboot or start, when only the
+ * activation is left to do; one that is starting or stopping is skipped unless it has settled by then.
+ * `then` is undefined while the activation policy is invalid.
+ */
+export type Outcome =
+  { kind: 'no-change' } | { kind: 'not-settled' } | { kind: 'attach' | 'activate-only'; then: InstanceActivation | undefined };
+
+const isSettled = (status: string): boolean => status === 'Running' || status === 'Stopped';
+
+function wouldActivate(row: PlanRow, keyPairName: string): boolean {
+  if (!isSettled(row.target.Status)) return false;
+  return row.keyChange !== 'same' || row.target.pendingKeyPairName === keyPairName;
+}
+
+/** The instances the run would activate if every attach succeeds, in the order they are sent (the waves follow it). */
+export function activationTargetsOf(plan: Plan, keyPairName: string): ActivationTarget[] {
+  return plan.rows.filter((row) => wouldActivate(row, keyPairName)).map((row) => row.target);
+}
+
+export function outcomeOf(row: PlanRow, keyPairName: string, preview: ActivationPreview | undefined): Outcome {
+  if (row.keyChange === 'same' && row.target.pendingKeyPairName !== keyPairName) return { kind: 'no-change' };
+  if (!isSettled(row.target.Status)) return { kind: 'not-settled' };
+  return { kind: row.keyChange === 'same' ? 'activate-only' : 'attach', then: preview?.byInstance.get(row.target.InstanceId) };
 }
 
 export function needsTypedConfirmation(count: number): boolean {

@@ -5,46 +5,46 @@ import { useQuery } from '@tanstack/react-query';
 import { useState, type JSX } from 'react';
 import { useTranslation } from 'react-i18next';
 import { DisabledReason } from '@web/components/DisabledReason';
+import { useRunCreation } from '@web/lib/run-creation';
 import { sessionQueries, useCan } from '@web/lib/session';
-import { useAttachRun } from '../hooks/use-attach-run';
-import { useFollowUps } from '../hooks/use-follow-ups';
 import type { AttachTarget } from '../model';
 import { ReviewDialog } from './ReviewDialog';
-import { RunDialog } from './RunDialog';
 
 export interface AttachFlowProps {
   regionId: string;
   keyPairName: string | undefined;
   /** The selected, selectable (Linux, unlocked) instances. */
   targets: AttachTarget[];
-  /** Called once the attach is confirmed: the selection has been handed over and can be cleared. */
+  /** Called once the run is created: the selection has been handed over and can be cleared. */
   onSelectionDone: () => void;
 }
 
 /**
- * "Review and attach…" and everything after it (docs/product.md#step-4-review to docs/product.md#step-7-activation): the review dialog, the batched run with progress,
- * the per-instance results with retry and CSV, and the Reboot/Start follow-ups until the key pair is active.
+ * "Review and attach…" (docs/product.md#step-4-review): the review dialog, whose confirm creates a run that the
+ * proxy carries out (docs/product.md#step-7-activation), then the run's page. The create is one POST: the proxy
+ * owns every retry of the ECS calls that follow (docs/decisions/retries.md).
  */
 export function AttachFlow({ regionId, keyPairName, targets, onSelectionDone }: AttachFlowProps): JSX.Element {
   const { t } = useTranslation('attach');
   const session = useQuery(sessionQueries.current());
   const canAttach = useCan('AttachKeyPair');
-  const { run, start, resend, cancel } = useAttachRun();
-  const followUps = useFollowUps(run);
-  const [dialog, setDialog] = useState<'none' | 'review' | 'run'>('none');
+  // A new review each time it opens: the choices of a cancelled one are not carried into the next.
+  const [review, setReview] = useState({ isOpen: false, key: 0 });
+  const run = useRunCreation(() => {
+    setReview((r) => ({ ...r, isOpen: false }));
+    onSelectionDone();
+  });
 
   // Permission first: telling someone who may not attach to "choose a key pair" would send them the wrong way.
   const reason = session.isPending
     ? t('primary.reasonCheckingSession')
     : !canAttach
       ? t('app:permission.notAllowed', { action: 'AttachKeyPair' })
-      : run?.isRunning
-        ? t('primary.reasonRunning')
-        : !keyPairName
-          ? t('primary.reasonNoKeyPair')
-          : targets.length === 0
-            ? t('primary.reasonNoSelection')
-            : undefined;
+      : !keyPairName
+        ? t('primary.reasonNoKeyPair')
+        : targets.length === 0
+          ? t('primary.reasonNoSelection')
+          : undefined;
 
   return (
     <Box sx={{ display: 'flex', gap: 1, alignItems: 'flex-start', flexWrap: 'wrap' }}>
@@ -56,39 +56,34 @@ export function AttachFlow({ regionId, keyPairName, targets, onSelectionDone }: 
             disabled={reason !== undefined}
             aria-describedby={describedBy}
             aria-haspopup="dialog"
-            onClick={() => setDialog('review')}
+            onClick={() => {
+              run.reset();
+              setReview((r) => ({ isOpen: true, key: r.key + 1 }));
+            }}
           >
             {t('primary.review')}
           </Button>
         )}
       </DisabledReason>
-      {run && dialog === 'none' && (
-        <Button variant="text" onClick={() => setDialog('run')}>
-          {t('primary.showResults')}
-        </Button>
-      )}
       {keyPairName && (
         <ReviewDialog
-          open={dialog === 'review'}
+          key={review.key}
+          open={review.isOpen}
           regionId={regionId}
           keyPairName={keyPairName}
           targets={targets}
-          onCancel={() => setDialog('none')}
-          onConfirm={() => {
-            start(regionId, keyPairName, targets);
-            setDialog('run');
-            onSelectionDone();
-          }}
-        />
-      )}
-      {run && (
-        <RunDialog
-          open={dialog === 'run'}
-          run={run}
-          followUps={followUps}
-          onCancelRun={cancel}
-          onResend={resend}
-          onClose={() => setDialog('none')}
+          isCreating={run.isCreating}
+          error={run.error}
+          onCancel={() => setReview((r) => ({ ...r, isOpen: false }))}
+          onConfirm={(policy) =>
+            run.create({
+              RegionId: regionId,
+              kind: 'attach',
+              KeyPairName: keyPairName,
+              InstanceIds: targets.map((target) => target.InstanceId),
+              policy,
+            })
+          }
         />
       )}
     </Box>

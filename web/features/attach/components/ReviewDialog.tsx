@@ -2,6 +2,7 @@ import Alert from '@mui/material/Alert';
 import AlertTitle from '@mui/material/AlertTitle';
 import Box from '@mui/material/Box';
 import Button from '@mui/material/Button';
+import CircularProgress from '@mui/material/CircularProgress';
 import Dialog from '@mui/material/Dialog';
 import DialogActions from '@mui/material/DialogActions';
 import DialogContent from '@mui/material/DialogContent';
@@ -13,49 +14,63 @@ import Typography from '@mui/material/Typography';
 import AddCircleOutlineIcon from '@mui/icons-material/AddCircleOutlined';
 import CheckCircleOutlineIcon from '@mui/icons-material/CheckCircleOutlined';
 import SwapHorizIcon from '@mui/icons-material/SwapHoriz';
+import type { TFunction } from 'i18next';
 import { memo, useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
+import type { ActivationPolicy } from '#ecs/runs-api';
+import { ActivationPolicyFields, activationIssueText } from '@web/components/ActivationPolicyFields';
+import { CreateRunError } from '@web/components/CreateRunError';
 import { DisabledReason } from '@web/components/DisabledReason';
 import { InstanceCell } from '@web/components/InstanceCell';
 import { VirtualTable } from '@web/components/VirtualTable';
+import { defaultActivationForm, previewActivation, readActivationForm, type ActivationPreview } from '@web/lib/activation-preview';
+import type { ApiError } from '@web/lib/api-error';
+import { useCan } from '@web/lib/session';
 import type { AttachTarget } from '../model';
-import { statusText } from '../outcome-text';
-import { buildPlan, needsTypedConfirmation, type Effect, type Plan, type PlanRow } from '../plan';
+import { activationTargetsOf, buildPlan, needsTypedConfirmation, outcomeOf, type Plan, type PlanRow } from '../plan';
 
 export interface ReviewDialogProps {
   open: boolean;
   regionId: string;
   keyPairName: string;
   targets: readonly AttachTarget[];
+  /** The run is being created: nothing may change or close until the proxy answers. */
+  isCreating: boolean;
+  /** The last failed attempt to create the run, shown in the dialog (its choices are kept). */
+  error: ApiError | null;
   onCancel: () => void;
-  onConfirm: () => void;
+  onConfirm: (policy: ActivationPolicy) => void;
 }
-
-const EFFECT_KEYS: Record<Effect, string> = {
-  afterReboot: 'review.effectAfterReboot',
-  afterStart: 'review.effectAfterStart',
-  starting: 'review.effectStarting',
-  stopping: 'review.effectStopping',
-  pending: 'review.effectPending',
-  other: 'review.effectOther',
-};
 
 /**
  * The plan for every selected instance before anything is sent (docs/product.md#step-4-review): what happens to
- * its key pair, when the new one takes effect, counts per group, the password-login warning, and for a large
- * batch the key pair name typed to confirm.
+ * its key pair, what the run does next (the activation policy, docs/product.md#step-7-activation, with a live
+ * preview of its waves), counts per group, the password-login warning, and for a large batch the key pair name
+ * typed to confirm. Confirming creates the run; the proxy carries it out.
  */
-export function ReviewDialog({ open, regionId, keyPairName, targets, onCancel, onConfirm }: ReviewDialogProps) {
+export function ReviewDialog({ open, regionId, keyPairName, targets, isCreating, error, onCancel, onConfirm }: ReviewDialogProps) {
   const { t } = useTranslation('attach');
   const [typed, setTyped] = useState('');
+  const [form, setForm] = useState(() => defaultActivationForm('attach'));
+  const canStart = useCan('StartInstances');
+  const canReboot = useCan('RebootInstances');
   const plan = useMemo(() => buildPlan(targets, keyPairName), [targets, keyPairName]);
+  const activation = useMemo(() => activationTargetsOf(plan, keyPairName), [plan, keyPairName]);
+  const read = useMemo(() => readActivationForm(form), [form]);
+  const preview = useMemo(() => (read.policy ? previewActivation(activation, read.policy) : undefined), [activation, read]);
+  const runningCount = activation.filter((a) => a.Status === 'Running').length;
   const count = targets.length;
   const isTypedRequired = needsTypedConfirmation(count);
   // Exact, case-sensitive: ECS key pair names are case-sensitive, and a near-miss is exactly what this guards.
   const isConfirmed = !isTypedRequired || typed === keyPairName;
+  const hasWork = plan.rows.some((row) => outcomeOf(row, keyPairName, undefined).kind !== 'no-change');
+  const reason = !hasWork
+    ? t('review.reasonNothingToDo')
+    : (activationIssueText(t, read.issues) ?? (isConfirmed ? undefined : t('review.confirmReason')));
 
   const close = () => {
-    setTyped('');
+    // While the run is being created the dialog stays: its answer (the run's page, or why not) is shown here.
+    if (isCreating) return;
     onCancel();
   };
 
@@ -72,7 +87,22 @@ export function ReviewDialog({ open, regionId, keyPairName, targets, onCancel, o
           {t('review.warningBody', { count, keyPairName })}
         </Alert>
 
-        <PlanOverview plan={plan} keyPairName={keyPairName} />
+        <Box sx={{ mb: 2 }}>
+          <ActivationPolicyFields
+            variant="attach"
+            form={form}
+            onChange={setForm}
+            read={read}
+            preview={preview}
+            runningCount={runningCount}
+            stoppedCount={activation.length - runningCount}
+            startReason={canStart ? undefined : t('app:permission.notAllowed', { action: 'StartInstances' })}
+            rebootReason={canReboot ? undefined : t('app:permission.notAllowed', { action: 'RebootInstances' })}
+            isDisabled={isCreating}
+          />
+        </Box>
+
+        <PlanOverview plan={plan} keyPairName={keyPairName} preview={preview} />
 
         {isTypedRequired && (
           <TextField
@@ -80,28 +110,37 @@ export function ReviewDialog({ open, regionId, keyPairName, targets, onCancel, o
             value={typed}
             onChange={(event) => setTyped(event.target.value)}
             helperText={t('review.confirmHelp', { count, keyPairName })}
+            disabled={isCreating}
             fullWidth
             autoComplete="off"
             spellCheck={false}
             sx={{ mt: 2 }}
           />
         )}
+        {error && <CreateRunError error={error} />}
       </DialogContent>
       <DialogActions>
-        <Button onClick={close}>{t('review.cancel')}</Button>
-        <DisabledReason reason={isConfirmed ? undefined : t('review.confirmReason')}>
+        <DisabledReason reason={isCreating ? t('app:runCreate.reasonCreating') : undefined}>
+          {(describedBy) => (
+            <Button onClick={close} disabled={isCreating} aria-describedby={describedBy}>
+              {t('review.cancel')}
+            </Button>
+          )}
+        </DisabledReason>
+        <DisabledReason reason={isCreating ? undefined : reason}>
           {(describedBy) => (
             <Button
               variant="contained"
               color="warning"
-              disabled={!isConfirmed}
+              disabled={reason !== undefined || isCreating}
               aria-describedby={describedBy}
+              aria-busy={isCreating}
+              startIcon={isCreating ? <CircularProgress size={16} color="inherit" aria-hidden /> : undefined}
               onClick={() => {
-                setTyped('');
-                onConfirm();
+                if (read.policy) onConfirm(read.policy);
               }}
             >
-              {t('review.confirm', { count })}
+              {isCreating ? t('app:runCreate.creating') : t('review.confirm', { count })}
             </Button>
           )}
         </DisabledReason>
@@ -114,7 +153,15 @@ export function ReviewDialog({ open, regionId, keyPairName, targets, onCancel, o
  * Counts per group and the per-instance table. Memoised: typing the confirmation re-renders the dialog on every
  * keystroke, and the plan of thousands of instances does not change with it.
  */
-const PlanOverview = memo(function PlanOverview({ plan, keyPairName }: { plan: Plan; keyPairName: string }) {
+const PlanOverview = memo(function PlanOverview({
+  plan,
+  keyPairName,
+  preview,
+}: {
+  plan: Plan;
+  keyPairName: string;
+  preview: ActivationPreview | undefined;
+}) {
   const { t } = useTranslation('attach');
   return (
     <>
@@ -170,17 +217,34 @@ const PlanOverview = memo(function PlanOverview({ plan, keyPairName }: { plan: P
             <TableCell>
               <InstanceCell InstanceId={row.target.InstanceId} InstanceName={row.target.InstanceName} />
             </TableCell>
-            <TableCell>{statusText(t, row.target.Status)}</TableCell>
+            <TableCell>{t('app:instanceStatus.' + row.target.Status, { defaultValue: row.target.Status })}</TableCell>
             <TableCell>
               <KeyChangeText row={row} />
             </TableCell>
-            <TableCell>{t(EFFECT_KEYS[row.effect], { status: row.target.Status })}</TableCell>
+            <TableCell>{outcomeText(t, row, keyPairName, preview)}</TableCell>
           </>
         )}
       />
+      <Typography variant="caption" color="text.secondary" sx={{ display: 'block', mt: 1 }}>
+        {t('review.recheckNote')}
+      </Typography>
     </>
   );
 });
+
+/** What the run will do to this instance, from the re-check's rules and the previewed policy. */
+function outcomeText(t: TFunction, row: PlanRow, keyPairName: string, preview: ActivationPreview | undefined): string {
+  const outcome = outcomeOf(row, keyPairName, preview);
+  if (outcome.kind === 'no-change') return t('review.outcomeNoChange');
+  if (outcome.kind === 'not-settled') return t('review.outcomeNotSettled');
+  const then = outcome.then;
+  const isAttach = outcome.kind === 'attach';
+  if (then === undefined) return t(isAttach ? 'review.outcomeAttach' : 'review.outcomeActivate');
+  if (then.kind === 'start') return t(isAttach ? 'review.outcomeAttachStart' : 'review.outcomeActivateStart');
+  if (then.kind === 'wave') return t(isAttach ? 'review.outcomeAttachWave' : 'review.outcomeActivateWave', { wave: then.wave });
+  if (!isAttach) return t('review.outcomeActivateLeave');
+  return t(row.target.Status === 'Stopped' ? 'review.outcomeAttachLeaveStopped' : 'review.outcomeAttachLeaveRunning');
+}
 
 /** Icon plus words, so the key change never rests on colour alone. */
 function KeyChangeText({ row }: { row: PlanRow }) {
