@@ -279,7 +279,8 @@ function NumberField({ label, value, onChange, error, helperText, isDisabled }: 
       error={error}
       helperText={helperText || undefined}
       disabled={isDisabled}
-      slotProps={{ htmlInput: { min: 0 } }}
+      // The help may run under the unit next to the field rather than wrap in the field's narrow width.
+      slotProps={{ htmlInput: { min: 0 }, formHelperText: { sx: { width: 'min(520px, 70vw)' } } }}
       sx={{ width: 220 }}
     />
   );

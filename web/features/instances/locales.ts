@@ -93,6 +93,39 @@ const en = {
       'ECS gave no definite answer when {{user}} attached {{keyPairName}} on {{at}}. Check the instance’s key pair: if it is {{keyPairName}}, it takes effect only after a reboot (if running) or a start (if stopped).',
     loadFailed: 'Which instances still need a reboot or start could not be loaded: {{message}}',
   },
+  activation: {
+    column: 'Key activation',
+    reboot: 'Reboot',
+    start: 'Start',
+    reasonChecking: 'Checking what your groups allow…',
+    reasonLocked: 'Locked by ECS: it cannot be rebooted or started until the lock is lifted.',
+    bulk_one: 'Activate {{count, number}} pending…',
+    bulk_other: 'Activate {{count, number}} pending…',
+    oneTitleReboot: 'Reboot {{name}}?',
+    oneTitleStart: 'Start {{name}}?',
+    oneBodyReboot:
+      'The console’s server reboots {{id}} gracefully (ECS asks the operating system to shut down first), so that key pair {{keyPairName}} takes effect. The instance is unavailable until it is Running again; the run waits up to 10 minutes for that.',
+    oneBodyStart: 'The console’s server starts {{id}}, so that key pair {{keyPairName}} takes effect.',
+    oneMaybe:
+      'ECS gave no definite answer when {{keyPairName}} was attached, so check the instance’s key pair first: the key pair it has now is the one that takes effect.',
+    runNote: 'This is a run: it goes on if you close the tab, and its page, which opens next, shows how it went.',
+    confirmReboot: 'Reboot now',
+    confirmStart: 'Start now',
+    cancel: 'Cancel',
+    bulkTitle_one: 'Activate {{count, number}} pending instance',
+    bulkTitle_other: 'Activate {{count, number}} pending instances',
+    bulkIntro_one:
+      'This selected instance has a key pair attached that has not taken effect yet. Instances of the selection that are not pending are left out.',
+    bulkIntro_other:
+      'These selected instances have a key pair attached that has not taken effect yet. Instances of the selection that are not pending are left out.',
+    bulkNotSettled_one:
+      '{{count, number}} of them is starting or stopping: the run skips it unless it is Running or Stopped when the run re-checks it.',
+    bulkNotSettled_other:
+      '{{count, number}} of them are starting or stopping: the run skips them unless they are Running or Stopped when the run re-checks them.',
+    bulkConfirm_one: 'Activate {{count, number}} instance',
+    bulkConfirm_other: 'Activate {{count, number}} instances',
+    reasonNothing: 'Nothing would be rebooted or started: choose to start the stopped instances.',
+  },
 };
 
 const zhCN: typeof en = {
@@ -185,6 +218,34 @@ const zhCN: typeof en = {
     maybeDetail:
       '{{user}} 于 {{at}} 绑定密钥对 {{keyPairName}} 时，ECS 未给出明确结果。请检查该实例的密钥对：如果是 {{keyPairName}}，需要重启（运行中的实例）或启动（已停止的实例）后才会生效。',
     loadFailed: '无法加载待重启或待启动的实例：{{message}}',
+  },
+  activation: {
+    column: '密钥生效',
+    reboot: '重启',
+    start: '启动',
+    reasonChecking: '正在确认您的用户组权限…',
+    reasonLocked: '已被 ECS 锁定：解除锁定前无法重启或启动。',
+    bulk_one: '让 {{count, number}} 个待生效实例生效…',
+    bulk_other: '让 {{count, number}} 个待生效实例生效…',
+    oneTitleReboot: '重启 {{name}}？',
+    oneTitleStart: '启动 {{name}}？',
+    oneBodyReboot:
+      '控制台服务端将正常重启 {{id}}（ECS 会先让操作系统关机），使密钥对 {{keyPairName}} 生效。实例在恢复运行中之前不可用；任务最多等待 10 分钟。',
+    oneBodyStart: '控制台服务端将启动 {{id}}，使密钥对 {{keyPairName}} 生效。',
+    oneMaybe: '绑定 {{keyPairName}} 时 ECS 未给出明确结果，请先检查该实例的密钥对：生效的是实例当前绑定的密钥对。',
+    runNote: '这是一个任务：关闭页面后仍会继续，接下来打开的任务页面会显示执行情况。',
+    confirmReboot: '立即重启',
+    confirmStart: '立即启动',
+    cancel: '取消',
+    bulkTitle_one: '让 {{count, number}} 个待生效实例生效',
+    bulkTitle_other: '让 {{count, number}} 个待生效实例生效',
+    bulkIntro_one: '所选实例中，此实例已绑定尚未生效的密钥对。所选实例中不是待生效的实例不包含在内。',
+    bulkIntro_other: '所选实例中，这些实例已绑定尚未生效的密钥对。所选实例中不是待生效的实例不包含在内。',
+    bulkNotSettled_one: '其中 {{count, number}} 个正在启动或停止：任务复查时若不是运行中或已停止，将跳过。',
+    bulkNotSettled_other: '其中 {{count, number}} 个正在启动或停止：任务复查时若不是运行中或已停止，将跳过。',
+    bulkConfirm_one: '让 {{count, number}} 个实例生效',
+    bulkConfirm_other: '让 {{count, number}} 个实例生效',
+    reasonNothing: '不会重启或启动任何实例：请选择启动已停止的实例。',
   },
 };
 

@@ -1,19 +1,24 @@
 import Box from '@mui/material/Box';
+import Button from '@mui/material/Button';
 import CircularProgress from '@mui/material/CircularProgress';
 import LinearProgress from '@mui/material/LinearProgress';
 import Typography from '@mui/material/Typography';
 import { useQuery } from '@tanstack/react-query';
-import { useCallback, useDeferredValue, useLayoutEffect, useMemo, useRef, type ReactNode } from 'react';
+import { useCallback, useDeferredValue, useLayoutEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
+import { DisabledReason } from '@web/components/DisabledReason';
 import { ErrorAlert } from '@web/components/ErrorAlert';
 import { useSearchParams } from 'wouter';
 import type { ApiError } from '@web/lib/api-error';
 import { explainError } from '@web/lib/error-text';
+import { sessionQueries, useCan } from '@web/lib/session';
 import { useInstances, type InstanceRow } from '../api/describe-instances';
 import { pendingQueries } from '../api/pending';
 import { useInstanceStatusRefresh } from '../api/status-refresh';
 import { clearedFilters, compileFilters, parseFilters, withFilters, type InstanceFilters } from '../lib/filters';
 import { selectAllMatching, toggleSelection } from '../lib/selection';
+import { ActivateOneDialog } from './ActivateOneDialog';
+import { ActivatePendingDialog } from './ActivatePendingDialog';
 import { InstanceFiltersBar } from './InstanceFiltersBar';
 import { InstancesTable } from './InstancesTable';
 import { SelectionBar } from './SelectionBar';
@@ -76,6 +81,24 @@ export function InstancesScreen({ regionId, selectedIds, onSelectionChange, sele
   );
   const onClearSelection = useCallback(() => latest.current.onSelectionChange(new Set()), []);
 
+  // The activation center (docs/product.md#step-9-pending-activation): pending instances, from the proxy, are
+  // rebooted or started from here, one by one or those of the selection, as activation runs.
+  const session = useQuery(sessionQueries.current());
+  const canReboot = useCan('RebootInstances');
+  const canStart = useCan('StartInstances');
+  const powerReason = (can: boolean, action: string) =>
+    session.isPending ? t('activation.reasonChecking') : can ? undefined : t('app:permission.notAllowed', { action });
+  const rebootReason = powerReason(canReboot, 'RebootInstances');
+  const startReason = powerReason(canStart, 'StartInstances');
+  const [activating, setActivating] = useState<{ kind: 'one'; row: InstanceRow } | { kind: 'selection' } | undefined>(undefined);
+  const onActivate = useCallback((row: InstanceRow) => setActivating({ kind: 'one', row }), []);
+  const selectedPending = useMemo(
+    () => (pending.data === undefined ? [] : rows.filter((r) => selectedIds.has(r.InstanceId) && pending.data.has(r.InstanceId))),
+    [rows, selectedIds, pending.data],
+  );
+  const one = activating?.kind === 'one' ? activating.row : undefined;
+  const onePending = one === undefined ? undefined : pending.data?.get(one.InstanceId);
+
   return (
     <Box component="section" aria-labelledby="instances-heading" sx={{ display: 'flex', flexDirection: 'column', gap: 1.5 }}>
       <Typography id="instances-heading" variant="h6" component="h2">
@@ -109,7 +132,18 @@ export function InstancesScreen({ regionId, selectedIds, onSelectionChange, sele
             unselectedMatchingCount={counts.unselectedMatching}
             onSelectAll={onSelectAll}
             onClear={onClearSelection}
-            actions={selectionActions}
+            actions={
+              <>
+                {selectedPending.length > 0 && (
+                  <ActivateSelectionButton
+                    count={selectedPending.length}
+                    reason={activateSelectionReason(selectedPending, rebootReason, startReason)}
+                    onClick={() => setActivating({ kind: 'selection' })}
+                  />
+                )}
+                {selectionActions}
+              </>
+            }
           />
           <InstancesTable
             label={t('table.label', { region: regionId })}
@@ -118,10 +152,59 @@ export function InstancesScreen({ regionId, selectedIds, onSelectionChange, sele
             pendingById={pending.data}
             onToggle={onToggle}
             emptyText={rows.length === 0 ? t('empty') : t('noMatch')}
+            onActivate={onActivate}
+            rebootReason={rebootReason}
+            startReason={startReason}
           />
         </>
       )}
+      {one && onePending && (one.Status === 'Running' || one.Status === 'Stopped') && (
+        <ActivateOneDialog
+          regionId={regionId}
+          row={{ ...one, Status: one.Status }}
+          pending={onePending}
+          onClose={() => setActivating(undefined)}
+        />
+      )}
+      {activating?.kind === 'selection' && selectedPending.length > 0 && (
+        <ActivatePendingDialog
+          regionId={regionId}
+          rows={selectedPending}
+          startReason={startReason}
+          rebootReason={rebootReason}
+          onClose={() => setActivating(undefined)}
+          onCreated={onClearSelection}
+        />
+      )}
     </Box>
+  );
+}
+
+/**
+ * Rebooting needs RebootInstances and starting StartInstances (docs/product.md#roles-per-action): the button is
+ * disabled when the selection has running instances and the operator may not reboot, or only stopped ones and
+ * they may not start. Mixed selections open the dialog, which says which choice is not allowed.
+ */
+function activateSelectionReason(
+  rows: readonly InstanceRow[],
+  rebootReason: string | undefined,
+  startReason: string | undefined,
+): string | undefined {
+  if (rows.some((r) => r.Status === 'Running') && rebootReason !== undefined) return rebootReason;
+  if (!rows.some((r) => r.Status !== 'Stopped') && startReason !== undefined) return startReason;
+  return undefined;
+}
+
+function ActivateSelectionButton({ count, reason, onClick }: { count: number; reason: string | undefined; onClick: () => void }) {
+  const { t } = useTranslation('instances');
+  return (
+    <DisabledReason reason={reason} isReasonVisible>
+      {(describedBy) => (
+        <Button variant="outlined" disabled={reason !== undefined} aria-describedby={describedBy} aria-haspopup="dialog" onClick={onClick}>
+          {t('activation.bulk', { count })}
+        </Button>
+      )}
+    </DisabledReason>
   );
 }
 

@@ -5,6 +5,7 @@ import PlayCircleIcon from '@mui/icons-material/PlayCircle';
 import ScheduleIcon from '@mui/icons-material/Schedule';
 import StopCircleIcon from '@mui/icons-material/StopCircle';
 import Box from '@mui/material/Box';
+import Button from '@mui/material/Button';
 import Checkbox from '@mui/material/Checkbox';
 import Chip from '@mui/material/Chip';
 import TableCell from '@mui/material/TableCell';
@@ -37,6 +38,7 @@ const COLUMNS = [
   { key: 'status', width: 170 },
   { key: 'os', width: 210 },
   { key: 'keyPair', width: 210 },
+  { key: 'activation', width: 120 },
   { key: 'privateIp', width: 150 },
   { key: 'publicIp', width: 170 },
   { key: 'zone', width: 140 },
@@ -57,6 +59,11 @@ export interface InstancesTableProps {
   onToggle: (row: InstanceRow, isRange: boolean) => void;
   /** Shown in a single row when `rows` is empty. */
   emptyText: string;
+  /** Reboot or start one pending instance (docs/product.md#step-9-pending-activation): the screen confirms first. */
+  onActivate: (row: InstanceRow) => void;
+  /** Why the operator may not reboot / start (no power role); undefined when they may. */
+  rebootReason: string | undefined;
+  startReason: string | undefined;
 }
 
 /** Memoized: a keystroke in the filters re-renders the screen at once, the table only when the rows change. */
@@ -67,6 +74,9 @@ export const InstancesTable = memo(function InstancesTable({
   pendingById,
   onToggle,
   emptyText,
+  onActivate,
+  rebootReason,
+  startReason,
 }: InstancesTableProps) {
   const { t } = useTranslation('instances');
   const rowProps = useCallback((row: InstanceRow) => ({ hover: true, selected: selectedIds.has(row.InstanceId) }), [selectedIds]);
@@ -77,9 +87,12 @@ export const InstancesTable = memo(function InstancesTable({
         isSelected={selectedIds.has(row.InstanceId)}
         pending={pendingById?.get(row.InstanceId)}
         onToggle={onToggle}
+        onActivate={onActivate}
+        rebootReason={rebootReason}
+        startReason={startReason}
       />
     ),
-    [selectedIds, pendingById, onToggle],
+    [selectedIds, pendingById, onToggle, onActivate, rebootReason, startReason],
   );
   return (
     <VirtualTable<InstanceRow>
@@ -112,6 +125,7 @@ export const InstancesTable = memo(function InstancesTable({
           <TableCell>{t('table.status')}</TableCell>
           <TableCell>{t('table.os')}</TableCell>
           <TableCell>{t('table.keyPair')}</TableCell>
+          <TableCell>{t('activation.column')}</TableCell>
           <TableCell>{t('table.privateIp')}</TableCell>
           <TableCell>{t('table.publicIp')}</TableCell>
           <TableCell>{t('table.zone')}</TableCell>
@@ -133,12 +147,23 @@ interface CellsProps {
   isSelected: boolean;
   pending: PendingActivation | undefined;
   onToggle: (row: InstanceRow, isRange: boolean) => void;
+  onActivate: (row: InstanceRow) => void;
+  rebootReason: string | undefined;
+  startReason: string | undefined;
 }
 
 const cellText = { overflow: 'hidden', textOverflow: 'ellipsis', whiteSpace: 'nowrap' } as const;
 
 /** One row's cells, memoized: a change of selection or pending marks re-renders only the rows it touches. */
-const InstanceCells = memo(function InstanceCells({ row, isSelected, pending, onToggle }: CellsProps) {
+const InstanceCells = memo(function InstanceCells({
+  row,
+  isSelected,
+  pending,
+  onToggle,
+  onActivate,
+  rebootReason,
+  startReason,
+}: CellsProps) {
   const { t, i18n } = useTranslation('instances');
   const lockText = row.locks[0] ? lockReasonText(t, row.locks[0].LockReason) : '';
   const reason = row.isWindows ? t('why.windows') : row.isLocked ? t('why.locked', { reason: lockText }) : undefined;
@@ -225,6 +250,15 @@ const InstanceCells = memo(function InstanceCells({ row, isSelected, pending, on
         {pending && <PendingBadge pending={pending} />}
       </TableCell>
       <TableCell>
+        {pending && (row.Status === 'Running' || row.Status === 'Stopped') && (
+          <ActivateButton
+            row={row}
+            reason={row.isLocked ? t('activation.reasonLocked') : row.Status === 'Running' ? rebootReason : startReason}
+            onActivate={onActivate}
+          />
+        )}
+      </TableCell>
+      <TableCell>
         <Typography variant="body2" sx={{ ...cellText, fontFamily: 'monospace' }} title={row.privateIps.join(', ')}>
           {row.privateIps.join(', ') || t('table.noAddress')}
         </Typography>
@@ -271,6 +305,38 @@ export function StatusText({ status }: { status: string }) {
       {icon}
       {isKnownInstanceStatus(status) ? t(`app:instanceStatus.${status}`) : t('app:instanceStatus.unknown', { status })}
     </Typography>
+  );
+}
+
+/**
+ * "Reboot" or "Start" for a pending instance: the boot that makes its key pair take effect. Only a settled
+ * instance gets one (ECS refuses both while it is starting or stopping); the reason shows when it is disabled.
+ */
+function ActivateButton({
+  row,
+  reason,
+  onActivate,
+}: {
+  row: InstanceRow;
+  reason: string | undefined;
+  onActivate: (row: InstanceRow) => void;
+}) {
+  const { t } = useTranslation('instances');
+  return (
+    <DisabledReason reason={reason}>
+      {(describedBy) => (
+        <Button
+          size="small"
+          variant="outlined"
+          disabled={reason !== undefined}
+          aria-describedby={describedBy}
+          aria-haspopup="dialog"
+          onClick={() => onActivate(row)}
+        >
+          {t(row.Status === 'Running' ? 'activation.reboot' : 'activation.start')}
+        </Button>
+      )}
+    </DisabledReason>
   );
 }
 
