@@ -1,7 +1,6 @@
 import { screenshotPath } from './servers';
 import { readFile } from 'node:fs/promises';
-import type { Request, Route } from '@playwright/test';
-import { expect, test } from './fixtures';
+import { expect, requestInstanceIds, test } from './fixtures';
 import { countPending, isSelectable, listInstances } from './fleet';
 import { InstancesPage } from './pages/instances-page';
 
@@ -11,25 +10,17 @@ const COUNT = 120;
 
 /**
  * Journey 2: 120 instances chosen by filters (a link naming them, narrowed to running Linux) and "Select all
- * matching"; a typed confirmation; three AttachKeyPair calls of at most 50; a progress bar that moves as each
- * call answers; all 120 results shown and exported.
+ * matching"; a typed confirmation; a run on the server that attaches in three AttachKeyPair calls of at most 50
+ * and reboots in two waves of 60 (RebootInstances, at most 100 per call); all 120 rows shown and exported.
+ * Calls are counted where they land: at the simulated ECS.
  */
-test('120 instances selected by filter are attached in three batches with a progress bar', async ({ page, sim, request }) => {
+test('120 instances selected by filter are attached in three batches and rebooted in two waves', async ({ page, sim, request }) => {
   const fleet = await listInstances(request, REGION);
-  const chosen = fleet.filter((i) => isSelectable(i) && i.Status === 'Running').slice(0, COUNT);
+  const chosen = fleet.filter((i) => isSelectable(i) && i.Status === 'Running' && i.KeyPairName !== KEY).slice(0, COUNT);
   expect(chosen).toHaveLength(COUNT);
   const chosenIds = chosen.map((i) => i.InstanceId);
-
-  // Every AttachKeyPair call the browser makes, held until the test lets it through, so the progress bar can be
-  // seen between answers. Each call still goes to the real proxy and the simulated ECS.
-  const attachCalls: Request[] = [];
-  page.on('request', (req) => {
-    if (req.method() === 'POST' && new URL(req.url()).pathname === '/api/ecs/AttachKeyPair') attachCalls.push(req);
-  });
-  const held: Route[] = [];
-  await page.route('**/api/ecs/AttachKeyPair', (route) => {
-    held.push(route);
-  });
+  // Quick boots: the waves are about order and batching here, not about waiting.
+  await sim.control({ transitionMs: { stopping: 300, starting: 500 } });
 
   const instances = new InstancesPage(page);
   await instances.goto(REGION, { status: 'Running', os: 'linux', ids: chosenIds });
@@ -46,6 +37,8 @@ test('120 instances selected by filter are attached in three batches with a prog
   await expect(review.dialog).toHaveAccessibleName(`Review: attach ${KEY} to ${COUNT} instances`);
   await expect(review.summary).toContainText(`Running, takes effect after a reboot: ${COUNT}`);
   await expect(review.planTable).toHaveAttribute('aria-rowcount', String(COUNT + 1));
+  await review.chooseWaves(60);
+  await expect(review.preview).toContainText('2 waves: 60, 60; at most 60 instances rebooting at once');
   await expect(review.confirmButton).toBeDisabled();
   await expect(review.confirmButton).toHaveAccessibleDescription('Type the key pair name exactly to confirm a change this large.');
   await review.typeConfirmation(KEY.toUpperCase());
@@ -53,72 +46,49 @@ test('120 instances selected by filter are attached in three batches with a prog
   await review.typeConfirmation(KEY);
   await expect(review.confirmButton).toBeEnabled();
   await page.screenshot({ path: screenshotPath('review-typed-confirmation') });
-  const results = await review.confirm();
+  const run = await review.confirm();
+  await run.waitForState('Completed', 90_000);
 
-  // Three calls go out at once (at most three in flight), none answered yet.
-  await expect.poll(() => held.length).toBe(3);
-  await expect(results.dialog).toHaveAccessibleName(`Attaching ${KEY}`);
-  await results.expectProgress(0, COUNT);
-  await expect(results.cancelButton).toBeVisible();
-  await expect(results.outcomeChip('Waiting', COUNT)).toBeVisible();
-  const batches = attachCalls.map((req) => (req.postDataJSON() as { InstanceIds: string[] }).InstanceIds);
-  expect(batches.map((b) => b.length).sort((a, b) => a - b)).toEqual([20, 50, 50]);
-  for (const batch of batches) expect(batch.length).toBeLessThanOrEqual(50);
-  expect(batches.flat().sort()).toEqual([...chosenIds].sort());
-  for (const req of attachCalls) expect(req.postDataJSON()).toMatchObject({ RegionId: REGION, KeyPairName: KEY });
-
-  // The bar moves as each call answers.
-  let done = 0;
-  for (const route of held) {
-    await route.continue();
-    done += (route.request().postDataJSON() as { InstanceIds: string[] }).InstanceIds.length;
-    await results.expectProgress(done, COUNT);
-    if (done < COUNT) {
-      await expect(results.outcomeChip('Attached', done)).toBeVisible();
-      await page.screenshot({ path: screenshotPath('attach-progress') });
-    }
+  // At the simulator: three AttachKeyPair calls of at most 50 covering the 120 exactly, then RebootInstances of
+  // the two waves, graceful, each instance once.
+  const received = (await sim.requests()).filter((r) => r.status === 200);
+  const attaches = received.filter((r) => r.action === 'AttachKeyPair').map(requestInstanceIds);
+  expect(attaches.map((b) => b.length).sort((a, b) => a - b)).toEqual([20, 50, 50]);
+  expect(attaches.flat().sort()).toEqual([...chosenIds].sort());
+  const reboots = received.filter((r) => r.action === 'RebootInstances');
+  expect(reboots.map((r) => requestInstanceIds(r).length)).toEqual([60, 60]);
+  expect(reboots.flatMap(requestInstanceIds).sort()).toEqual([...chosenIds].sort());
+  for (const r of reboots) {
+    expect(r.params['ForceReboot']).toBeUndefined();
+    expect(r.params['BatchOptimization']).toBe('SuccessFirst');
   }
-  await results.waitForDone();
-  expect(attachCalls).toHaveLength(3);
 
-  // All 120 results, each a success, every row present in the (virtualized) table.
-  await expect(results.outcomeChip('Attached', COUNT)).toBeVisible();
-  await expect(results.outcomeChip('Failed', 0)).toBeVisible();
-  await expect(results.table).toHaveAttribute('aria-rowcount', String(COUNT + 1));
-  await expect(results.rebootAllButton).toHaveText(`Reboot all ${COUNT} running`);
-  const rows = await results.allRows();
+  // All 120 rows, each active, in the (virtualized) table.
+  await expect(run.filters.getByRole('button', { name: `Active (${COUNT})` })).toBeVisible();
+  await expect(run.instances).toHaveAttribute('aria-rowcount', String(COUNT + 1));
+  const rows = await run.allRows();
   expect([...rows.keys()].sort()).toEqual([...chosenIds].sort());
-  for (const [id, cells] of rows) expect(cells[1], id).toBe('Attached');
-  // Three calls, three request IDs, each shared by its batch.
-  expect(new Set([...rows.values()].map((cells) => cells[2])).size).toBe(3);
+  for (const [id, cells] of rows) expect(cells[4], id).toMatch(/^Active/);
 
   // The CSV export carries the same 120 outcomes.
-  const [download] = await Promise.all([page.waitForEvent('download'), results.exportCsvButton.click()]);
+  const [download] = await Promise.all([page.waitForEvent('download'), run.exportCsvButton.click()]);
   const csv = (await readFile(await download.path(), 'utf8'))
     .replace(/^\uFEFF/, '')
     .trim()
     .split(/\r\n/);
-  expect(csv[0]).toBe('InstanceId,InstanceName,Result,Code,Message,RequestId,StatusAtAttach,FollowUp');
+  const header = csv[0]?.split(',') ?? [];
+  expect(header.slice(0, 3)).toEqual(['InstanceId', 'InstanceName', 'ZoneId']);
   expect(csv).toHaveLength(COUNT + 1);
-  for (const line of csv.slice(1)) expect(line.split(',')[2]).toBe('succeeded');
+  const state = header.indexOf('State');
+  const evidence = header.indexOf('Evidence');
+  for (const line of csv.slice(1)) {
+    expect(line.split(',')[state]).toBe('active');
+    expect(line.split(',')[evidence]).toBe('inferred-reboot');
+  }
 
-  // And ECS agrees.
+  // And ECS agrees; none of them is pending any more (later specs see no stale badges).
   const after = await listInstances(request, REGION);
   const withKey = new Set(after.filter((i) => i.KeyPairName === KEY).map((i) => i.InstanceId));
   for (const id of chosenIds) expect(withKey.has(id), id).toBe(true);
-  expect((await sim.instance(chosenIds[COUNT - 1] ?? ''))['KeyPairName']).toBe(KEY);
-
-  // The server remembers all 120 as waiting for a reboot; "Reboot all 120 running" sends them in batch calls of at
-  // most 100 (RebootInstances), after which none is pending any more (and later specs see no stale badges).
-  expect(await countPending(request, REGION, chosenIds)).toBe(COUNT);
-  const rebootCalls: Request[] = [];
-  page.on('request', (req) => {
-    if (req.method() === 'POST' && new URL(req.url()).pathname === '/api/ecs/RebootInstances') rebootCalls.push(req);
-  });
-  await results.rebootAllButton.click();
-  await expect.poll(() => countPending(request, REGION, chosenIds)).toBe(0);
-  const rebootBatches = rebootCalls.map((req) => (req.postDataJSON() as { InstanceId: string[] }).InstanceId);
-  expect(rebootBatches.map((b) => b.length).sort((a, b) => a - b)).toEqual([20, 100]);
-  expect(rebootBatches.flat().sort()).toEqual([...chosenIds].sort());
-  for (const req of rebootCalls) expect(req.postDataJSON()).not.toHaveProperty('ForceReboot');
+  expect(await countPending(request, REGION, chosenIds)).toBe(0);
 });

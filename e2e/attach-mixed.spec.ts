@@ -2,6 +2,7 @@ import { screenshotPath } from './servers';
 import { expect, test } from './fixtures';
 import { isSelectable, listInstances, type FleetInstance } from './fleet';
 import { InstancesPage } from './pages/instances-page';
+import { RunPage } from './pages/run-page';
 
 const REGION = 'cn-shenzhen';
 const KEY = 'ops-team';
@@ -14,9 +15,10 @@ function pick(fleet: FleetInstance[], what: string, match: (i: FleetInstance) =>
 
 /**
  * Journey 1: a mixed selection of Linux instances — running and stopped, with and without another key pair — from
- * review to "Key pair active" on every one, and the pending-activation badges in the list coming and going.
+ * review to a run that leaves them pending, the pending-activation badges in the list (also after a reload), and
+ * the activation center making the key pair active on every one.
  */
-test('a mixed selection is reviewed, attached, rebooted and started until the key pair is active on every instance', async ({
+test('a mixed selection is reviewed, attached, left pending, then activated from the list until the key pair is active on every instance', async ({
   page,
   sim,
   request,
@@ -71,10 +73,10 @@ test('a mixed selection is reviewed, attached, rebooted and started until the ke
   for (const name of replaced) await expect(review.summary).toContainText(`${name} (${replaced.filter((n) => n === name).length})`);
   await expect(review.planTable.getByRole('row')).toHaveCount(1 + targets.length);
   const expectedPlan: [FleetInstance, string, string, string][] = [
-    [runningWithKey, 'Running', `Will replace key pair ${runningWithKey.KeyPairName}`, 'Running: takes effect after a reboot'],
-    [runningBare, 'Running', 'No key pair yet', 'Running: takes effect after a reboot'],
-    [stoppedBare, 'Stopped', 'No key pair yet', 'Stopped: takes effect after a start'],
-    [stoppedWithKey, 'Stopped', `Will replace key pair ${stoppedWithKey.KeyPairName}`, 'Stopped: takes effect after a start'],
+    [runningWithKey, 'Running', `Will replace key pair ${runningWithKey.KeyPairName}`, 'Attach; then pending until its next reboot'],
+    [runningBare, 'Running', 'No key pair yet', 'Attach; then pending until its next reboot'],
+    [stoppedBare, 'Stopped', 'No key pair yet', 'Attach; then pending until its next start'],
+    [stoppedWithKey, 'Stopped', `Will replace key pair ${stoppedWithKey.KeyPairName}`, 'Attach; then pending until its next start'],
   ];
   for (const [target, status, keyPair, effect] of expectedPlan) {
     await expect(review.planCell(target.InstanceId, 'instance')).toContainText(target.InstanceName);
@@ -87,42 +89,33 @@ test('a mixed selection is reviewed, attached, rebooted and started until the ke
   await expect(review.confirmButton).toHaveText('Attach to 4 instances');
   await page.screenshot({ path: screenshotPath('review') });
 
-  // Attach: every instance succeeds, with its request ID and the right next step.
-  const results = await review.confirm();
-  await results.waitForDone();
-  await results.expectProgress(4, 4);
-  await expect(results.outcomeChip('Attached', 4)).toBeVisible();
-  await expect(results.outcomeChip('Failed', 0)).toBeVisible();
-  await expect(results.table.getByRole('row')).toHaveCount(1 + targets.length);
+  // Attach, leaving every instance pending (the default): the run's page says so per instance.
+  const run = await review.confirm();
+  await run.waitForState('Completed');
+  await expect(run.filters.getByRole('button', { name: 'Left pending (4)' })).toBeVisible();
   const requestIds = new Set<string>();
   for (const target of targets) {
-    await expect(results.cell(target.InstanceId, 'result')).toHaveText('Attached');
-    const requestId = (await results.cell(target.InstanceId, 'requestId').textContent())?.trim() ?? '';
+    await expect(run.row(target.InstanceId)).toContainText(target.InstanceName);
+    await expect(run.rowState(target.InstanceId)).toContainText('Left pending');
+    await expect(run.rowState(target.InstanceId)).toContainText(
+      target.Status === 'Running' ? 'the key takes effect at the next reboot' : 'the key takes effect at the next start',
+    );
+    const requestId = (await run.row(target.InstanceId).getByRole('cell').nth(5).innerText()).trim();
     expect(requestId).toMatch(/^[0-9A-F-]{36}$/);
-    await expect(results.copyRequestIdButton(requestId, target.InstanceId)).toBeVisible();
+    await expect(run.row(target.InstanceId).getByRole('button', { name: `Copy request ID ${requestId}` })).toBeVisible();
     requestIds.add(requestId);
   }
   // Four instances go out in one AttachKeyPair call, so they share its request ID.
   expect(requestIds.size).toBe(1);
-  for (const target of running) {
-    await expect(results.cell(target.InstanceId, 'status')).toHaveText('Running');
-    await expect(results.rebootButton(target.InstanceName, target.InstanceId)).toBeEnabled();
-  }
-  for (const target of stopped) {
-    await expect(results.cell(target.InstanceId, 'status')).toHaveText('Stopped');
-    await expect(results.startButton(target.InstanceName, target.InstanceId)).toBeEnabled();
-  }
-  await expect(results.rebootAllButton).toHaveText('Reboot all 2 running');
-  await expect(results.startAllButton).toHaveText('Start all 2 stopped');
-  await expect(results.forceCheckbox).not.toBeChecked();
   for (const target of targets) expect((await sim.instance(target.InstanceId))['KeyPairName']).toBe(KEY);
   await page.screenshot({ path: screenshotPath('attach-results') });
 
   // Back in the list: the new key pair (no instance of the region held it before), and every instance marked as
-  // waiting for a reboot or start.
-  await results.close();
+  // waiting for a reboot or start, also after a reload (the server remembers it, not the tab).
   expect(fleet.some((i) => i.KeyPairName === KEY)).toBe(false);
-  await instances.filterKeyPair(KEY);
+  await instances.goto(REGION, { key: KEY });
+  await page.reload();
+  await instances.waitForLoaded();
   await expect(instances.rows()).toHaveCount(targets.length);
   for (const target of targets) {
     await expect(instances.cell(target.InstanceId, 'keyPair')).toContainText(KEY);
@@ -141,25 +134,25 @@ test('a mixed selection is reviewed, attached, rebooted and started until the ke
     await expect(page.getByRole('tooltip')).toHaveCount(0);
   }
 
-  // Follow-ups from the reopened results: reboot the running ones, start the stopped ones (graceful).
-  await instances.showResultsButton.click();
-  await expect(results.dialog).toHaveAccessibleName(`Attach results: ${KEY}`);
-  await results.rebootAllButton.click();
-  await results.startAllButton.click();
-  // Each passes through its transitions on the way back to Running.
-  for (const target of running) {
-    await expect(results.cell(target.InstanceId, 'status')).toContainText(/^(Stopping|Starting)At attach: Running$/);
-  }
-  for (const target of stopped) {
-    await expect(results.cell(target.InstanceId, 'status')).toContainText(/^StartingAt attach: Stopped$/);
-  }
-  for (const target of targets) {
-    await expect(results.keyActive(target.InstanceId)).toBeVisible({ timeout: 30_000 });
-    await expect(results.cell(target.InstanceId, 'status')).toContainText(/^Running/);
-  }
-  for (const target of stopped) await expect(results.cell(target.InstanceId, 'status')).toHaveText('RunningAt attach: Stopped');
-  await expect(results.rebootAllButton).toBeDisabled();
-  await expect(results.startAllButton).toBeDisabled();
+  // The activation center: "Activate 4 pending…" for the selection, starting the stopped ones and rebooting the
+  // running ones in waves of one.
+  await instances.selectAllMatching();
+  await instances.selection.getByRole('button', { name: 'Activate 4 pending…' }).click();
+  const activate = page.getByRole('dialog', { name: 'Activate 4 pending instances' });
+  const policy = activate.getByRole('group', { name: 'Activation' });
+  await policy.getByRole('radio', { name: 'Start the stopped instances' }).check();
+  await policy.getByRole('spinbutton', { name: 'Wave size' }).fill('1');
+  await expect(policy.getByRole('region', { name: 'Activation preview' })).toContainText(
+    '2 waves: 1, 1; at most 1 instance rebooting at once',
+  );
+  await expect(policy.getByRole('region', { name: 'Activation preview' })).toContainText('2 stopped instances will be started');
+  await activate.getByRole('button', { name: 'Activate 4 instances' }).click();
+  await page.waitForURL(/\/runs\/[^/]+$/);
+  const activation = new RunPage(page);
+  await activation.waitForState('Completed', 60_000);
+  for (const target of running)
+    await expect(activation.rowState(target.InstanceId)).toContainText('Key active (inferred from the reboot).');
+  for (const target of stopped) await expect(activation.rowState(target.InstanceId)).toContainText('Key active (inferred from the start).');
   for (const target of targets) {
     const record = await sim.instance(target.InstanceId);
     expect(record['Status']).toBe('Running');
@@ -168,7 +161,7 @@ test('a mixed selection is reviewed, attached, rebooted and started until the ke
   await page.screenshot({ path: screenshotPath('key-active') });
 
   // The list agrees: Running, the new key pair, no pending badge any more.
-  await results.close();
+  await instances.goto(REGION, { key: KEY });
   for (const target of targets) {
     await expect(instances.cell(target.InstanceId, 'status')).toHaveText('Running');
     await expect(instances.cell(target.InstanceId, 'keyPair')).toHaveText(KEY);

@@ -14,6 +14,25 @@ export interface SimControl {
   instance(id: string): Promise<Record<string, unknown>>;
   /** Summary of the fleet per region (for choosing instances in a spec). */
   state(): Promise<{ regions: { RegionId: string; instances: number }[] }>;
+  /** The ECS door's request record since the last reset: what really reached the simulated ECS. */
+  requests(): Promise<SimRequest[]>;
+}
+
+export interface SimRequest {
+  at: number;
+  action?: string;
+  params: Record<string, string>;
+  status: number | null;
+}
+
+/** The instance IDs a recorded request named (`InstanceId.N`, or the JSON array `InstanceIds`). */
+export function requestInstanceIds(request: SimRequest): string[] {
+  const ids = Object.entries(request.params)
+    .filter(([name]) => /^InstanceId\.\d+$/.test(name))
+    .map(([, value]) => value);
+  const list = request.params['InstanceIds'];
+  if (list !== undefined) ids.push(...(JSON.parse(list) as string[]));
+  return ids;
 }
 
 function simControl(request: APIRequestContext, server: E2eServer): SimControl {
@@ -34,6 +53,10 @@ function simControl(request: APIRequestContext, server: E2eServer): SimControl {
     async state() {
       const res = await request.get(`${server.simControl}/state`);
       return (await res.json()) as { regions: { RegionId: string; instances: number }[] };
+    },
+    async requests() {
+      const res = await request.get(`${server.simControl}/state`);
+      return ((await res.json()) as { requests: SimRequest[] }).requests;
     },
   };
 }

@@ -30,7 +30,8 @@ function server(basePort: number, baseSimPort: number, env: Record<string, strin
     url: `http://127.0.0.1:${port}`,
     simControl: `http://127.0.0.1:${simPort}/__sim`,
     auditDb: `data/e2e/audit-${port}.sqlite`,
-    env: { PORT: String(port), SIM_PORT: String(simPort), SIM_CONTROL: 'on', ...env },
+    // Runs poll instance status every second (default 5 s), so the wave journeys take seconds, not minutes.
+    env: { PORT: String(port), SIM_PORT: String(simPort), SIM_CONTROL: 'on', RUN_HEALTH_POLL_MS: '1000', ...env },
   };
 }
 
