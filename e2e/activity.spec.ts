@@ -35,13 +35,13 @@ test('the activity shows who attached what, where, the outcome per instance and 
   await expect(new AppHeader(page).signedInAs(SRE.user)).toBeVisible();
   await instances.select(...targets.map((i) => i.InstanceId));
   await instances.chooseKeyPair(KEY_PAIR);
-  const results = await (await instances.reviewAndAttach()).confirm();
-  await results.waitForDone();
-  await expect(results.outcomeChip('Attached', 2)).toBeVisible();
-  await expect(results.outcomeChip('Failed', 1)).toBeVisible();
-  const requestId = (await results.cell(ok.InstanceId, 'requestId').innerText()).trim();
+  const run = await (await instances.reviewAndAttach()).confirm();
+  await run.waitForState('Completed with failures');
+  await expect(run.filters.getByRole('button', { name: 'Left pending (2)' })).toBeVisible();
+  await expect(run.filters.getByRole('button', { name: 'Failed (1)' })).toBeVisible();
+  const requestId = (await run.row(ok.InstanceId).getByRole('cell').nth(5).innerText()).trim().split(/\s+/)[0] ?? '';
   expect(requestId).toMatch(/^[0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{12}$/i);
-  await results.close();
+  const runId = run.id();
 
   // The trail, newest first: the operation with alice's identity, region, key pair, outcome and request ID.
   await new AppHeader(page).navLink('Activity').click();
@@ -56,6 +56,8 @@ test('the activity shows who attached what, where, the outcome per instance and 
   await expect(operation).toContainText('1 of 3 instances failed');
   await expect(activity.who(operation, SRE.user)).toHaveAccessibleDescription(/Email: alice@example\.com\. Groups: sre\. From address /);
   await expect(operation.getByRole('button', { name: `Copy request ID ${requestId}`, exact: true })).toBeVisible();
+  // The call was sent by a run, and links to it.
+  await expect(operation.getByRole('link', { name: 'View run' })).toHaveAttribute('href', `/runs/${runId}`);
 
   // Outcome per instance: two attached, one refused with ECS's code explained in words.
   const outcomes = await activity.outcomes(operation);

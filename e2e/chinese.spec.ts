@@ -84,37 +84,32 @@ test('the whole console speaks 简体中文', async ({ page, request, sim }) => 
   const summary = reviewDialog.getByRole('region', { name: '计划概要' });
   await expect(summary).toContainText('运行中，重启后生效：1');
   await expect(summary).toContainText('已停止，启动后生效：1');
-  const plan = reviewDialog.getByRole('table', { name: '每个实例的计划' });
-  await expect(plan.getByRole('row').filter({ hasText: running.InstanceId })).toContainText('运行中：重启后生效');
-  await expect(plan.getByRole('row').filter({ hasText: stopped.InstanceId })).toContainText('已停止：启动后生效');
+  // The activation policy, in Chinese: start the stopped one, reboot the running one in waves of one.
+  const activation = reviewDialog.getByRole('group', { name: '生效方式' });
+  await activation.getByRole('radio', { name: '启动已停止的实例' }).check();
+  await activation.getByRole('radio', { name: '分批重启运行中的实例' }).check();
+  await activation.getByRole('spinbutton', { name: '每批数量' }).fill('1');
   await page.screenshot({ path: screenshotPath('zh-CN-review') });
   await reviewDialog.getByRole('button', { name: '挂载到 2 个实例' }).click();
 
-  // Results, then the follow-ups until the key pair is active on both.
-  const results = page.getByRole('dialog', { name: `挂载结果：${KEY_PAIR}` });
-  await expect(results).toBeVisible({ timeout: 30_000 });
-  await expect(results.getByRole('progressbar', { name: '挂载进度' })).toHaveAttribute('aria-valuetext', '2 个实例中已完成 2 个');
-  await expect(results.getByRole('region', { name: '结果' }).getByText('已挂载：2', { exact: true })).toBeVisible();
-  const resultsTable = results.getByRole('table', { name: '挂载结果' });
-  const runningRow = resultsTable.getByRole('row').filter({ hasText: running.InstanceId });
-  const stoppedRow = resultsTable.getByRole('row').filter({ hasText: stopped.InstanceId });
-  await expect(runningRow).toContainText('已挂载');
-  await expect(stoppedRow).toContainText('已挂载');
-  const requestId = (await runningRow.getByRole('button', { name: /^复制请求 ID / }).getAttribute('aria-label'))?.replace(
-    /^复制请求 ID /,
-    '',
-  );
+  // The run's page, until the key pair is active on both.
+  await page.waitForURL(/\/runs\/[^/]+$/);
+  const state = page.getByRole('status', { name: '任务状态' });
+  await expect(state).toContainText('已完成', { timeout: 60_000 });
+  const runTable = page.getByRole('table', { name: '本任务的实例' });
+  const runningRow = runTable.getByRole('row').filter({ hasText: running.InstanceId });
+  const stoppedRow = runTable.getByRole('row').filter({ hasText: stopped.InstanceId });
+  await expect(runningRow).toContainText('密钥已生效（根据重启推断）。');
+  await expect(stoppedRow).toContainText('密钥已生效（根据启动推断）。');
+  const requestId = (
+    await runningRow
+      .getByRole('button', { name: /^复制请求 ID / })
+      .first()
+      .getAttribute('aria-label')
+  )?.replace(/^复制请求 ID /, '');
   expect(requestId).toBeTruthy();
-  await expect(results.getByRole('region', { name: '让密钥对生效' })).toBeVisible();
-  await expect(results.getByRole('button', { name: '导出 CSV' })).toBeVisible();
+  await expect(page.getByRole('button', { name: '导出 CSV' })).toBeVisible();
   await page.screenshot({ path: screenshotPath('zh-CN-results') });
-  await results.getByRole('button', { name: '重启全部 1 个运行中的实例' }).click();
-  await results.getByRole('button', { name: '启动全部 1 个已停止的实例' }).click();
-  await expect(runningRow).toContainText('密钥对已生效', { timeout: 20_000 });
-  await expect(stoppedRow).toContainText('密钥对已生效', { timeout: 20_000 });
-  await expect(runningRow).toContainText('运行中');
-  await results.getByRole('button', { name: '关闭', exact: true }).click();
-  await expect(results).toBeHidden();
 
   // Activity page.
   await header.navLink('操作记录').click();

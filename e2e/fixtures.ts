@@ -23,6 +23,7 @@ export interface SimRequest {
   action?: string;
   params: Record<string, string>;
   status: number | null;
+  code?: string;
 }
 
 /** The instance IDs a recorded request named (`InstanceId.N`, or the JSON array `InstanceIds`). */

@@ -2,6 +2,7 @@ import { screenshotPath } from './servers';
 import { ActivityPage } from './pages/activity-page';
 import { AppHeader } from './pages/app-header';
 import { InstancesPage } from './pages/instances-page';
+import { RunPage } from './pages/run-page';
 import { isSelectable, listInstances } from './fleet';
 import { expect, SSO_URL, test, VIEWER, type SsoIdentity } from './sso';
 
@@ -76,24 +77,51 @@ test('a viewer browses but cannot attach, reboot or start, and sees why', async 
   await page.screenshot({ path: screenshotPath('read-only-activity') });
 });
 
-test('a member of sre on the same server can attach (positive control)', async ({ request, signInAs, ssoSim }) => {
+test('a member of sre runs an attach with reboots; the viewer follows the run but has no controls', async ({
+  page,
+  request,
+  signInAs,
+  ssoSim,
+}) => {
   const fleet = await listInstances(request, REGION, SSO_URL);
-  const target = fleet.find((i) => isSelectable(i) && i.Status === 'Running' && i.KeyPairName !== KEY_PAIR);
-  if (target === undefined) throw new Error('the seeded fleet has no running Linux instance');
+  const targets = fleet.filter((i) => isSelectable(i) && i.Status === 'Running' && i.KeyPairName !== KEY_PAIR).slice(0, 2);
+  if (targets.length < 2) throw new Error('the seeded fleet has too few running Linux instances');
+  // Slow boots: the run is still rebooting while the viewer looks at it.
+  await ssoSim.control({ transitionMs: { stopping: 3000, starting: 6000 } });
 
-  const page = await signInAs(SRE_OPERATOR);
-  const instances = new InstancesPage(page);
-  await instances.goto(REGION, { ids: [target.InstanceId] });
-  await expect(new AppHeader(page).groups('sre')).toBeVisible();
-  await instances.select(target.InstanceId);
+  // The positive control: sre may attach and reboot, and has the run's controls.
+  const sre = await signInAs(SRE_OPERATOR);
+  const instances = new InstancesPage(sre);
+  await instances.goto(REGION, { ids: targets.map((t) => t.InstanceId) });
+  await expect(new AppHeader(sre).groups('sre')).toBeVisible();
+  await instances.selectAllMatching();
   await instances.chooseKeyPair(KEY_PAIR);
   await expect(instances.reviewButton).toBeEnabled();
-
   const review = await instances.reviewAndAttach();
-  const results = await review.confirm();
-  await results.waitForDone();
-  await expect(results.outcomeChip('Attached', 1)).toBeVisible();
-  await expect(results.rebootAllButton).toBeEnabled();
-  await expect(results.rebootButton(target.InstanceName, target.InstanceId)).toBeEnabled();
-  expect(await ssoSim.instance(target.InstanceId)).toMatchObject({ KeyPairName: KEY_PAIR });
+  await review.chooseWaves(1);
+  const run = await review.confirm();
+  await expect(run.pauseButton).toBeVisible();
+  const id = run.id();
+
+  // The viewer finds it in the runs list and follows it: same state, no controls, and a line saying why.
+  await page.goto('/runs');
+  const list = page.getByRole('table', { name: 'Runs, in progress first' });
+  await expect(list.getByRole('row').filter({ hasText: SRE_OPERATOR.user })).toHaveCount(1);
+  await list.getByRole('link', { name: new RegExp(`Attach key pair ${KEY_PAIR}`) }).click();
+  await page.waitForURL(new RegExp(`/runs/${id}$`));
+  const viewed = new RunPage(page);
+  await viewed.waitForState('Running');
+  await expect(viewed.facts).toContainText(`by ${SRE_OPERATOR.user}`);
+  await expect(viewed.controls).toHaveCount(0);
+  await expect(viewed.readOnlyNote).toBeVisible();
+  await expect(page.getByRole('button', { name: /^(Pause|Resume|Cancel run…|Retry failed…)$/ })).toHaveCount(0);
+  await page.screenshot({ path: screenshotPath('read-only-run') });
+
+  // The proxy is the gate here too: the viewer's pause is refused, and the run goes on to the end.
+  const pause = await request.post(`${SSO_URL}/api/runs/${id}/pause`, { data: {}, headers: { origin: SSO_URL } });
+  expect(pause.status()).toBe(403);
+  expect(await pause.json()).toMatchObject({ Code: 'Proxy.Forbidden' });
+  await viewed.waitForState('Completed', 60_000);
+  for (const target of targets)
+    expect(await ssoSim.instance(target.InstanceId)).toMatchObject({ KeyPairName: KEY_PAIR, Status: 'Running' });
 });

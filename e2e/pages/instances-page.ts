@@ -27,7 +27,6 @@ export class InstancesPage {
   readonly selectAllButton: Locator;
   readonly clearSelectionButton: Locator;
   readonly reviewButton: Locator;
-  readonly showResultsButton: Locator;
   /** "400 instances in this region" (with " · 2 of 400 match" when filtered), once every page has loaded. */
   readonly loadedStatus: Locator;
 
@@ -46,7 +45,6 @@ export class InstancesPage {
     this.selectAllButton = this.selection.getByRole('button', { name: /^Select all [\d,]+ matching$/ });
     this.clearSelectionButton = this.selection.getByRole('button', { name: 'Clear selection' });
     this.reviewButton = page.getByRole('button', { name: 'Review and attach…' });
-    this.showResultsButton = page.getByRole('button', { name: 'Show the last attach results' });
     this.loadedStatus = page.getByRole('status').filter({ hasText: /[\d,]+ instances? in this region/ });
   }
 
