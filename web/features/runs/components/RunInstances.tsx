@@ -92,9 +92,10 @@ export function RunInstances({ run, query }: RunInstancesProps) {
   }
 
   return (
-    <Paper variant="outlined" component="section" aria-labelledby="run-instances-title" sx={{ p: 2, display: 'grid', gap: 1.5 }}>
+    // Not a named section: the table's scroll container is already the region named "Instances in this run".
+    <Paper variant="outlined" sx={{ p: 2, display: 'grid', gap: 1.5 }}>
       <Box sx={{ display: 'flex', alignItems: 'center', gap: 2, flexWrap: 'wrap' }}>
-        <Typography variant="subtitle1" component="h2" id="run-instances-title" sx={{ fontWeight: 600, flexGrow: 1 }}>
+        <Typography variant="subtitle1" component="h2" sx={{ fontWeight: 600, flexGrow: 1 }}>
           {t('instances.label')}
         </Typography>
         {rows !== undefined && rows.length > 0 && (

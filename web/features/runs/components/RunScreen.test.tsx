@@ -91,6 +91,8 @@ describe('the run page', () => {
       'Skipped (1)',
     ]);
     expect(dataRows()).toHaveLength(4);
+    // One scrollable region by that name (keyboard users scroll the table through it).
+    expect(screen.getByRole('region', { name: 'Instances in this run' })).toHaveAttribute('tabindex', '0');
 
     await user.click(chips.getByRole('button', { name: 'Failed (1)' }));
     expect(chips.getByRole('button', { name: 'Failed (1)' })).toHaveAttribute('aria-pressed', 'true');
