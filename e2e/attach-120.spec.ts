@@ -63,12 +63,9 @@ test('120 instances selected by filter are attached in three batches and reboote
     expect(r.params['BatchOptimization']).toBe('SuccessFirst');
   }
 
-  // All 120 rows, each active, in the (virtualized) table.
+  // All 120 rows, each active, in the (virtualized) table and in its CSV export.
   await expect(run.filters.getByRole('button', { name: `Active (${COUNT})` })).toBeVisible();
   await expect(run.instances).toHaveAttribute('aria-rowcount', String(COUNT + 1));
-  const rows = await run.allRows();
-  expect([...rows.keys()].sort()).toEqual([...chosenIds].sort());
-  for (const [id, cells] of rows) expect(cells[4], id).toMatch(/^Active/);
 
   // The CSV export carries the same 120 outcomes.
   const [download] = await Promise.all([page.waitForEvent('download'), run.exportCsvButton.click()]);
@@ -81,6 +78,12 @@ test('120 instances selected by filter are attached in three batches and reboote
   expect(csv).toHaveLength(COUNT + 1);
   const state = header.indexOf('State');
   const evidence = header.indexOf('Evidence');
+  expect(
+    csv
+      .slice(1)
+      .map((line) => line.split(',')[0])
+      .sort(),
+  ).toEqual([...chosenIds].sort());
   for (const line of csv.slice(1)) {
     expect(line.split(',')[state]).toBe('active');
     expect(line.split(',')[evidence]).toBe('inferred-reboot');

@@ -41,8 +41,8 @@ test('a viewer browses but cannot attach, reboot or start, and sees why', async 
   await expect(instances.reviewButton).toBeDisabled();
   await expect(instances.reviewButton).toHaveAccessibleDescription(NOT_ALLOWED);
   await expect(instances.selection.getByText(NOT_ALLOWED, { exact: true })).toBeVisible();
-  // Nothing on the screen can reboot or start an instance either.
-  await expect(page.getByRole('button', { name: /\b(reboot|start)\b/i })).toHaveCount(0);
+  // Nothing on the screen can reboot or start an instance either (a pending row's Reboot/Start is disabled).
+  await expect(page.getByRole('button', { name: /\b(reboot|start)\b/i }).and(page.locator(':enabled'))).toHaveCount(0);
   await page.screenshot({ path: screenshotPath('read-only-instances') });
 
   // The proxy is the real gate: a direct call with the viewer's identity is refused and nothing reaches ECS.
@@ -73,7 +73,7 @@ test('a viewer browses but cannot attach, reboot or start, and sees why', async 
   const denied = activity.operations().filter({ hasText: 'Reboot instance' }).first();
   await expect(denied).toContainText('Denied');
   await expect(denied).toContainText('Refused by the console: the operator’s groups do not allow this action.');
-  await expect(page.getByRole('button', { name: /\b(reboot|start)\b/i })).toHaveCount(0);
+  await expect(page.getByRole('button', { name: /\b(reboot|start)\b/i }).and(page.locator(':enabled'))).toHaveCount(0);
   await page.screenshot({ path: screenshotPath('read-only-activity') });
 });
 

@@ -33,9 +33,6 @@ test('a throttled batch is waited out and resent by the proxy, and the run finis
   await page.screenshot({ path: screenshotPath('throttled') });
   await run.waitForState('Completed', 60_000);
   await expect(run.filters.getByRole('button', { name: `Left pending (${COUNT})` })).toBeVisible();
-  const rows = await run.allRows();
-  expect(rows.size).toBe(COUNT);
-  for (const [id, cells] of rows) expect(cells[4], id).toMatch(/^Left pending/);
 
   // At the simulator: at least one throttled answer, and one accepted call per batch of 50 (50 and 10).
   const attaches = (await sim.requests()).filter((r) => r.action === 'AttachKeyPair');

@@ -1,5 +1,4 @@
 import { expect, type Locator, type Page } from '@playwright/test';
-import { readAllRows } from './virtual-rows';
 
 /** The run page `/runs/:id`: what a run is, its progress and waves, its instances and its controls. */
 export class RunPage {
@@ -64,14 +63,6 @@ export class RunPage {
   /** The state word of an instance's row ("Active", "Left pending", …) and its detail line. */
   rowState(nameOrId: string): Locator {
     return this.row(nameOrId).getByRole('cell').nth(4);
-  }
-
-  /** Every row, by InstanceId: [instance, zone, before, wave, what happened, request IDs] texts (scrolls the table). */
-  async allRows(): Promise<Map<string, string[]>> {
-    const scroller = this.page
-      .getByRole('region', { name: 'Instances in this run' })
-      .getByRole('region', { name: 'Instances in this run' });
-    return readAllRows(scroller, this.instances.getByRole('row'));
   }
 
   async cancel(): Promise<void> {

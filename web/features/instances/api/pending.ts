@@ -21,6 +21,9 @@ export const pendingQueries = {
     queryOptions({
       queryKey: keyRoots.pending(regionId),
       queryFn: ({ signal }) => getPending(regionId, signal),
+      // Runs on the server (or a colleague) change it at any time: read it again whenever the list is opened,
+      // rather than trusting a copy from before a run finished (it is one cheap read of the proxy's own store).
+      staleTime: 0,
       select: byInstanceId,
     }),
 };
