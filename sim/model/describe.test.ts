@@ -111,17 +111,17 @@ describe('DescribeInstances paging', () => {
     expect(err.Code).toBe('InvalidParameter.NextToken');
   });
 
-  it('answers a 100-row page of a 10,000-instance region in well under 5 ms', () => {
+  // Its speed is `npm run bench -- proxy`'s to measure, not a timed assertion here.
+  it('pages a 10,000-instance region by 100 rows, every instance once', () => {
     const big = createSimulator({ instances: 10_000 });
-    const timings: number[] = [];
-    for (let page = 1; page <= 50; page++) {
-      const started = performance.now();
+    const seen = new Set<string>();
+    for (let page = 1; page <= 100; page++) {
       const res = big.call('DescribeInstances', { RegionId: HZ, PageNumber: String(page), PageSize: '100' });
-      timings.push(performance.now() - started);
       expect(res.status).toBe(200);
+      const list = (res.body['Instances'] as { Instance: { InstanceId: string }[] }).Instance;
+      for (const i of list) seen.add(i.InstanceId);
     }
-    timings.sort((a, b) => a - b);
-    expect(timings[Math.floor(timings.length / 2)]).toBeLessThan(5);
+    expect(seen.size).toBe(10_000);
   });
 });
 

@@ -111,16 +111,12 @@ describe('seeded fleet', () => {
     expect(settled.filter((i) => i.Status === 'Starting' || i.Status === 'Stopping')).toEqual([]);
   });
 
-  // The target is < 200 ms (typically ~50–100 ms once warm). The assertion allows 500 ms because the CI machine
-  // is shared and wall-clock timings there swing by 3x; a quadratic regression still fails it by far.
-  it('builds 10,000 instances quickly (best of three, so a cold JIT does not count)', () => {
-    const timings: number[] = [];
-    for (let run = 0; run < 3; run++) {
-      const started = performance.now();
-      const sim = createSimulator({ seed: `big-${run}`, instances: 10_000 });
-      timings.push(performance.now() - started);
-      expect(sim.instancesIn('cn-hangzhou')).toHaveLength(10_000);
-    }
-    expect(Math.min(...timings)).toBeLessThan(500);
+  // How fast is measured by `npm run bench` (docs/conventions.md), never asserted here: a shared machine's
+  // clock swings too much for a timed assertion to mean anything.
+  it('builds 10,000 instances, the same for the same seed', () => {
+    const a = createSimulator({ seed: 'big', instances: 10_000 }).instancesIn('cn-hangzhou');
+    const b = createSimulator({ seed: 'big', instances: 10_000 }).instancesIn('cn-hangzhou');
+    expect(a).toHaveLength(10_000);
+    expect(b.map((i) => i.InstanceId)).toEqual(a.map((i) => i.InstanceId));
   });
 });
