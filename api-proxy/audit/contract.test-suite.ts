@@ -662,6 +662,57 @@ export function describeAuditStore(name: string, openStore: () => AuditStore, op
         expect(await store.unfinishedRuns()).toEqual(['running', 'paused']);
       });
 
+      it("writes a run's rows in the same transaction as its call's intent, naming the operation", async () => {
+        const store = open();
+        await store.createRun(newRun('r1', 1), [row('i-a1'), row('i-a2')], { at: 1, kind: 'created' });
+        const id = await store.begin(intent({ runId: 'r1' }), (operationId) => ({
+          run: { ...newRun('r1', 1), phase: 'attach' },
+          rows: [
+            { ...row('i-a1', 'sending'), operationId },
+            { ...row('i-a2', 'sending'), operationId },
+          ],
+        }));
+        expect((await store.runInstances('r1', {})).items.map((r) => [r.state, r.operationId])).toEqual([
+          ['sending', id],
+          ['sending', id],
+        ]);
+        expect((await store.getRun('r1'))?.phase).toBe('attach');
+        expect((await all(store)).map((r) => [r.id, r.status])).toEqual([[id, 'pending']]);
+
+        // A run write that cannot be made takes the intent with it: nothing may be sent.
+        await expect(
+          store.begin(intent({ runId: 'nope' }), (operationId) => ({ run: newRun('nope', 1), rows: [{ ...row('i-a1'), operationId }] })),
+        ).rejects.toBeInstanceOf(AuditInputError);
+        expect(await all(store)).toHaveLength(1);
+      });
+
+      it("writes a run's rows and event in the same transaction as its call's outcome, with the event's seq", async () => {
+        const store = open();
+        const created = await store.createRun(newRun('r1', 1), [row('i-a1'), row('i-a2')], { at: 1, kind: 'created' });
+        const id = await store.begin(intent({ runId: 'r1' }));
+        const seq = await store.complete(id, outcome([ok('i-a1'), failed('i-a2')]), {
+          run: { ...newRun('r1', 1), counts: { attached: 1, failed: 1 } },
+          rows: [row('i-a1', 'attached'), row('i-a2', 'failed')],
+          event: { at: 2, kind: 'instances', detail: 'attach: 1 of 2 attached' },
+        });
+        expect(seq).toBeGreaterThan(created);
+        expect((await store.runEvents('r1', created)).map((e) => [e.seq, e.detail])).toEqual([[seq, 'attach: 1 of 2 attached']]);
+        expect((await store.runInstances('r1', {})).items.map((r) => r.state)).toEqual(['attached', 'failed']);
+        expect((await store.getRun('r1'))?.counts).toEqual({ attached: 1, failed: 1 });
+        expect(await pendingIds(store)).toEqual(['i-a1']);
+        // Without a run write there is no event: 0.
+        expect(await store.complete(await store.begin(intent()), outcome([ok('i-a1'), ok('i-a2')]))).toBe(0);
+
+        // A run write that cannot be made takes the outcome with it, so it can be recorded again.
+        const other = await store.begin(intent({ instanceIds: ['i-b1'] }));
+        await expect(store.complete(other, outcome([ok('i-b1')]), { run: newRun('nope', 1), rows: [] })).rejects.toBeInstanceOf(
+          AuditInputError,
+        );
+        expect((await all(store)).find((r) => r.id === other)?.status).toBe('pending');
+        await store.complete(other, outcome([ok('i-b1')]));
+        expect((await all(store)).find((r) => r.id === other)?.status).toBe('succeeded');
+      });
+
       it('names the run on the operations it sent', async () => {
         const store = open();
         await run(store, { runId: 'r1' }, [ok('i-a1'), ok('i-a2')]);

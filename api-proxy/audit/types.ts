@@ -60,10 +60,18 @@ export type AuditCheck = { ok: true } | { ok: false; problem: string };
  * that cannot be used rejects with AuditUnavailableError (errors.ts).
  */
 export interface AuditStore extends RunStore {
-  /** Resolves with the operation id once the intent is durably written; rejects with AuditUnavailableError if it cannot be by the deadline. */
-  begin(intent: AuditIntent): Promise<string>;
-  /** Records the outcome; rejects with AuditUnavailableError on failure (the action already happened: log it). */
-  complete(id: string, outcome: AuditOutcome): Promise<void>;
+  /**
+   * Resolves with the operation id once the intent is durably written; rejects with AuditUnavailableError if it
+   * cannot be by the deadline. `alongside` (a run's call) is given the new operation id and its run rows are
+   * written in the same transaction: both land, or neither does and nothing may be sent.
+   */
+  begin(intent: AuditIntent, alongside?: (operationId: string) => RunRows): Promise<string>;
+  /**
+   * Records the outcome; rejects with AuditUnavailableError on failure (the action already happened: log it).
+   * `alongside` (a run's call): its run rows and event are written in the same transaction; resolves with the
+   * event's seq (0 without one).
+   */
+  complete(id: string, outcome: AuditOutcome, alongside?: RunWrite): Promise<number>;
   /** A refused action is audited too. */
   recordDenied(intent: AuditIntent, reason: string): Promise<void>;
   /**
@@ -94,6 +102,17 @@ export type StoredRunInstance = RunInstance & {
   /** The audited operation of the last mutating call sent for this instance (its intent is in the trail). */
   operationId?: string;
 };
+
+/** A run's record and the rows of it that changed, as one write. */
+export interface RunRows {
+  run: StoredRun;
+  rows: readonly StoredRunInstance[];
+}
+
+/** A run write with the event that reports it. */
+export interface RunWrite extends RunRows {
+  event?: RunEventInput;
+}
 
 /** A run as stored: the API's run plus the engine's bookkeeping. */
 export type StoredRun = Run & {

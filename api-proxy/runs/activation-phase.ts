@@ -69,33 +69,36 @@ async function sendBoot(
   ids: string[],
   forceReboot: boolean | undefined,
 ): Promise<string[]> {
-  // Durable with the operation id once the intent is written (attach-phase.ts says why).
-  driver.set(ids, { state: 'activating' });
   const params: Record<string, unknown> = { RegionId: driver.run.regionId, InstanceId: ids, BatchOptimization: 'SuccessFirst' };
   if (forceReboot === true) params['ForceReboot'] = true;
-  const { read } = await driver.mutate(name, params, ids, (operationId) => driver.save(driver.set(ids, { operationId })));
   const accepted: string[] = [];
-  const changed: StoredRunInstance[] = [];
-  for (const instance of read.instances) {
-    const row = driver.rows.get(instance.InstanceId);
-    if (row === undefined) continue;
-    const requestIds = read.requestId === undefined ? row.requestIds : [...row.requestIds, read.requestId];
-    if (instanceVerdict(instance) === 'succeeded') {
-      accepted.push(instance.InstanceId);
-      changed.push(...driver.set([instance.InstanceId], { requestIds }));
-    } else {
-      // Unknown counts as a failure of the wave: the health gate cannot wait on a reboot that may not exist.
-      changed.push(
-        ...driver.set([instance.InstanceId], {
-          state: 'activation_failed',
-          Code: instance.Code,
-          ...(instance.Message ? { Message: instance.Message } : {}),
-          requestIds,
-        }),
-      );
-    }
-  }
-  await driver.save(changed);
+  await driver.mutate(name, params, ids, {
+    // Durable with the operation id, in the intent's transaction (attach-phase.ts says why).
+    begun: (operationId) => driver.set(ids, { state: 'activating', operationId }),
+    answered: ({ read }) => {
+      const changed: StoredRunInstance[] = [];
+      for (const instance of read.instances) {
+        const row = driver.rows.get(instance.InstanceId);
+        if (row === undefined) continue;
+        const requestIds = read.requestId === undefined ? row.requestIds : [...row.requestIds, read.requestId];
+        if (instanceVerdict(instance) === 'succeeded') {
+          accepted.push(instance.InstanceId);
+          changed.push(...driver.set([instance.InstanceId], { requestIds }));
+        } else {
+          // Unknown counts as a failure of the wave: the health gate cannot wait on a reboot that may not exist.
+          changed.push(
+            ...driver.set([instance.InstanceId], {
+              state: 'activation_failed',
+              Code: instance.Code,
+              ...(instance.Message ? { Message: instance.Message } : {}),
+              requestIds,
+            }),
+          );
+        }
+      }
+      return { rows: changed };
+    },
+  });
   return accepted;
 }
 

@@ -244,6 +244,55 @@ describe('runs', () => {
     expect(attachesOf(p).every((c) => (JSON.parse(c.wire['InstanceIds'] ?? '[]') as string[]).length <= 50)).toBe(true);
   });
 
+  it('re-checks and attaches as one pipeline: batches go while later pages are read, each after its own re-check', async () => {
+    const p = await start();
+    p.simulator.setControl({ latencyMs: 30 });
+    const ids = linux(p, 'Running', 170).concat(linux(p, 'Stopped', 80));
+    const run = await create(p, { InstanceIds: ids });
+    const done = await until(p, run.id, isFinal);
+    expect(done.state).toBe('completed');
+    expect(done.counts).toEqual({ pending: 250 });
+    const reads = p.upstreamCalls.filter((c) => c.action === 'DescribeInstances');
+    expect(reads).toHaveLength(3);
+    const attaches = attachesOf(p);
+    expect(attaches).toHaveLength(5);
+    // The first batch did not wait for the last page of the re-check.
+    expect(Math.min(...attaches.map((c) => c.at))).toBeLessThan(Math.max(...reads.map((c) => c.at)));
+    // Yet every instance was read before it was sent.
+    for (const attach of attaches) {
+      const readBefore = new Set(
+        reads.filter((r) => r.at < attach.at).flatMap((r) => JSON.parse(r.wire['InstanceIds'] ?? '[]') as string[]),
+      );
+      for (const id of JSON.parse(attach.wire['InstanceIds'] ?? '[]') as string[]) expect(readBefore.has(id), id).toBe(true);
+    }
+    expect((await rows(p, run.id)).every((r) => r.statusBefore !== undefined)).toBe(true);
+  });
+
+  it('pauses when a page of the re-check cannot be read, having sent only what was re-checked; resume reads the rest', async () => {
+    const p = await start();
+    // One DescribeInstances a minute: the first page is read, the second is throttled (and stays throttled
+    // through the ECS client's retries).
+    p.simulator.setControl({ throttle: { limit: 1, windowMs: 60_000 }, throttleActions: ['DescribeInstances'] });
+    const ids = linux(p, 'Running', 150);
+    const run = await create(p, { InstanceIds: ids });
+    const paused = await until(p, run.id, (r) => r.state === 'paused' && (r.counts.sending ?? 0) === 0);
+    expect(paused.pausedReason).toMatch(/could not be read to re-check/);
+    const sent = attachesOf(p).flatMap((c) => JSON.parse(c.wire['InstanceIds'] ?? '[]') as string[]);
+    expect(new Set(sent)).toEqual(new Set(ids.slice(0, 100)));
+    expect(paused.counts).toEqual({ attached: 100, queued: 50 });
+
+    p.simulator.setControl({ throttle: null });
+    expect((await control(p, run.id, 'resume')).statusCode).toBe(200);
+    const done = await until(p, run.id, isFinal);
+    expect(done.state).toBe('completed');
+    expect(done.counts).toEqual({ pending: 150 });
+    expect(
+      attachesOf(p)
+        .flatMap((c) => JSON.parse(c.wire['InstanceIds'] ?? '[]') as string[])
+        .sort(),
+    ).toEqual([...ids].sort());
+  });
+
   it('never sends instances with no change: already this key and not pending, Windows, unknown IDs', async () => {
     const p = await start();
     const all = p.simulator.instancesIn(REGION) as readonly Row[];
