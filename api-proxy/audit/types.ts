@@ -118,6 +118,8 @@ export interface RunWrite extends RunRows {
 export type StoredRun = Run & {
   /** Failures counted against the budget since the run was last resumed. */
   budgetFailures?: number;
+  /** When the run sent its first StartInstances: the start health gate's deadline counts from it. */
+  startGateSince?: number;
   /** Who the run's ECS calls are audited as: the creator, as they were when they created it. */
   creator?: { email?: string; groups: string[]; clientAddress: string };
 };

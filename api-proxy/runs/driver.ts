@@ -215,6 +215,24 @@ export function chunks<T>(list: readonly T[], size: number): T[][] {
   return out;
 }
 
+/**
+ * Runs `step` over `pages`, `inFlight` at a time (the ECS client caps calls per region, upstream/gate.ts), in
+ * order of taking; a step that resolves false stops the others from taking more. Every page taken finishes
+ * before this resolves, even when one stops early or throws.
+ */
+export async function inPages<T>(pages: readonly T[], inFlight: number, step: (page: T) => Promise<boolean>): Promise<void> {
+  let next = 0;
+  let stopped = false;
+  const worker = async (): Promise<void> => {
+    while (!stopped && next < pages.length) {
+      const page = pages[next++] as T;
+      if (!(await step(page))) stopped = true;
+    }
+  };
+  const settled = await Promise.allSettled(Array.from({ length: Math.max(1, Math.min(inFlight, pages.length)) }, worker));
+  for (const result of settled) if (result.status === 'rejected') throw result.reason;
+}
+
 /** The objects of `body[wrapper][item]`, as ECS nests its lists. */
 export function nestedList(body: Record<string, unknown>, wrapper: string, item: string): Record<string, unknown>[] {
   const outer = body[wrapper];

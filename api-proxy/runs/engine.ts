@@ -338,10 +338,8 @@ async function reconcileAfterRestart(driver: RunDriver): Promise<void> {
               'The proxy restarted while this reboot or start was sent; the instance was Running when read, so the boot is not confirmed.',
           }),
         );
-      } else if (row.wave === undefined) {
-        // A start under way: accepted, like the start phase records it.
-        changed.push(...driver.set([row.InstanceId], { state: 'active', evidence: 'inferred-start' }));
       }
+      // Out of Running: booting. A wave's gate, or the start phase's, waits for it (activation-phase.ts).
     }
   }
   await driver.save(changed, { kind: 'state', detail: `resumed after a restart (${changed.length} instance(s) reconciled)` });

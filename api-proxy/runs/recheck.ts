@@ -1,7 +1,7 @@
 import { LIMITS } from '../../ecs/contract';
 import type { PendingActivation } from '../../ecs/console-api';
 import type { StoredRunInstance } from '../audit';
-import { chunks, nestedList, type RunDriver } from './driver';
+import { chunks, inPages, nestedList, type RunDriver } from './driver';
 
 /**
  * The re-check of a run's targets: every target is read again (DescribeInstances by `InstanceIds`, at most 100
@@ -18,7 +18,7 @@ export async function readInstances(
 ): Promise<Map<string, Record<string, unknown>> | undefined> {
   const found = new Map<string, Record<string, unknown>>();
   let failed = false;
-  await eachPage(ids, inFlight, async (chunk) => {
+  await inPages(chunks(ids, LIMITS.describeInstancesIds), inFlight, async (chunk) => {
     const page = failed ? undefined : await readPage(driver, chunk);
     if (page === undefined) failed = true;
     else for (const [id, instance] of page) found.set(id, instance);
@@ -40,25 +40,6 @@ async function readPage(driver: RunDriver, ids: readonly string[]): Promise<Map<
     if (typeof instance['InstanceId'] === 'string') found.set(instance['InstanceId'], instance);
   }
   return found;
-}
-
-/**
- * Runs `step` over the pages of `ids` (100 each), `inFlight` at a time, in order of taking; a step that resolves
- * false stops the others from taking more pages.
- */
-async function eachPage(ids: readonly string[], inFlight: number, step: (chunk: string[]) => Promise<boolean>): Promise<void> {
-  const pages = chunks(ids, LIMITS.describeInstancesIds);
-  let next = 0;
-  let stopped = false;
-  const worker = async (): Promise<void> => {
-    while (!stopped && next < pages.length) {
-      const chunk = pages[next++] ?? [];
-      if (!(await step(chunk))) stopped = true;
-    }
-  };
-  // Every page taken finishes before this resolves, even when one stops early.
-  const settled = await Promise.allSettled(Array.from({ length: Math.max(1, Math.min(inFlight, pages.length)) }, worker));
-  for (const result of settled) if (result.status === 'rejected') throw result.reason;
 }
 
 const text = (value: unknown): string | undefined => (typeof value === 'string' && value !== '' ? value : undefined);
@@ -96,8 +77,11 @@ export async function recheck(driver: RunDriver, options: RecheckOptions = { inF
   const pending = new Map((await driver.deps.audit.pending(driver.run.regionId)).map((p) => [p.InstanceId, p]));
   let failed = false;
   let checked = 0;
-  await eachPage(
-    targets.map((r) => r.InstanceId),
+  await inPages(
+    chunks(
+      targets.map((r) => r.InstanceId),
+      LIMITS.describeInstancesIds,
+    ),
     options.inFlight,
     async (chunk) => {
       await options.hold?.();

@@ -183,6 +183,57 @@ describe('runs', () => {
     expect((await rows(p, retry.id)).map((r) => [r.InstanceId, r.statusBefore, r.state])).toEqual([[victim, 'Stopped', 'pending']]);
   });
 
+  it('gates the instances it starts: active once Running, failed if one goes back to Stopped or is not Running in 10 min', async () => {
+    // The engine's clock, so the 10-minute default can pass without waiting it out.
+    let skew = 0;
+    proxy = await createTestProxy({ instances: 400, runs: { pollMs: 10, attachInFlight: 4 }, clock: () => Date.now() + skew });
+    const p = proxy;
+    p.simulator.setControl({ transitionMs: { stopping: 40, starting: 80 }, bootJitterMs: 30 });
+    const ids = linux(p, 'Stopped', 6);
+    const [stops = '', hangs = ''] = ids;
+    p.simulator.setControl({ bootFaults: { [stops]: { mode: 'stops', remaining: 1 }, [hangs]: { mode: 'never-returns', remaining: 1 } } });
+    const run = await create(p, { InstanceIds: ids, policy: { stopped: 'start', running: { mode: 'leave' } } });
+
+    // Accepted is not active: the instances are activating until the gate reads them Running.
+    await until(p, run.id, (r) => (r.counts.active ?? 0) === 4 && (r.counts.activation_failed ?? 0) === 1);
+    const waiting = await getRun(p, run.id);
+    expect(waiting.state).toBe('running');
+    expect(waiting.counts).toEqual({ active: 4, activation_failed: 1, activating: 1 });
+    skew = 601_000;
+    const done = await until(p, run.id, isFinal);
+    expect(done.state).toBe('completed_with_failures');
+
+    const byId = new Map((await rows(p, run.id)).map((r) => [r.InstanceId, r]));
+    expect(byId.get(stops)).toMatchObject({ state: 'activation_failed', Code: 'Console.DidNotBoot' });
+    expect(byId.get(stops)?.Message).toMatch(/back to Stopped/);
+    expect(byId.get(hangs)).toMatchObject({ state: 'activation_failed', Code: 'Console.HealthGateTimeout' });
+    expect(byId.get(hangs)?.Message).toMatch(/600 s of its start/);
+    for (const id of ids.slice(2)) {
+      expect(byId.get(id)).toMatchObject({ state: 'active', evidence: 'inferred-start' });
+      expect(p.simulator.statusesOf([id])).toEqual(['Running']);
+    }
+    expect(p.upstreamCalls.filter((c) => c.action === 'StartInstances')).toHaveLength(1);
+    expect(p.upstreamCalls.filter((c) => c.action === 'DescribeInstanceStatus').length).toBeGreaterThan(1);
+  });
+
+  it("gates starts with the waves policy's health timeout when it has one", async () => {
+    let skew = 0;
+    proxy = await createTestProxy({ instances: 400, runs: { pollMs: 10, attachInFlight: 4 }, clock: () => Date.now() + skew });
+    const p = proxy;
+    const [hangs = ''] = linux(p, 'Stopped', 1);
+    p.simulator.setControl({ bootFaults: { [hangs]: { mode: 'never-returns', remaining: 1 } } });
+    const run = await create(p, { InstanceIds: [hangs], policy: { ...waves(10, { healthTimeoutMs: 30_000 }), stopped: 'start' } });
+    await until(p, run.id, (r) => (r.counts.activating ?? 0) === 1);
+    skew = 29_000;
+    await new Promise((r) => setTimeout(r, 100));
+    expect((await getRun(p, run.id)).counts).toEqual({ activating: 1 });
+    skew = 31_000;
+    expect((await until(p, run.id, isFinal)).state).toBe('completed_with_failures');
+    const [row] = await rows(p, run.id);
+    expect(row).toMatchObject({ state: 'activation_failed', Code: 'Console.HealthGateTimeout' });
+    expect(row?.Message).toMatch(/30 s of its start/);
+  });
+
   it('replays the events after Last-Event-ID', async () => {
     const p = await start();
     const run = await create(p, { InstanceIds: linux(p, 'Running', 2) });
