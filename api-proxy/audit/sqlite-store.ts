@@ -24,7 +24,17 @@ import {
   toRecord,
   type OperationRow,
 } from './sqlite-statements';
-import type { AuditCheck, AuditIntent, AuditOutcome, AuditReconciliation, AuditStore, RunRows, RunStore, RunWrite } from './types';
+import type {
+  AuditCheck,
+  AuditIntent,
+  CrashLeftAttach,
+  AuditOutcome,
+  AuditReconciliation,
+  AuditStore,
+  RunRows,
+  RunStore,
+  RunWrite,
+} from './types';
 import { clippedText, requireText, validateIntent, validateOutcome, validateReadings } from './validate';
 
 /**
@@ -253,6 +263,17 @@ class SqliteAuditStore implements Omit<AuditStore, keyof RunStore> {
       this.assertFileIntact();
       this.writes.reconcileTx.immediate(id, clean);
     });
+  }
+
+  async crashLeftAttaches(limit = 200): Promise<CrashLeftAttach[]> {
+    return this.withLockRetry('crash-left read', this.settings.lockWaitMs, () =>
+      this.statements.crashLeftAttaches.all(Number.isFinite(limit) ? Math.min(Math.max(1, Math.floor(limit)), 1000) : 200).map((row) => ({
+        operationId: row.id,
+        regionId: row.region_id,
+        keyPairName: row.key_pair_name,
+        instanceIds: JSON.parse(row.ids_json) as string[],
+      })),
+    );
   }
 
   /** The run store's methods (sqlite-runs.ts), run through the same lock waits and file check as the rest. */

@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type Database from 'better-sqlite3';
+import type { ActionName } from '../../ecs/contract';
+import { NO_ANSWER_REPLIES, readOutcome } from '../outcomes';
 import { AuditInputError } from './errors';
-import { activationChanges, isDryRun, isMaybeAttachWhenAbandoned, UNKNOWN_OUTCOME_MESSAGE } from './pending';
+import { activationChanges, isDryRun, UNKNOWN_OUTCOME_MESSAGE } from './pending';
 import type { SqliteRunTables } from './sqlite-runs';
 import type { OpenOperationRow, prepareStatements } from './sqlite-statements';
 import type { AuditReconciliation, RunRows, RunWrite } from './types';
@@ -15,6 +17,11 @@ import type { CleanIntent, CleanOutcome } from './validate';
 
 type Statements = ReturnType<typeof prepareStatements>;
 
+/** Unknown without a completion stamp: an operation crash recovery closed (sqlite-statements.ts, `recover`). */
+function isRecovered(op: { status: string; completed_seq: number | null }): boolean {
+  return op.status === 'unknown' && op.completed_seq === null;
+}
+
 export function isDryRunJson(optionsJson: string | null): boolean {
   return optionsJson !== null && isDryRun(JSON.parse(optionsJson) as Record<string, unknown>);
 }
@@ -27,7 +34,11 @@ export function prepareWrites(db: Database.Database, s: Statements, runs: Sqlite
   };
 
   /** Keeps the activation stamps the pending rule names for this outcome (pending.ts). */
-  const updateActivation = (op: OpenOperationRow, completedSeq: number, outcome: CleanOutcome): void => {
+  const updateActivation = (
+    op: OpenOperationRow,
+    completedSeq: number,
+    outcome: { instances: readonly { instanceId: string; ok: boolean; unknown: boolean }[] },
+  ): void => {
     for (const change of activationChanges({ action: op.action, isDryRun: isDryRunJson(op.options_json) }, outcome.instances)) {
       if (change.kind === 'attached') s.markAttached.run(op.region_id, change.instanceId, completedSeq, op.seq);
       else if (change.kind === 'maybe-attached') s.markMaybeAttached.run(op.region_id, change.instanceId, completedSeq, op.seq);
@@ -78,6 +89,11 @@ export function prepareWrites(db: Database.Database, s: Statements, runs: Sqlite
     if (op.completed_seq !== null || op.status === 'denied') {
       throw new AuditInputError(`operation ${id} already has its outcome`);
     }
+    if (isRecovered(op)) {
+      // ECS's answer replaces what recovery assumed: its unknown instances and their "may be pending".
+      s.dropOutcomes.run(op.seq);
+      s.dropMaybeAttachedOf.run(op.seq);
+    }
     const completedSeq = nextSeq();
     s.updateOutcome.run({
       seq: op.seq,
@@ -100,8 +116,8 @@ export function prepareWrites(db: Database.Database, s: Statements, runs: Sqlite
   const reconcileTx = db.transaction((id: string, readings: readonly AuditReconciliation[]): void => {
     const op = s.findAttach.get(id);
     if (op === undefined) throw new AuditInputError(`no operation with id "${id.slice(0, 80)}"`);
-    if (op.action !== 'AttachKeyPair' || op.completed_seq === null) {
-      throw new AuditInputError(`operation ${id} is not a completed AttachKeyPair`);
+    if (op.action !== 'AttachKeyPair' || (op.completed_seq === null && !isRecovered(op))) {
+      throw new AuditInputError(`operation ${id} is not a completed or crash-left AttachKeyPair`);
     }
     for (const reading of readings) {
       const { changes } = s.setReconciled.run({
@@ -114,22 +130,36 @@ export function prepareWrites(db: Database.Database, s: Statements, runs: Sqlite
       // Only an instance whose outcome was unknown, and only once: a reading never overrides ECS's own answer.
       if (changes === 0) continue;
       // The key pair landed as part of this attach, so it counts from the attach's completion like a confirmed
-      // one; either way the "may be" is settled (pending.ts).
-      if (reading.attached) s.markAttached.run(op.region_id, reading.InstanceId, op.completed_seq, op.seq);
+      // one (a crash-left attach: from when recovery found it, its "may be" stamp); either way the "may be" is
+      // settled (pending.ts).
+      if (reading.attached) {
+        const stamp = op.completed_seq ?? s.maybeStampOf.get(op.region_id, reading.InstanceId, op.seq)?.maybe_attach_seq ?? nextSeq();
+        s.markAttached.run(op.region_id, reading.InstanceId, stamp, op.seq);
+      }
       s.dropMaybeAttached.run(op.region_id, reading.InstanceId, op.seq);
     }
   });
 
   // Crash survival: an intent still 'pending' that an earlier process wrote before this store opened can no
-  // longer get its outcome from that process. Say so rather than leave it looking in flight forever. An attach
-  // among them may have happened, so its instances become "may be pending", stamped now: only a reboot or
-  // start requested from here on can be known to come after it (pending.ts).
+  // longer get its outcome from that process. Say so rather than leave it looking in flight forever: the call
+  // may have reached ECS, so the one outcome rule reads it as a call that got no answer, unknown for every
+  // instance. An attach among them may have happened, so its instances become "may be pending", stamped now:
+  // only a reboot or start requested from here on can be known to come after it (pending.ts). Reading them
+  // back (reconcileTx, at start-up) settles it.
   const recoverTx = db.transaction((openedAt: number): void => {
-    const recovered = s.recover.all(UNKNOWN_OUTCOME_MESSAGE, writerProcess, openedAt);
+    const read = (action: string, ids: string[]) =>
+      readOutcome(action as ActionName, ids, { kind: 'unknown', reason: UNKNOWN_OUTCOME_MESSAGE, attempts: 0, durationMs: 0 });
+    const recovered = s.recover.all(NO_ANSWER_REPLIES.unknown.code, UNKNOWN_OUTCOME_MESSAGE, writerProcess, openedAt);
     for (const op of recovered) {
-      if (!isMaybeAttachWhenAbandoned({ action: op.action, isDryRun: isDryRunJson(op.options_json) })) continue;
-      const stamp = nextSeq();
-      for (const target of s.recoveredTargets.all(op.seq)) s.markMaybeAttached.run(op.region_id, target.instance_id, stamp, op.seq);
+      const { instances } = read(
+        op.action,
+        s.recoveredTargets.all(op.seq).map((t) => t.instance_id),
+      );
+      instances.forEach((item, position) => s.insertOutcome.run(op.seq, position, item.InstanceId, 0, 1, item.Code, item.Message ?? null));
+      const open: OpenOperationRow = { ...op, completed_seq: null, status: 'unknown' };
+      updateActivation(open, nextSeq(), {
+        instances: instances.map((i) => ({ instanceId: i.InstanceId, ok: false, unknown: true })),
+      });
     }
   });
 

@@ -52,6 +52,14 @@ export interface AuditReconciliation {
   attached: boolean;
 }
 
+/** An attach whose process died between its intent and its outcome, and the instances still to read back. */
+export interface CrashLeftAttach {
+  operationId: string;
+  regionId: string;
+  keyPairName: string;
+  instanceIds: string[];
+}
+
 /** What `check()` found: writable, or the first problem in words fit for a readiness answer (no paths). */
 export type AuditCheck = { ok: true } | { ok: false; problem: string };
 
@@ -80,6 +88,12 @@ export interface AuditStore extends RunStore {
    * is not attached stops being "may be pending".
    */
   reconcile(id: string, readings: readonly AuditReconciliation[]): Promise<void>;
+  /**
+   * AttachKeyPair operations a previous process began and never completed (their outcome is unknown), with the
+   * instances not read back yet, newest first: what the proxy reads back at start-up. `reconcile` takes them like
+   * a completed attach of unknown outcome; once every instance is read back, an operation is no longer listed.
+   */
+  crashLeftAttaches(limit?: number): Promise<CrashLeftAttach[]>;
   /** Newest first, keyset pagination on (at, begin order): stable while new operations are written. */
   list(query: ActivityQuery): Promise<ActivityPage>;
   /** Instances of the region whose attached key pair awaits a reboot or start (pending.ts). */

@@ -2,8 +2,9 @@ import type { FastifyBaseLogger } from 'fastify';
 import { actions, toWire, type ActionName } from '#ecs/contract';
 import { instanceVerdict, readKeyPairReadings, type KeyPairReading, type ReadOutcome } from '#ecs/outcomes';
 import type { AuditIntent, AuditStore, RunRows, RunWrite } from '../../audit';
-import { readOutcome } from '../../outcomes';
+import { NO_ANSWER_REPLIES, readOutcome } from '../../outcomes';
 import type { EcsClient, UpstreamOutcome } from '../../upstream/ecs-client';
+import type { RegionDirectory } from '../../upstream/regions';
 import { ProxyError } from '../errors';
 
 /**
@@ -155,6 +156,28 @@ export async function reconcileAttach(
     request.log.error({ operationId, err: (error as Error).message }, 'reconciliation could not be written');
   }
   return readings;
+}
+
+/**
+ * At start-up: an AttachKeyPair that a previous process began and never completed (killed between the intent
+ * and ECS's answer) is recorded by the store as unknown for every instance, "may be pending" (audit/pending.ts).
+ * Each is read back here like an attach whose answer was lost (reconcileAttach), so pending activation says
+ * what happened. An instance the read does not settle (ECS unreachable, not listed) stays unknown and is tried
+ * again at the next start. Runs' attaches included: the engine reconciles its own rows, this the trail.
+ */
+export async function reconcileCrashLeftAttaches(
+  context: CallContext,
+  deps: { ecs: EcsClient; audit: AuditStore; clock: () => number; regions: Pick<RegionDirectory, 'has'> },
+): Promise<void> {
+  for (const left of await deps.audit.crashLeftAttaches()) {
+    // The client only calls regions on the account's list; loading it first is what the ECS route does too.
+    if (!(await deps.regions.has(left.regionId).catch(() => false))) continue;
+    const read: ReadOutcome = {
+      status: 'unknown',
+      instances: left.instanceIds.map((InstanceId) => ({ InstanceId, ok: false, Code: NO_ANSWER_REPLIES.unknown.code, unknown: true })),
+    };
+    await reconcileAttach(context, deps, left.operationId, left.regionId, left.keyPairName, read);
+  }
 }
 
 /** What the one audited ECS call needs. */
