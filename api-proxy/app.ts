@@ -12,6 +12,7 @@ import { createRefusals } from './http/refusals';
 import { requestLog } from './http/request-log';
 import { consoleRoutes } from './http/routes/console';
 import { ecsRoutes } from './http/routes/ecs';
+import { reconcileCrashLeftAttaches } from './http/routes/ecs-audit';
 import { runsRoutes } from './http/routes/runs';
 import type { EngineOptions } from './runs/driver';
 import { RunEngine } from './runs/engine';
@@ -141,7 +142,14 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
   const engine = new RunEngine({ ecs, audit, clock, log: () => app.log, onUpstreamAnswer: readiness.note }, deps.runs);
   app.decorate('runs', engine);
   // Runs left unfinished by a previous process resume once the app is ready; they stop (as stored) at close.
+  // Attaches a previous process began and never completed are read back meanwhile (ecs-audit.ts).
   app.addHook('onReady', () => {
+    reconcileCrashLeftAttaches({ id: 'start-up', log: app.log }, { ecs, audit, clock, regions }).catch((error: unknown) =>
+      app.log.error(
+        { component: 'audit', err: error instanceof Error ? error.message : String(error) },
+        'reading back crash-left attaches failed',
+      ),
+    );
     engine
       .resumeUnfinished()
       .catch((error: unknown) =>

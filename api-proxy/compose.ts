@@ -129,7 +129,8 @@ export async function buildProxy(config: Config, overrides: ProxyOverrides = {})
     audit: overrides.wrapAudit ? overrides.wrapAudit(audit) : audit,
     credentials,
     ...(overrides.clock ? { clock: overrides.clock } : {}),
-    runs: { ...config.runs, ...overrides.runs },
+    // A run's reads share the per-region cap with its attach batches (api-proxy/runs/attach-phase.ts).
+    runs: { ...config.runs, readsInFlight: overrides.client?.concurrencyPerRegion ?? config.upstream.concurrency, ...overrides.runs },
     ...(overrides.loggerInstance ? { loggerInstance: overrides.loggerInstance } : { logger: overrides.logger ?? false }),
   });
   // Which file holds the trail is the first thing to check when pending activations seem forgotten.

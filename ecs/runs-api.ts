@@ -8,6 +8,12 @@ import { z } from 'zod';
 
 export const RUN_MAX_INSTANCES = 10_000;
 
+/**
+ * How long an instance a run rebooted or started has to be Running again before it counts as failed: a waves
+ * policy's `healthTimeoutMs`, or this when the policy has none (stopped instances started, running ones left).
+ */
+export const DEFAULT_HEALTH_TIMEOUT_MS = 600_000;
+
 export const WaveSize = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('count'), value: z.number().int().min(1).max(RUN_MAX_INSTANCES) }),
   z.strictObject({ kind: z.literal('percent'), value: z.number().min(1).max(100) }),
@@ -20,8 +26,8 @@ export const RunningPolicy = z.discriminatedUnion('mode', [
     mode: z.literal('waves'),
     size: WaveSize,
     oneZoneAtATime: z.boolean().default(false),
-    /** Each instance of a wave must be Running again within this, or it counts as a failure. */
-    healthTimeoutMs: z.number().int().min(10_000).max(3_600_000).default(600_000),
+    /** Each instance of a wave (and each one the run starts) must be Running again within this, or it counts as a failure. */
+    healthTimeoutMs: z.number().int().min(10_000).max(3_600_000).default(DEFAULT_HEALTH_TIMEOUT_MS),
     /** Failures tolerated before the run pauses itself; 0 pauses at the first. */
     failureBudget: z.number().int().min(0).max(RUN_MAX_INSTANCES).default(0),
     pauseBetweenWavesMs: z.number().int().min(0).max(3_600_000).default(0),

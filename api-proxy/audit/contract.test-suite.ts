@@ -2,17 +2,21 @@ import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ActionName } from '../../ecs/contract';
 import type { InstanceOutcome } from '../../ecs/console-api';
+import { instanceVerdict } from '../../ecs/outcomes';
 import { AuditInputError, AuditUnavailableError } from './errors';
+import { UNKNOWN_OUTCOME_MESSAGE } from './pending';
 import type { AuditIntent, AuditOutcome, AuditStore, StoredRun, StoredRunInstance } from './types';
 import { AUDIT_LIMITS } from './validate';
 
 /**
  * What every `AuditStore` must do, as a test suite a store's own test file runs against it:
  *
- *   describeAuditStore('SQLite', () => openSqliteAuditStore(path));
+ *   describeAuditStore('SQLite', () => openSqliteAuditStore(path), { afterCrash });
  *
- * `openStore` gives a new, empty store each time it is called; the suite closes what it opens. Behaviour that
- * belongs to one kind of store (files, locks, migrations, crash recovery) is tested next to that store.
+ * `openStore` gives a new, empty store each time it is called; the suite closes what it opens. What a store
+ * makes of a crash-left operation is the contract's (`afterCrash` says how a store is reopened after a kill);
+ * behaviour that belongs to one kind of store (files, locks, migrations, how a crash is detected) is tested next
+ * to that store.
  */
 
 export function intent(overrides: Partial<AuditIntent> = {}): AuditIntent {
@@ -78,9 +82,14 @@ export interface AuditStoreSuiteOptions {
    * behaves the same (SQLite: in memory instead of a file fsynced on every write). Default: `openStore`.
    */
   openScratch?: () => AuditStore;
+  /**
+   * The same data as a new process opens it after the process that had `store` open was killed (`store` is done
+   * with): what that process began and never completed is its crash-left work.
+   */
+  afterCrash: (store: AuditStore) => AuditStore;
 }
 
-export function describeAuditStore(name: string, openStore: () => AuditStore, options: AuditStoreSuiteOptions = {}): void {
+export function describeAuditStore(name: string, openStore: () => AuditStore, options: AuditStoreSuiteOptions): void {
   const openScratch = options.openScratch ?? openStore;
   describe(`${name}: the AuditStore contract`, () => {
     let stores: AuditStore[] = [];
@@ -579,6 +588,87 @@ export function describeAuditStore(name: string, openStore: () => AuditStore, op
       });
     });
 
+    describe('after a crash', () => {
+      function crashed(store: AuditStore): AuditStore {
+        const next = options.afterCrash(store);
+        stores.push(next);
+        return next;
+      }
+
+      it("reads what a dead process began as unknown for every instance, saying ECS's answer was never recorded", async () => {
+        const first = open();
+        const attach = await first.begin(intent({ instanceIds: ['i-a1', 'i-a2'] }));
+        const reboot = await first.begin(intent({ action: 'RebootInstances', keyPairName: undefined, instanceIds: ['i-b1'] }));
+        const store = crashed(first);
+        const byId = new Map((await all(store)).map((r) => [r.id, r]));
+        const unknownOf = (InstanceId: string) => ({
+          InstanceId,
+          ok: false,
+          Code: 'Proxy.OutcomeUnknown',
+          Message: UNKNOWN_OUTCOME_MESSAGE,
+          unknown: true,
+        });
+        expect(byId.get(attach)).toMatchObject({
+          status: 'unknown',
+          errorCode: 'Proxy.OutcomeUnknown',
+          errorMessage: UNKNOWN_OUTCOME_MESSAGE,
+          instances: [unknownOf('i-a1'), unknownOf('i-a2')],
+        });
+        expect(UNKNOWN_OUTCOME_MESSAGE).toMatch(/stopped before it recorded ECS's answer/);
+        expect(byId.get(reboot)).toMatchObject({ status: 'unknown', instances: [unknownOf('i-b1')] });
+        // The one outcome rule reads each of them as unknown.
+        expect(byId.get(attach)?.instances.map(instanceVerdict)).toEqual(['unknown', 'unknown']);
+        // The attach may have happened; a reboot that may not have happened clears nothing.
+        expect((await store.pending(hz)).map((p) => [p.InstanceId, p.operationId, p.mayBePending])).toEqual([
+          ['i-a1', attach, true],
+          ['i-a2', attach, true],
+        ]);
+      });
+
+      it('lists crash-left attaches to read back; a reading settles each instance once, from the recovery stamp', async () => {
+        const first = open();
+        const attach = await first.begin(intent({ instanceIds: ['i-a1', 'i-a2', 'i-a3'] }));
+        await first.begin(intent({ action: 'RebootInstances', keyPairName: undefined, instanceIds: ['i-b1'] }));
+        await first.begin(intent({ instanceIds: ['i-c1'], options: { DryRun: true } }));
+        const store = crashed(first);
+        expect(await store.crashLeftAttaches()).toEqual([
+          { operationId: attach, regionId: hz, keyPairName: 'team-key', instanceIds: ['i-a1', 'i-a2', 'i-a3'] },
+        ]);
+
+        await store.reconcile(attach, [reading('i-a1', 'team-key', true), reading('i-a2', 'old-key', false)]);
+        expect((await store.pending(hz)).map((p) => [p.InstanceId, p.keyPairName, p.mayBePending])).toEqual([
+          ['i-a1', 'team-key', undefined],
+          ['i-a3', 'team-key', true],
+        ]);
+        expect((await all(store)).find((r) => r.id === attach)?.instances.map((i) => [i.InstanceId, i.reconciled?.attached])).toEqual([
+          ['i-a1', true],
+          ['i-a2', false],
+          ['i-a3', undefined],
+        ]);
+        // Read back once: a second reading changes nothing; what is left is still listed.
+        await store.reconcile(attach, [reading('i-a1', 'other-key', false)]);
+        expect(await pendingIds(store)).toEqual(['i-a1', 'i-a3']);
+        expect((await store.crashLeftAttaches()).map((c) => c.instanceIds)).toEqual([['i-a3']]);
+        await store.reconcile(attach, [reading('i-a3', '', false)]);
+        expect(await store.crashLeftAttaches()).toEqual([]);
+        // A reboot requested after the recovery clears what the reading found.
+        await run(store, { action: 'RebootInstances', keyPairName: undefined, instanceIds: ['i-a1'] }, [ok('i-a1')]);
+        expect(await pendingIds(store)).toEqual([]);
+      });
+
+      it('still takes the real outcome from a process that outlived the restart, in place of the unknown', async () => {
+        const first = open();
+        const attach = await first.begin(intent({ instanceIds: ['i-a1', 'i-a2'] }));
+        const store = crashed(first);
+        await store.complete(attach, outcome([ok('i-a1'), failed('i-a2')]));
+        const [record] = await all(store);
+        expect(record).toMatchObject({ status: 'partial', instances: [ok('i-a1'), failed('i-a2')], completedAt: 1_100 });
+        expect((await store.pending(hz)).map((p) => [p.InstanceId, p.mayBePending])).toEqual([['i-a1', undefined]]);
+        expect(await store.crashLeftAttaches()).toEqual([]);
+        await expect(store.complete(attach, outcome([ok('i-a1'), ok('i-a2')]))).rejects.toBeInstanceOf(AuditInputError);
+      });
+    });
+
     describe('bad input', () => {
       it('is refused with AuditInputError, which nothing else is', async () => {
         const store = open();
@@ -660,6 +750,57 @@ export function describeAuditStore(name: string, openStore: () => AuditStore, op
         const page = await store.listRuns({ limit: 3 });
         expect((await store.listRuns({ limit: 3, cursor: page.nextCursor ?? '' })).items.map((r) => r.id)).toEqual(['old-done']);
         expect(await store.unfinishedRuns()).toEqual(['running', 'paused']);
+      });
+
+      it("writes a run's rows in the same transaction as its call's intent, naming the operation", async () => {
+        const store = open();
+        await store.createRun(newRun('r1', 1), [row('i-a1'), row('i-a2')], { at: 1, kind: 'created' });
+        const id = await store.begin(intent({ runId: 'r1' }), (operationId) => ({
+          run: { ...newRun('r1', 1), phase: 'attach' },
+          rows: [
+            { ...row('i-a1', 'sending'), operationId },
+            { ...row('i-a2', 'sending'), operationId },
+          ],
+        }));
+        expect((await store.runInstances('r1', {})).items.map((r) => [r.state, r.operationId])).toEqual([
+          ['sending', id],
+          ['sending', id],
+        ]);
+        expect((await store.getRun('r1'))?.phase).toBe('attach');
+        expect((await all(store)).map((r) => [r.id, r.status])).toEqual([[id, 'pending']]);
+
+        // A run write that cannot be made takes the intent with it: nothing may be sent.
+        await expect(
+          store.begin(intent({ runId: 'nope' }), (operationId) => ({ run: newRun('nope', 1), rows: [{ ...row('i-a1'), operationId }] })),
+        ).rejects.toBeInstanceOf(AuditInputError);
+        expect(await all(store)).toHaveLength(1);
+      });
+
+      it("writes a run's rows and event in the same transaction as its call's outcome, with the event's seq", async () => {
+        const store = open();
+        const created = await store.createRun(newRun('r1', 1), [row('i-a1'), row('i-a2')], { at: 1, kind: 'created' });
+        const id = await store.begin(intent({ runId: 'r1' }));
+        const seq = await store.complete(id, outcome([ok('i-a1'), failed('i-a2')]), {
+          run: { ...newRun('r1', 1), counts: { attached: 1, failed: 1 } },
+          rows: [row('i-a1', 'attached'), row('i-a2', 'failed')],
+          event: { at: 2, kind: 'instances', detail: 'attach: 1 of 2 attached' },
+        });
+        expect(seq).toBeGreaterThan(created);
+        expect((await store.runEvents('r1', created)).map((e) => [e.seq, e.detail])).toEqual([[seq, 'attach: 1 of 2 attached']]);
+        expect((await store.runInstances('r1', {})).items.map((r) => r.state)).toEqual(['attached', 'failed']);
+        expect((await store.getRun('r1'))?.counts).toEqual({ attached: 1, failed: 1 });
+        expect(await pendingIds(store)).toEqual(['i-a1']);
+        // Without a run write there is no event: 0.
+        expect(await store.complete(await store.begin(intent()), outcome([ok('i-a1'), ok('i-a2')]))).toBe(0);
+
+        // A run write that cannot be made takes the outcome with it, so it can be recorded again.
+        const other = await store.begin(intent({ instanceIds: ['i-b1'] }));
+        await expect(store.complete(other, outcome([ok('i-b1')]), { run: newRun('nope', 1), rows: [] })).rejects.toBeInstanceOf(
+          AuditInputError,
+        );
+        expect((await all(store)).find((r) => r.id === other)?.status).toBe('pending');
+        await store.complete(other, outcome([ok('i-b1')]));
+        expect((await all(store)).find((r) => r.id === other)?.status).toBe('succeeded');
       });
 
       it('names the run on the operations it sent', async () => {

@@ -19,7 +19,8 @@ import type { PendingActivation } from '../../ecs/console-api';
  * - A reboot or start that may not have happened clears nothing; one that failed clears nothing.
  * - Dry runs change nothing (docs/ecs-notes.md#batch-reboot-and-start).
  * - An attach whose process died before its outcome may have happened: "may be pending", stamped when the
- *   store found it, so only a reboot or start requested after that can be known to come after it.
+ *   store found it, so only a reboot or start requested after that can be known to come after it. Reading the
+ *   instances back (at the next start) settles it like any unknown attach, from that same stamp.
  *
  * The functions below decide; a store only keeps the stamps they name.
  */
@@ -32,8 +33,12 @@ const ACTIVATING_ACTIONS: ReadonlySet<string> = new Set<ActionName>([
   'StartInstances',
 ]);
 
-/** The errorMessage of an operation whose process died between intent and outcome. */
-export const UNKNOWN_OUTCOME_MESSAGE = 'proxy stopped before the outcome was known';
+/**
+ * The errorMessage (and each instance's Message) of an operation whose process died between intent and outcome:
+ * the call may have reached ECS, so by the one outcome rule (ecs/outcomes.ts) it is unknown, never failed.
+ */
+export const UNKNOWN_OUTCOME_MESSAGE =
+  "The proxy stopped before it recorded ECS's answer: the change may or may not have been made. Check the instances before acting again.";
 
 export function isDryRun(options: Readonly<Record<string, unknown>> | undefined): boolean {
   return options?.['DryRun'] === true;
@@ -67,11 +72,6 @@ export function activationChanges(
     changes.push({ kind: isAttach ? 'attached' : 'activated', instanceId: item.instanceId });
   }
   return changes;
-}
-
-/** Crash recovery: an operation whose process died before its outcome leaves its instances "may be pending" if it was a real attach. */
-export function isMaybeAttachWhenAbandoned(operation: { action: string; isDryRun: boolean }): boolean {
-  return operation.action === 'AttachKeyPair' && !operation.isDryRun;
 }
 
 /** An attach as a store keeps it for one instance: its stamp and the operation that made it. */

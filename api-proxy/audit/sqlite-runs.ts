@@ -48,6 +48,11 @@ export class SqliteRunTables {
   private readonly s: ReturnType<typeof prepareRunStatements>;
   readonly createTx: Database.Transaction<(run: StoredRun, rows: readonly StoredRunInstance[], event: RunEventInput) => number>;
   readonly saveTx: Database.Transaction<(run: StoredRun, rows: readonly StoredRunInstance[], event: RunEventInput | undefined) => number>;
+  /**
+   * A run write without a transaction of its own, for a caller's transaction: the audit's intent or outcome of
+   * the run's call, so the call's record and the run's rows land together (sqlite-store.ts).
+   */
+  readonly write: (run: StoredRun, rows: readonly StoredRunInstance[], event: RunEventInput | undefined) => number;
   private readonly listStatements = new Map<string, Database.Statement<Record<string, string | number>, RunRow>>();
 
   constructor(private readonly db: Database.Database) {
@@ -68,12 +73,14 @@ export class SqliteRunTables {
       rows.forEach((row, position) => s.insertRow.run(run.id, position, row.InstanceId, row.state, JSON.stringify(row)));
       return appendEvent(run.id, event);
     });
-    this.saveTx = db.transaction((run, rows, event) => {
+    this.write = (run, rows, event) => {
+      requireText('run id', run.id);
       const { changes } = s.updateRun.run({ id: run.id, state: run.state, doc: JSON.stringify(run) });
       if (changes === 0) throw new AuditInputError(`no run with id "${run.id.slice(0, 80)}"`);
       for (const row of rows) s.updateRow.run(row.state, JSON.stringify(row), run.id, row.InstanceId);
       return event === undefined ? 0 : appendEvent(run.id, event);
-    });
+    };
+    this.saveTx = db.transaction(this.write);
   }
 
   getRun(id: string): StoredRun | undefined {

@@ -196,12 +196,33 @@ export function prepareStatements(db: Database.Database) {
        FROM instance_outcomes
        WHERE operation_seq IN (SELECT value FROM json_each(?)) ORDER BY operation_seq, position`,
     ),
-    recover: db.prepare<[string, string, number], RecoveredRow>(
-      `UPDATE operations SET status = 'unknown', error_message = ?
+    // Unknown with no completion stamp: only crash recovery leaves an operation so (a completion always stamps).
+    recover: db.prepare<[string, string, string, number], RecoveredRow>(
+      `UPDATE operations SET status = 'unknown', error_code = ?, error_message = ?
        WHERE status = 'pending' AND writer_process <> ? AND at < ?
        RETURNING seq, action, region_id, options_json`,
     ),
-    recoveredTargets: db.prepare<[number], { instance_id: string }>('SELECT instance_id FROM operation_targets WHERE operation_seq = ?'),
+    recoveredTargets: db.prepare<[number], { instance_id: string }>(
+      'SELECT instance_id FROM operation_targets WHERE operation_seq = ? ORDER BY position',
+    ),
+    dropOutcomes: db.prepare<[number]>('DELETE FROM instance_outcomes WHERE operation_seq = ?'),
+    dropMaybeAttachedOf: db.prepare<[number]>(
+      'UPDATE activation_state SET maybe_attach_seq = NULL, maybe_attach_operation_seq = NULL WHERE maybe_attach_operation_seq = ?',
+    ),
+    maybeStampOf: db.prepare<[string, string, number], { maybe_attach_seq: number | null }>(
+      'SELECT maybe_attach_seq FROM activation_state WHERE region_id = ? AND instance_id = ? AND maybe_attach_operation_seq = ?',
+    ),
+    // Recovered attaches (not dry runs) with instances still unknown and never read back, newest first.
+    crashLeftAttaches: db.prepare<[number], { id: string; region_id: string; key_pair_name: string; ids_json: string }>(
+      `SELECT o.id, o.region_id, o.key_pair_name,
+         (SELECT json_group_array(instance_id) FROM (SELECT io.instance_id FROM instance_outcomes io
+            WHERE io.operation_seq = o.seq AND io.unknown = 1 AND io.reconciled_at IS NULL ORDER BY io.position)) AS ids_json
+       FROM operations o
+       WHERE o.status = 'unknown' AND o.completed_seq IS NULL AND o.action = 'AttachKeyPair' AND o.key_pair_name IS NOT NULL
+         AND (o.options_json IS NULL OR json_extract(o.options_json, '$.DryRun') IS NOT 1)
+         AND EXISTS (SELECT 1 FROM instance_outcomes io WHERE io.operation_seq = o.seq AND io.unknown = 1 AND io.reconciled_at IS NULL)
+       ORDER BY o.seq DESC LIMIT ?`,
+    ),
   };
 }
 

@@ -35,9 +35,29 @@ function open(path = join(dir, 'audit.db'), options?: Parameters<typeof openSqli
 // Every store is a file of its own, like the proxy's, in the folder the hooks above make and remove; the
 // scratch stores of the bulk tests live in memory.
 let files = 0;
-describeAuditStore('SQLite', () => openSqliteAuditStore(join(dir, `store-${++files}.db`)), {
-  openScratch: () => openSqliteAuditStore(':memory:'),
-});
+const pathOf = new WeakMap<AuditStore, string>();
+describeAuditStore(
+  'SQLite',
+  () => {
+    const path = join(dir, `store-${++files}.db`);
+    const store = openSqliteAuditStore(path);
+    pathOf.set(store, path);
+    return store;
+  },
+  {
+    openScratch: () => openSqliteAuditStore(':memory:'),
+    // What a process killed mid-call leaves: intents it wrote under its own process token, never completed.
+    // A test process has one token, so the dead process's is written in by hand.
+    afterCrash: (store) => {
+      const path = pathOf.get(store) ?? '';
+      store.close();
+      const raw = new Database(path);
+      raw.prepare("UPDATE operations SET writer_process = 'a-dead-process' WHERE status = 'pending'").run();
+      raw.close();
+      return openSqliteAuditStore(path);
+    },
+  },
+);
 
 describe('intent and outcome', () => {
   it('survives closing and reopening the file', async () => {
@@ -173,7 +193,10 @@ describe('crash survival', () => {
       instanceIds: ['i-crash1', 'i-crash2'],
       status: 'unknown',
       errorMessage: UNKNOWN_OUTCOME_MESSAGE,
-      instances: [],
+      instances: [
+        { InstanceId: 'i-crash1', ok: false, Code: 'Proxy.OutcomeUnknown', Message: UNKNOWN_OUTCOME_MESSAGE, unknown: true },
+        { InstanceId: 'i-crash2', ok: false, Code: 'Proxy.OutcomeUnknown', Message: UNKNOWN_OUTCOME_MESSAGE, unknown: true },
+      ],
     });
     expect(byId.get(inFlight)?.completedAt).toBeUndefined();
     // A reboot of unknown outcome does not count: the key may not be active yet.

@@ -8,11 +8,12 @@ import { readActivityQuery } from './activity-query';
 import { encodeCursor } from './cursor';
 import { AuditInputError, AuditUnavailableError } from './errors';
 import { migrate } from './migrations';
-import { activationChanges, isDryRun, isMaybeAttachWhenAbandoned, pendingActivationOf, UNKNOWN_OUTCOME_MESSAGE } from './pending';
+import { pendingActivationOf } from './pending';
 import { checkStore } from './sqlite-disk';
 import { SqliteRunTables, sqliteRunStore } from './sqlite-runs';
 import { retryWhileLocked } from './sqlite-locks';
 import { configure } from './sqlite-pragmas';
+import { prepareWrites, type SqliteWrites } from './sqlite-writes';
 import {
   activityWhere,
   groupBySeq,
@@ -21,19 +22,20 @@ import {
   toActivationState,
   toInstanceOutcome,
   toRecord,
-  type OpenOperationRow,
   type OperationRow,
 } from './sqlite-statements';
-import type { AuditCheck, AuditIntent, AuditOutcome, AuditReconciliation, AuditStore, RunStore } from './types';
-import {
-  clippedText,
-  requireText,
-  validateIntent,
-  validateOutcome,
-  validateReadings,
-  type CleanIntent,
-  type CleanOutcome,
-} from './validate';
+import type {
+  AuditCheck,
+  AuditIntent,
+  CrashLeftAttach,
+  AuditOutcome,
+  AuditReconciliation,
+  AuditStore,
+  RunRows,
+  RunStore,
+  RunWrite,
+} from './types';
+import { clippedText, requireText, validateIntent, validateOutcome, validateReadings } from './validate';
 
 /**
  * The audit store in one SQLite file through better-sqlite3 (docs/decisions/sqlite-audit-store.md).
@@ -44,8 +46,8 @@ import {
  * window in which ECS is called before the audit exists. The methods are asynchronous all the same, because a
  * lock held by another connection is waited out without blocking the event loop (sqlite-locks.ts).
  *
- * The tables are in migrations.ts, the statements in sqlite-statements.ts, the pending-activation rule in
- * pending.ts. No side effects at import: nothing happens until `openSqliteAuditStore` is called.
+ * The tables are in migrations.ts, the statements in sqlite-statements.ts, the write transactions in
+ * sqlite-writes.ts, the pending-activation rule in pending.ts. No side effects at import: nothing happens until `openSqliteAuditStore` is called.
  */
 
 export interface SqliteAuditStoreOptions {
@@ -71,10 +73,6 @@ let processToken: string | undefined;
 function currentProcessToken(): string {
   processToken ??= randomUUID();
   return processToken;
-}
-
-function isDryRunJson(optionsJson: string | null): boolean {
-  return optionsJson !== null && isDryRun(JSON.parse(optionsJson) as Record<string, unknown>);
 }
 
 function messageOf(error: unknown): string {
@@ -144,11 +142,10 @@ interface StoreSettings {
 
 class SqliteAuditStore implements Omit<AuditStore, keyof RunStore> {
   private readonly statements: ReturnType<typeof prepareStatements>;
-  private readonly intentTx: Database.Transaction<(intent: CleanIntent, status: 'pending' | 'denied', reason: string | null) => string>;
-  private readonly outcomeTx: Database.Transaction<(id: string, outcome: CleanOutcome) => void>;
-  private readonly reconcileTx: Database.Transaction<(id: string, readings: readonly AuditReconciliation[]) => void>;
-  /** The activity query's SQL depends on which filters are set; prepare each shape once. */
+  /** The write transactions (sqlite-writes.ts). */
+  private readonly writes: SqliteWrites;
   private readonly runs: SqliteRunTables;
+  /** The activity query's SQL depends on which filters are set; prepare each shape once. */
   private readonly listStatements = new Map<string, Database.Statement<Record<string, string | number>, OperationRow>>();
 
   constructor(
@@ -156,118 +153,14 @@ class SqliteAuditStore implements Omit<AuditStore, keyof RunStore> {
     private readonly path: string,
     private readonly fileIdentity: { dev: number; ino: number } | undefined,
     openedAt: number,
-    private readonly writerProcess: string,
+    writerProcess: string,
     private readonly settings: StoreSettings,
   ) {
     const s = prepareStatements(db);
     this.statements = s;
     this.runs = new SqliteRunTables(db);
-
-    const nextSeq = (): number => {
-      const row = s.tick.get();
-      if (row === undefined) throw new Error('audit: the event clock row is missing');
-      return row.value;
-    };
-
-    this.intentTx = db.transaction((intent: CleanIntent, status: 'pending' | 'denied', reason: string | null): string => {
-      const seq = nextSeq();
-      const id = randomUUID();
-      s.insertOperation.run({
-        seq,
-        id,
-        at: intent.at,
-        user: intent.user,
-        email: intent.email ?? null,
-        groups: intent.groupsJson,
-        clientAddress: intent.clientAddress,
-        action: intent.action,
-        regionId: intent.regionId,
-        keyPairName: intent.keyPairName ?? null,
-        options: intent.optionsJson ?? null,
-        status,
-        // A refusal is final the moment it is made.
-        completedSeq: status === 'denied' ? seq : null,
-        completedAt: status === 'denied' ? intent.at : null,
-        errorMessage: reason,
-        writer: this.writerProcess,
-        runId: intent.runId ?? null,
-      });
-      intent.instanceIds.forEach((instanceId, position) => s.insertTarget.run(seq, position, instanceId));
-      return id;
-    });
-
-    this.outcomeTx = db.transaction((id: string, outcome: CleanOutcome): void => {
-      const op = s.findOperation.get(id);
-      if (op === undefined) throw new AuditInputError(`no operation with id "${id.slice(0, 80)}"`);
-      // Still open means never completed: a row that recovery marked 'unknown' may still get its real outcome
-      // from a process that outlived the restart. Denials are final.
-      if (op.completed_seq !== null || op.status === 'denied') {
-        throw new AuditInputError(`operation ${id} already has its outcome`);
-      }
-      const completedSeq = nextSeq();
-      s.updateOutcome.run({
-        seq: op.seq,
-        status: outcome.status,
-        completedSeq,
-        at: outcome.at,
-        httpStatus: outcome.httpStatus ?? null,
-        requestId: outcome.requestId ?? null,
-        errorCode: outcome.errorCode ?? null,
-        errorMessage: outcome.errorMessage ?? null,
-        durationMs: outcome.durationMs,
-      });
-      outcome.instances.forEach((item, position) =>
-        s.insertOutcome.run(op.seq, position, item.instanceId, item.ok ? 1 : 0, item.unknown ? 1 : 0, item.code, item.message ?? null),
-      );
-      this.updateActivation(op, completedSeq, outcome);
-    });
-
-    this.reconcileTx = db.transaction((id: string, readings: readonly AuditReconciliation[]): void => {
-      const op = s.findAttach.get(id);
-      if (op === undefined) throw new AuditInputError(`no operation with id "${id.slice(0, 80)}"`);
-      if (op.action !== 'AttachKeyPair' || op.completed_seq === null) {
-        throw new AuditInputError(`operation ${id} is not a completed AttachKeyPair`);
-      }
-      for (const reading of readings) {
-        const { changes } = s.setReconciled.run({
-          seq: op.seq,
-          instanceId: reading.InstanceId,
-          at: reading.at,
-          keyPairName: reading.KeyPairName,
-          attached: reading.attached ? 1 : 0,
-        });
-        // Only an instance whose outcome was unknown, and only once: a reading never overrides ECS's own answer.
-        if (changes === 0) continue;
-        // The key pair landed as part of this attach, so it counts from the attach's completion like a confirmed
-        // one; either way the "may be" is settled (pending.ts).
-        if (reading.attached) s.markAttached.run(op.region_id, reading.InstanceId, op.completed_seq, op.seq);
-        s.dropMaybeAttached.run(op.region_id, reading.InstanceId, op.seq);
-      }
-    });
-
-    // Crash survival: an intent still 'pending' that an earlier process wrote before this store opened can no
-    // longer get its outcome from that process. Say so rather than leave it looking in flight forever. An attach
-    // among them may have happened, so its instances become "may be pending", stamped now: only a reboot or
-    // start requested from here on can be known to come after it (pending.ts).
-    const recoverTx = db.transaction(() => {
-      const recovered = s.recover.all(UNKNOWN_OUTCOME_MESSAGE, writerProcess, openedAt);
-      for (const op of recovered) {
-        if (!isMaybeAttachWhenAbandoned({ action: op.action, isDryRun: isDryRunJson(op.options_json) })) continue;
-        const stamp = nextSeq();
-        for (const target of s.recoveredTargets.all(op.seq)) s.markMaybeAttached.run(op.region_id, target.instance_id, stamp, op.seq);
-      }
-    });
-    this.guard('crash recovery', () => recoverTx.immediate());
-  }
-
-  /** Keeps the activation stamps the pending rule names for this outcome (pending.ts). */
-  private updateActivation(op: OpenOperationRow, completedSeq: number, outcome: CleanOutcome): void {
-    const s = this.statements;
-    for (const change of activationChanges({ action: op.action, isDryRun: isDryRunJson(op.options_json) }, outcome.instances)) {
-      if (change.kind === 'attached') s.markAttached.run(op.region_id, change.instanceId, completedSeq, op.seq);
-      else if (change.kind === 'maybe-attached') s.markMaybeAttached.run(op.region_id, change.instanceId, completedSeq, op.seq);
-      else s.markActivated.run(op.region_id, change.instanceId, op.seq);
-    }
+    this.writes = prepareWrites(db, s, this.runs, writerProcess);
+    this.guard('crash recovery', () => this.writes.recoverTx.immediate(openedAt));
   }
 
   /** Runs a database step; any failure of the database (closed, locked, read-only, gone) becomes unavailability. */
@@ -303,20 +196,20 @@ class SqliteAuditStore implements Omit<AuditStore, keyof RunStore> {
     }
   }
 
-  async begin(intent: AuditIntent): Promise<string> {
+  async begin(intent: AuditIntent, alongside?: (operationId: string) => RunRows): Promise<string> {
     const clean = validateIntent(intent);
     return this.withLockRetry('intent write', this.settings.lockWaitMs, () => {
       this.assertFileIntact();
-      return this.intentTx.immediate(clean, 'pending', null);
+      return this.writes.intentTx.immediate(clean, 'pending', null, alongside);
     });
   }
 
-  async complete(id: string, outcome: AuditOutcome): Promise<void> {
+  async complete(id: string, outcome: AuditOutcome, alongside?: RunWrite): Promise<number> {
     requireText('operation id', id);
     const clean = validateOutcome(outcome);
-    await this.withLockRetry('outcome write', this.settings.lockWaitMs, () => {
+    return this.withLockRetry('outcome write', this.settings.lockWaitMs, () => {
       this.assertFileIntact();
-      this.outcomeTx.immediate(id, clean);
+      return this.writes.outcomeTx.immediate(id, clean, alongside);
     });
   }
 
@@ -325,7 +218,7 @@ class SqliteAuditStore implements Omit<AuditStore, keyof RunStore> {
     const why = clippedText('reason', reason);
     await this.withLockRetry('denial write', this.settings.lockWaitMs, () => {
       this.assertFileIntact();
-      this.intentTx.immediate(clean, 'denied', why);
+      this.writes.intentTx.immediate(clean, 'denied', why);
     });
   }
 
@@ -368,8 +261,19 @@ class SqliteAuditStore implements Omit<AuditStore, keyof RunStore> {
     const clean = validateReadings(readings);
     await this.withLockRetry('reconciliation write', this.settings.lockWaitMs, () => {
       this.assertFileIntact();
-      this.reconcileTx.immediate(id, clean);
+      this.writes.reconcileTx.immediate(id, clean);
     });
+  }
+
+  async crashLeftAttaches(limit = 200): Promise<CrashLeftAttach[]> {
+    return this.withLockRetry('crash-left read', this.settings.lockWaitMs, () =>
+      this.statements.crashLeftAttaches.all(Number.isFinite(limit) ? Math.min(Math.max(1, Math.floor(limit)), 1000) : 200).map((row) => ({
+        operationId: row.id,
+        regionId: row.region_id,
+        keyPairName: row.key_pair_name,
+        instanceIds: JSON.parse(row.ids_json) as string[],
+      })),
+    );
   }
 
   /** The run store's methods (sqlite-runs.ts), run through the same lock waits and file check as the rest. */

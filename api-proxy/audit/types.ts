@@ -52,6 +52,14 @@ export interface AuditReconciliation {
   attached: boolean;
 }
 
+/** An attach whose process died between its intent and its outcome, and the instances still to read back. */
+export interface CrashLeftAttach {
+  operationId: string;
+  regionId: string;
+  keyPairName: string;
+  instanceIds: string[];
+}
+
 /** What `check()` found: writable, or the first problem in words fit for a readiness answer (no paths). */
 export type AuditCheck = { ok: true } | { ok: false; problem: string };
 
@@ -60,10 +68,18 @@ export type AuditCheck = { ok: true } | { ok: false; problem: string };
  * that cannot be used rejects with AuditUnavailableError (errors.ts).
  */
 export interface AuditStore extends RunStore {
-  /** Resolves with the operation id once the intent is durably written; rejects with AuditUnavailableError if it cannot be by the deadline. */
-  begin(intent: AuditIntent): Promise<string>;
-  /** Records the outcome; rejects with AuditUnavailableError on failure (the action already happened: log it). */
-  complete(id: string, outcome: AuditOutcome): Promise<void>;
+  /**
+   * Resolves with the operation id once the intent is durably written; rejects with AuditUnavailableError if it
+   * cannot be by the deadline. `alongside` (a run's call) is given the new operation id and its run rows are
+   * written in the same transaction: both land, or neither does and nothing may be sent.
+   */
+  begin(intent: AuditIntent, alongside?: (operationId: string) => RunRows): Promise<string>;
+  /**
+   * Records the outcome; rejects with AuditUnavailableError on failure (the action already happened: log it).
+   * `alongside` (a run's call): its run rows and event are written in the same transaction; resolves with the
+   * event's seq (0 without one).
+   */
+  complete(id: string, outcome: AuditOutcome, alongside?: RunWrite): Promise<number>;
   /** A refused action is audited too. */
   recordDenied(intent: AuditIntent, reason: string): Promise<void>;
   /**
@@ -72,6 +88,12 @@ export interface AuditStore extends RunStore {
    * is not attached stops being "may be pending".
    */
   reconcile(id: string, readings: readonly AuditReconciliation[]): Promise<void>;
+  /**
+   * AttachKeyPair operations a previous process began and never completed (their outcome is unknown), with the
+   * instances not read back yet, newest first: what the proxy reads back at start-up. `reconcile` takes them like
+   * a completed attach of unknown outcome; once every instance is read back, an operation is no longer listed.
+   */
+  crashLeftAttaches(limit?: number): Promise<CrashLeftAttach[]>;
   /** Newest first, keyset pagination on (at, begin order): stable while new operations are written. */
   list(query: ActivityQuery): Promise<ActivityPage>;
   /** Instances of the region whose attached key pair awaits a reboot or start (pending.ts). */
@@ -95,10 +117,23 @@ export type StoredRunInstance = RunInstance & {
   operationId?: string;
 };
 
+/** A run's record and the rows of it that changed, as one write. */
+export interface RunRows {
+  run: StoredRun;
+  rows: readonly StoredRunInstance[];
+}
+
+/** A run write with the event that reports it. */
+export interface RunWrite extends RunRows {
+  event?: RunEventInput;
+}
+
 /** A run as stored: the API's run plus the engine's bookkeeping. */
 export type StoredRun = Run & {
   /** Failures counted against the budget since the run was last resumed. */
   budgetFailures?: number;
+  /** When the run sent its first StartInstances: the start health gate's deadline counts from it. */
+  startGateSince?: number;
   /** Who the run's ECS calls are audited as: the creator, as they were when they created it. */
   creator?: { email?: string; groups: string[]; clientAddress: string };
 };

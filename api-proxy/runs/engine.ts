@@ -11,9 +11,10 @@ import { readInstances, recheck } from './recheck';
  * so closing the browser stops nothing and a restart resumes it.
  *
  * A run: running → (paused ⇄ running) → completed | completed_with_failures, or → cancelling → cancelled.
- * Phases: recheck → attach (attach runs) → start → waves → done. An instance: queued → skipped (why) |
- * sending → attached | failed | unknown → activating → active | activation_failed, or pending (the policy
- * leaves it), or not_sent (cancelled before it was sent).
+ * Phases: recheck → attach (attach runs; the two are one pipeline, and the run enters 'attach' with its first
+ * batch) → start → waves → done. An instance: queued → skipped (why) | sending → attached | failed | unknown →
+ * activating → active | activation_failed, or pending (the policy leaves it), or not_sent (cancelled before it
+ * was sent).
  *
  * Controls send no call: pause and cancel stop new calls (calls in flight finish and are recorded); cancel
  * ends every unsent instance `not_sent`.
@@ -199,21 +200,23 @@ export class RunEngine {
     if (afterRestart) await reconcileAfterRestart(driver);
     for (;;) {
       const { phase, kind } = driver.run;
-      if (phase === 'recheck') {
+      if (phase === 'recheck' && kind === 'activate') {
         if (!(await driver.mayContinue())) break;
         if (!(await recheck(driver))) {
-          driver.run = {
-            ...driver.run,
-            state: 'paused',
-            pausedReason: 'ECS could not be read to re-check the instances; resume to try again',
-          };
-          await driver.save([], { kind: 'state', detail: driver.run.pausedReason });
+          await pauseUnread(driver);
           continue;
         }
-        await this.enter(driver, kind === 'attach' ? 'attach' : 'start');
-      } else if (phase === 'attach') {
-        await attachPhase(driver);
+        await this.enter(driver, 'start');
+      } else if (phase === 'recheck' || phase === 'attach') {
+        // An attach run re-checks and attaches as one pipeline (attach-phase.ts); it enters 'attach' with its
+        // first batch.
+        if (!(await driver.mayContinue())) break;
+        const isRead = await attachPhase(driver);
         if (driver.run.state === 'cancelling') break;
+        if (!isRead) {
+          await pauseUnread(driver);
+          continue;
+        }
         await this.enter(driver, 'start');
       } else if (phase === 'start') {
         await planActivation(driver);
@@ -236,6 +239,16 @@ export class RunEngine {
     driver.run = { ...driver.run, phase };
     await driver.save([], { kind: 'state', detail: `phase ${phase}` });
   }
+}
+
+/** A re-check read that failed pauses the run: nothing is sent on a plan that was not re-checked. */
+async function pauseUnread(driver: RunDriver): Promise<void> {
+  driver.run = {
+    ...driver.run,
+    state: 'paused',
+    pausedReason: 'ECS could not be read to re-check the instances; resume to try again',
+  };
+  await driver.save([], { kind: 'state', detail: driver.run.pausedReason });
 }
 
 /** The run's final state: cancelled (unsent instances not_sent), or completed with or without failures. */
@@ -325,10 +338,8 @@ async function reconcileAfterRestart(driver: RunDriver): Promise<void> {
               'The proxy restarted while this reboot or start was sent; the instance was Running when read, so the boot is not confirmed.',
           }),
         );
-      } else if (row.wave === undefined) {
-        // A start under way: accepted, like the start phase records it.
-        changed.push(...driver.set([row.InstanceId], { state: 'active', evidence: 'inferred-start' }));
       }
+      // Out of Running: booting. A wave's gate, or the start phase's, waits for it (activation-phase.ts).
     }
   }
   await driver.save(changed, { kind: 'state', detail: `resumed after a restart (${changed.length} instance(s) reconciled)` });

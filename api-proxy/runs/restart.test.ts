@@ -1,10 +1,8 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { killHard, startProxy as startProxyIn, startSim, type Proc } from '../test-processes';
 
 /**
  * A real proxy process killed with SIGKILL mid-run and started again on the same audit file, against a
@@ -12,39 +10,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
  * twice blindly). Truth is read from the simulator: its instances and its request record (`/__sim/state`).
  */
 
-const root = path.resolve(import.meta.dirname, '..', '..');
-const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 const KEY = 'ops-team';
-const AK = 'restart-ak';
-const SECRET = 'restart-secret-not-a-real-one';
-
-interface Proc {
-  child: ChildProcess;
-  output: () => string;
-}
-
-function spawnTs(file: string, env: Record<string, string>): Proc {
-  const child = spawn(process.execPath, ['--import', TSX, path.join(root, file)], {
-    cwd: root,
-    env: { PATH: process.env['PATH'] ?? '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  return { child, output: () => output };
-}
-
-async function urlIn(proc: Proc, pattern: RegExp): Promise<string> {
-  const deadline = Date.now() + 20_000;
-  while (Date.now() < deadline) {
-    const match = pattern.exec(proc.output());
-    if (match?.[1]) return match[1];
-    if (proc.child.exitCode !== null) throw new Error(`exited early:\n${proc.output()}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`did not start:\n${proc.output()}`);
-}
 
 let dir = '';
 let sim: Proc | undefined;
@@ -57,21 +23,10 @@ afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function startProxy(simUrl: string): Proc {
-  const proc = spawnTs('api-proxy/server.ts', {
-    PORT: '0',
-    ECS_MODE: 'live',
-    ECS_ENDPOINT: simUrl,
-    ALIBABA_CLOUD_ACCESS_KEY_ID: AK,
-    ALIBABA_CLOUD_ACCESS_KEY_SECRET: SECRET,
-    AUDIT_DB: path.join(dir, 'audit.sqlite'),
-    WEB_DIST: path.join(dir, 'no-web'),
-    RUN_ATTACH_IN_FLIGHT: '2',
-    RUN_HEALTH_POLL_MS: '100',
-    LOG_LEVEL: 'info',
-  });
-  procs.push(proc);
-  return proc;
+async function startProxy(simUrl: string): Promise<{ proc: Proc; url: string }> {
+  const started = await startProxyIn(simUrl, dir, { RUN_ATTACH_IN_FLIGHT: '2', RUN_HEALTH_POLL_MS: '100' });
+  procs.push(started.proc);
+  return started;
 }
 
 type SimRequest = { action?: string; params: Record<string, string>; at: number };
@@ -80,20 +35,14 @@ it(
   'kill -9 mid-run, then a restart: the run completes, states match the simulator, nothing attached twice blindly',
   { timeout: 60_000 },
   async () => {
-    sim = spawnTs('sim/main.ts', {
-      SIM_PORT: '0',
-      SIM_INSTANCES: '600',
-      SIM_ACCESS_KEY_ID: AK,
-      SIM_ACCESS_KEY_SECRET: SECRET,
-      SIM_LATENCY_MS: '120',
-    });
-    const simUrl = await urlIn(sim, /simulated ECS on (http:\/\/[^\s]+)/);
+    const started = await startSim({ SIM_INSTANCES: '600', SIM_LATENCY_MS: '120' });
+    sim = started.proc;
+    const simUrl = started.url;
     const control = async (body: unknown) =>
       fetch(`${simUrl}/__sim/control`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
     expect((await control({ transitionMs: { stopping: 150, starting: 250 }, bootJitterMs: 50 })).status).toBe(200);
 
-    let proxy = startProxy(simUrl);
-    let base = await urlIn(proxy, /"url":"(http:\/\/[^"]+)"/);
+    let { proc: proxy, url: base } = await startProxy(simUrl);
     const api = (url: string, body?: unknown) =>
       fetch(
         `${base}${url}`,
@@ -126,11 +75,9 @@ it(
       if ((run.counts['sending'] ?? 0) + (run.counts['attached'] ?? 0) + (run.counts['activating'] ?? 0) > 0) break;
       await new Promise((r) => setTimeout(r, 5));
     }
-    proxy.child.kill('SIGKILL');
-    await new Promise((r) => proxy.child.once('exit', r));
+    await killHard(proxy);
 
-    proxy = startProxy(simUrl);
-    base = await urlIn(proxy, /"url":"(http:\/\/[^"]+)"/);
+    ({ proc: proxy, url: base } = await startProxy(simUrl));
     let final: { state: string } | undefined;
     const deadline = Date.now() + 40_000;
     while (Date.now() < deadline) {

@@ -183,6 +183,57 @@ describe('runs', () => {
     expect((await rows(p, retry.id)).map((r) => [r.InstanceId, r.statusBefore, r.state])).toEqual([[victim, 'Stopped', 'pending']]);
   });
 
+  it('gates the instances it starts: active once Running, failed if one goes back to Stopped or is not Running in 10 min', async () => {
+    // The engine's clock, so the 10-minute default can pass without waiting it out.
+    let skew = 0;
+    proxy = await createTestProxy({ instances: 400, runs: { pollMs: 10, attachInFlight: 4 }, clock: () => Date.now() + skew });
+    const p = proxy;
+    p.simulator.setControl({ transitionMs: { stopping: 40, starting: 80 }, bootJitterMs: 30 });
+    const ids = linux(p, 'Stopped', 6);
+    const [stops = '', hangs = ''] = ids;
+    p.simulator.setControl({ bootFaults: { [stops]: { mode: 'stops', remaining: 1 }, [hangs]: { mode: 'never-returns', remaining: 1 } } });
+    const run = await create(p, { InstanceIds: ids, policy: { stopped: 'start', running: { mode: 'leave' } } });
+
+    // Accepted is not active: the instances are activating until the gate reads them Running.
+    await until(p, run.id, (r) => (r.counts.active ?? 0) === 4 && (r.counts.activation_failed ?? 0) === 1);
+    const waiting = await getRun(p, run.id);
+    expect(waiting.state).toBe('running');
+    expect(waiting.counts).toEqual({ active: 4, activation_failed: 1, activating: 1 });
+    skew = 601_000;
+    const done = await until(p, run.id, isFinal);
+    expect(done.state).toBe('completed_with_failures');
+
+    const byId = new Map((await rows(p, run.id)).map((r) => [r.InstanceId, r]));
+    expect(byId.get(stops)).toMatchObject({ state: 'activation_failed', Code: 'Console.DidNotBoot' });
+    expect(byId.get(stops)?.Message).toMatch(/back to Stopped/);
+    expect(byId.get(hangs)).toMatchObject({ state: 'activation_failed', Code: 'Console.HealthGateTimeout' });
+    expect(byId.get(hangs)?.Message).toMatch(/600 s of its start/);
+    for (const id of ids.slice(2)) {
+      expect(byId.get(id)).toMatchObject({ state: 'active', evidence: 'inferred-start' });
+      expect(p.simulator.statusesOf([id])).toEqual(['Running']);
+    }
+    expect(p.upstreamCalls.filter((c) => c.action === 'StartInstances')).toHaveLength(1);
+    expect(p.upstreamCalls.filter((c) => c.action === 'DescribeInstanceStatus').length).toBeGreaterThan(1);
+  });
+
+  it("gates starts with the waves policy's health timeout when it has one", async () => {
+    let skew = 0;
+    proxy = await createTestProxy({ instances: 400, runs: { pollMs: 10, attachInFlight: 4 }, clock: () => Date.now() + skew });
+    const p = proxy;
+    const [hangs = ''] = linux(p, 'Stopped', 1);
+    p.simulator.setControl({ bootFaults: { [hangs]: { mode: 'never-returns', remaining: 1 } } });
+    const run = await create(p, { InstanceIds: [hangs], policy: { ...waves(10, { healthTimeoutMs: 30_000 }), stopped: 'start' } });
+    await until(p, run.id, (r) => (r.counts.activating ?? 0) === 1);
+    skew = 29_000;
+    await new Promise((r) => setTimeout(r, 100));
+    expect((await getRun(p, run.id)).counts).toEqual({ activating: 1 });
+    skew = 31_000;
+    expect((await until(p, run.id, isFinal)).state).toBe('completed_with_failures');
+    const [row] = await rows(p, run.id);
+    expect(row).toMatchObject({ state: 'activation_failed', Code: 'Console.HealthGateTimeout' });
+    expect(row?.Message).toMatch(/30 s of its start/);
+  });
+
   it('replays the events after Last-Event-ID', async () => {
     const p = await start();
     const run = await create(p, { InstanceIds: linux(p, 'Running', 2) });
@@ -242,6 +293,55 @@ describe('runs', () => {
     expect(done.counts).toEqual({ pending: 150 });
     expect(attachesOf(p)).toHaveLength(3);
     expect(attachesOf(p).every((c) => (JSON.parse(c.wire['InstanceIds'] ?? '[]') as string[]).length <= 50)).toBe(true);
+  });
+
+  it('re-checks and attaches as one pipeline: batches go while later pages are read, each after its own re-check', async () => {
+    const p = await start();
+    p.simulator.setControl({ latencyMs: 30 });
+    const ids = linux(p, 'Running', 170).concat(linux(p, 'Stopped', 80));
+    const run = await create(p, { InstanceIds: ids });
+    const done = await until(p, run.id, isFinal);
+    expect(done.state).toBe('completed');
+    expect(done.counts).toEqual({ pending: 250 });
+    const reads = p.upstreamCalls.filter((c) => c.action === 'DescribeInstances');
+    expect(reads).toHaveLength(3);
+    const attaches = attachesOf(p);
+    expect(attaches).toHaveLength(5);
+    // The first batch did not wait for the last page of the re-check.
+    expect(Math.min(...attaches.map((c) => c.at))).toBeLessThan(Math.max(...reads.map((c) => c.at)));
+    // Yet every instance was read before it was sent.
+    for (const attach of attaches) {
+      const readBefore = new Set(
+        reads.filter((r) => r.at < attach.at).flatMap((r) => JSON.parse(r.wire['InstanceIds'] ?? '[]') as string[]),
+      );
+      for (const id of JSON.parse(attach.wire['InstanceIds'] ?? '[]') as string[]) expect(readBefore.has(id), id).toBe(true);
+    }
+    expect((await rows(p, run.id)).every((r) => r.statusBefore !== undefined)).toBe(true);
+  });
+
+  it('pauses when a page of the re-check cannot be read, having sent only what was re-checked; resume reads the rest', async () => {
+    const p = await start();
+    // One DescribeInstances a minute: the first page is read, the second is throttled (and stays throttled
+    // through the ECS client's retries).
+    p.simulator.setControl({ throttle: { limit: 1, windowMs: 60_000 }, throttleActions: ['DescribeInstances'] });
+    const ids = linux(p, 'Running', 150);
+    const run = await create(p, { InstanceIds: ids });
+    const paused = await until(p, run.id, (r) => r.state === 'paused' && (r.counts.sending ?? 0) === 0);
+    expect(paused.pausedReason).toMatch(/could not be read to re-check/);
+    const sent = attachesOf(p).flatMap((c) => JSON.parse(c.wire['InstanceIds'] ?? '[]') as string[]);
+    expect(new Set(sent)).toEqual(new Set(ids.slice(0, 100)));
+    expect(paused.counts).toEqual({ attached: 100, queued: 50 });
+
+    p.simulator.setControl({ throttle: null });
+    expect((await control(p, run.id, 'resume')).statusCode).toBe(200);
+    const done = await until(p, run.id, isFinal);
+    expect(done.state).toBe('completed');
+    expect(done.counts).toEqual({ pending: 150 });
+    expect(
+      attachesOf(p)
+        .flatMap((c) => JSON.parse(c.wire['InstanceIds'] ?? '[]') as string[])
+        .sort(),
+    ).toEqual([...ids].sort());
   });
 
   it('never sends instances with no change: already this key and not pending, Windows, unknown IDs', async () => {

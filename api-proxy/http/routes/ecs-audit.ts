@@ -1,9 +1,10 @@
 import type { FastifyBaseLogger } from 'fastify';
 import { actions, toWire, type ActionName } from '#ecs/contract';
 import { instanceVerdict, readKeyPairReadings, type KeyPairReading, type ReadOutcome } from '#ecs/outcomes';
-import type { AuditIntent, AuditStore } from '../../audit';
-import { readOutcome } from '../../outcomes';
+import type { AuditIntent, AuditStore, RunRows, RunWrite } from '../../audit';
+import { NO_ANSWER_REPLIES, readOutcome } from '../../outcomes';
 import type { EcsClient, UpstreamOutcome } from '../../upstream/ecs-client';
+import type { RegionDirectory } from '../../upstream/regions';
 import { ProxyError } from '../errors';
 
 /**
@@ -32,9 +33,14 @@ export interface AuditedCall {
 }
 
 /** Writes the intent; a trail that cannot be written refuses the call (503) before anything is sent. */
-export async function beginAudit(request: CallContext, audit: AuditStore, intent: AuditIntent): Promise<AuditedCall> {
+export async function beginAudit(
+  request: CallContext,
+  audit: AuditStore,
+  intent: AuditIntent,
+  alongside?: (operationId: string) => RunRows,
+): Promise<AuditedCall> {
   try {
-    return { operationId: await audit.begin(intent), intent };
+    return { operationId: await audit.begin(intent, alongside), intent };
   } catch (error) {
     request.log.error({ reqId: request.id, err: (error as Error).message }, 'audit intent could not be written');
     if (error instanceof Error) {
@@ -48,9 +54,17 @@ export async function beginAudit(request: CallContext, audit: AuditStore, intent
   }
 }
 
+/** The outcome as recorded: read by the one outcome rule, whether the record was written, and the seq of a run's event written with it. */
+export interface CompletedAudit {
+  read: ReadOutcome;
+  recorded: boolean;
+  eventSeq: number;
+}
+
 /**
  * Records the outcome, read by the same rule as the browser's (outcomes.ts). A record that cannot be written is
  * logged, not answered: the action already happened, and the intent stays 'pending', reported as unknown later.
+ * `alongside` (a run's call) is given the answer and its run write lands in the same transaction.
  */
 export async function completeAudit(
   request: CallContext,
@@ -59,27 +73,34 @@ export async function completeAudit(
   name: ActionName,
   outcome: UpstreamOutcome,
   started: number,
-): Promise<ReadOutcome> {
+  alongside?: (answer: { outcome: UpstreamOutcome; read: ReadOutcome }) => RunWrite,
+): Promise<CompletedAudit> {
   const { audit, clock } = deps;
   const read = readOutcome(name, call.intent.instanceIds, outcome);
   // Identifiers from ECS are clipped rather than refused: the action has happened and must be recorded.
   const requestId = read.requestId?.slice(0, 256);
   const errorCode = read.errorCode?.slice(0, 256);
+  const write = alongside?.({ outcome, read });
   try {
-    await audit.complete(call.operationId, {
-      at: clock(),
-      status: read.status,
-      ...(outcome.kind === 'response' ? { httpStatus: outcome.status } : {}),
-      ...(requestId === undefined ? {} : { requestId }),
-      ...(errorCode === undefined ? {} : { errorCode }),
-      ...(read.errorMessage === undefined ? {} : { errorMessage: read.errorMessage }),
-      durationMs: clock() - started,
-      instances: read.instances,
-    });
+    const eventSeq = await audit.complete(
+      call.operationId,
+      {
+        at: clock(),
+        status: read.status,
+        ...(outcome.kind === 'response' ? { httpStatus: outcome.status } : {}),
+        ...(requestId === undefined ? {} : { requestId }),
+        ...(errorCode === undefined ? {} : { errorCode }),
+        ...(read.errorMessage === undefined ? {} : { errorMessage: read.errorMessage }),
+        durationMs: clock() - started,
+        instances: read.instances,
+      },
+      write,
+    );
+    return { read, recorded: true, eventSeq };
   } catch (error) {
     request.log.error({ operationId: call.operationId, err: (error as Error).message }, 'audit completion could not be written');
+    return { read, recorded: false, eventSeq: 0 };
   }
-  return read;
 }
 
 /**
@@ -137,6 +158,28 @@ export async function reconcileAttach(
   return readings;
 }
 
+/**
+ * At start-up: an AttachKeyPair that a previous process began and never completed (killed between the intent
+ * and ECS's answer) is recorded by the store as unknown for every instance, "may be pending" (audit/pending.ts).
+ * Each is read back here like an attach whose answer was lost (reconcileAttach), so pending activation says
+ * what happened. An instance the read does not settle (ECS unreachable, not listed) stays unknown and is tried
+ * again at the next start. Runs' attaches included: the engine reconciles its own rows, this the trail.
+ */
+export async function reconcileCrashLeftAttaches(
+  context: CallContext,
+  deps: { ecs: EcsClient; audit: AuditStore; clock: () => number; regions: Pick<RegionDirectory, 'has'> },
+): Promise<void> {
+  for (const left of await deps.audit.crashLeftAttaches()) {
+    // The client only calls regions on the account's list; loading it first is what the ECS route does too.
+    if (!(await deps.regions.has(left.regionId).catch(() => false))) continue;
+    const read: ReadOutcome = {
+      status: 'unknown',
+      instances: left.instanceIds.map((InstanceId) => ({ InstanceId, ok: false, Code: NO_ANSWER_REPLIES.unknown.code, unknown: true })),
+    };
+    await reconcileAttach(context, deps, left.operationId, left.regionId, left.keyPairName, read);
+  }
+}
+
 /** What the one audited ECS call needs. */
 export interface AuditedCallDeps {
   ecs: EcsClient;
@@ -152,8 +195,10 @@ export interface AuditedCallRequest {
   regionId: string;
   signal: AbortSignal;
   intent: AuditIntent;
-  /** Called once the intent is durable and before anything is sent (a run records the operation on its rows). */
-  onBegun?: (operationId: string) => Promise<void>;
+  /** A run's rows written in the intent's transaction, given its operation id (they become "maybe sent"). */
+  withIntent?: (operationId: string) => RunRows;
+  /** A run's rows and event written in the outcome's transaction, from the answer as the one outcome rule reads it. */
+  withOutcome?: (answer: { outcome: UpstreamOutcome; read: ReadOutcome }) => RunWrite;
 }
 
 export interface AuditedCallResult {
@@ -163,6 +208,10 @@ export interface AuditedCallResult {
   read: ReadOutcome;
   /** For an attach with instances of unknown outcome: what reading their KeyPairName back found. */
   readings: KeyPairReading[];
+  /** Whether the outcome (with `withOutcome`'s write) was recorded; if not, the caller writes its rows on its own. */
+  recorded: boolean;
+  /** The seq of `withOutcome`'s event (0 without one, or when not recorded). */
+  eventSeq: number;
 }
 
 /**
@@ -171,17 +220,16 @@ export interface AuditedCallResult {
  * outcome read back (docs/product.md#audit-before-and-after).
  */
 export async function auditedEcsCall(context: CallContext, deps: AuditedCallDeps, call: AuditedCallRequest): Promise<AuditedCallResult> {
-  const audited = await beginAudit(context, deps.audit, call.intent);
-  if (call.onBegun) await call.onBegun(audited.operationId);
+  const audited = await beginAudit(context, deps.audit, call.intent, call.withIntent);
   const started = deps.clock();
   const outcome = await sendEcs(context, deps, call.name, call.wire, call.regionId, call.signal, audited, started);
   deps.onUpstreamAnswer?.(outcome);
-  const read = await completeAudit(context, deps, audited, call.name, outcome, started);
+  const { read, recorded, eventSeq } = await completeAudit(context, deps, audited, call.name, outcome, started, call.withOutcome);
   const readings =
     call.name === 'AttachKeyPair' && audited.intent.keyPairName !== undefined
       ? await reconcileAttach(context, deps, audited.operationId, call.regionId, audited.intent.keyPairName, read)
       : [];
-  return { operationId: audited.operationId, outcome, read, readings };
+  return { operationId: audited.operationId, outcome, read, readings, recorded, eventSeq };
 }
 
 /** Call: signed and sent by the ECS client, which alone retries (docs/decisions/retries.md). */
