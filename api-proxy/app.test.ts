@@ -8,6 +8,7 @@ import Database from 'better-sqlite3';
 import type { AuditStore } from './audit';
 import { AUDIT_LIMITS, AuditInputError, AuditUnavailableError } from './audit';
 import { ActivityPage, PendingList, Session } from '../ecs/console-api';
+import { INTERNAL_ACTION_NAMES, toWire } from '../ecs/contract';
 import { instanceVerdict, readEcsAnswer } from '../ecs/outcomes';
 import { createTestProxy, jsonFromConsole, SIM_SECRET, TEST_ORIGIN, type TestProxy } from './test-support';
 
@@ -121,20 +122,53 @@ describe('the ECS door', () => {
     }
   });
 
-  it.each(['DeleteInstance', 'RunInstances', 'CreateKeyPair', 'ImportKeyPair', 'DetachKeyPair', 'constructor', '__proto__', 'toString'])(
-    'refuses %s with 403 and sends nothing upstream',
-    async (action) => {
-      const res = await proxy.app.inject({
-        method: 'POST',
-        url: `/api/ecs/${action}`,
-        headers: jsonFromConsole,
-        payload: { RegionId: 'cn-hangzhou' },
-      });
+  it.each([
+    'DeleteInstance',
+    'RunInstances',
+    'CreateKeyPair',
+    'ImportKeyPair',
+    'DetachKeyPair',
+    'InvokeCommand',
+    'constructor',
+    '__proto__',
+    'toString',
+    ...INTERNAL_ACTION_NAMES,
+  ])('refuses %s with 403 and sends nothing upstream', async (action) => {
+    const res = await proxy.app.inject({
+      method: 'POST',
+      url: `/api/ecs/${action}`,
+      headers: jsonFromConsole,
+      payload: { RegionId: 'cn-hangzhou' },
+    });
+    expect(res.statusCode).toBe(403);
+    expect(res.json()).toMatchObject({ Code: 'Proxy.ActionNotAllowed' });
+    expect(proxy.upstreamCalls).toHaveLength(0);
+  });
+
+  it('never runs a command for a browser: a RunCommand the simulator would accept is refused, nothing runs', async () => {
+    // Cloud Assistant actions are the proxy's own (ecs/wire.ts INTERNAL_ACTIONS, docs/product.md#fixed-commands-only).
+    const region = 'cn-hangzhou';
+    const status = proxy.simulator.call('DescribeCloudAssistantStatus', { RegionId: region, MaxResults: '50' }).body as {
+      InstanceCloudAssistantStatusSet: { InstanceCloudAssistantStatus: { InstanceId: string; CloudAssistantStatus: string }[] };
+    };
+    const ready = status.InstanceCloudAssistantStatusSet.InstanceCloudAssistantStatus.find(
+      (r) => r.CloudAssistantStatus === 'true' && proxy.simulator.instance(r.InstanceId)?.OSType === 'linux',
+    );
+    if (!ready) throw new Error('no instance with a heartbeating agent');
+    const command = { RegionId: region, Type: 'RunShellScript', CommandContent: 'id', InstanceId: [ready.InstanceId] };
+    expect(proxy.simulator.call('RunCommand', toWire('RunCommand', { ...command, RepeatMode: 'DryRun' })).body).toMatchObject({
+      Code: 'DryRunOperation',
+    });
+    for (const action of ['RunCommand', 'InvokeCommand']) {
+      const res = await proxy.app.inject({ method: 'POST', url: `/api/ecs/${action}`, headers: jsonFromConsole, payload: command });
       expect(res.statusCode).toBe(403);
       expect(res.json()).toMatchObject({ Code: 'Proxy.ActionNotAllowed' });
-      expect(proxy.upstreamCalls).toHaveLength(0);
-    },
-  );
+    }
+    expect(proxy.upstreamCalls).toHaveLength(0);
+    expect(proxy.simulator.call('DescribeInvocations', { RegionId: region }).body).toMatchObject({ TotalCount: 0 });
+    const session = Session.parse((await proxy.app.inject({ method: 'GET', url: '/api/session' })).json());
+    for (const action of INTERNAL_ACTION_NAMES) expect(session.allowedActions).not.toContain(action);
+  });
 
   it.each([
     ['a bare host', 'evil.com'],

@@ -82,6 +82,11 @@ async function runScript(door: Door): Promise<unknown[]> {
 
   const refusal = (answer: Answer) => ({ status: answer.status, Code: answer.body['Code'] });
   seen.push({ step: 'off-list action', ...refusal(await door.ecs('DeleteInstance', { RegionId: 'cn-hangzhou', InstanceId: 'i-x' })) });
+  // The Cloud Assistant actions are the proxy's own: neither door lets a browser send one.
+  for (const action of ['RunCommand', 'DescribeInvocations']) {
+    const body = { RegionId: 'cn-hangzhou', Type: 'RunShellScript', CommandContent: 'id', InstanceId: ['i-x'] };
+    seen.push({ step: `internal action ${action}`, ...refusal(await door.ecs(action, body)) });
+  }
   seen.push({ step: 'unknown parameter', ...refusal(await door.ecs('DescribeInstances', { RegionId: 'cn-hangzhou', Bogus: 1 })) });
   seen.push({
     step: 'attach without a key pair',

@@ -1,4 +1,17 @@
-import { actions, fromWire, isResultOk, isTrue, toCount, toWire } from './contract';
+import {
+  ACTION_NAMES,
+  actions,
+  ecsActions,
+  fromWire,
+  INTERNAL_ACTION_NAMES,
+  internalActions,
+  isActionName,
+  isEcsActionName,
+  isResultOk,
+  isTrue,
+  toCount,
+  toWire,
+} from './contract';
 
 describe('wire form', () => {
   it('sends InstanceIds as one JSON-array string for AttachKeyPair', () => {
@@ -49,6 +62,77 @@ describe('wire form', () => {
       ok: false,
       problem: { kind: 'invalid', param: 'InstanceIds' },
     });
+  });
+});
+
+describe('the Cloud Assistant actions', () => {
+  it('are internal: in the contract, never among the console’s own actions', () => {
+    expect(INTERNAL_ACTION_NAMES).toEqual([
+      'DescribeCloudAssistantStatus',
+      'RunCommand',
+      'DescribeInvocations',
+      'DescribeInvocationResults',
+    ]);
+    for (const name of INTERNAL_ACTION_NAMES) {
+      expect(isActionName(name)).toBe(false);
+      expect(isEcsActionName(name)).toBe(true);
+      expect(ACTION_NAMES).not.toContain(name);
+      expect(Object.keys(actions)).not.toContain(name);
+      expect(ecsActions[name]).toBe(internalActions[name]);
+    }
+    expect(isEcsActionName('InvokeCommand')).toBe(false);
+    expect(internalActions.RunCommand.mutating).toBe(true);
+  });
+
+  it('send RunCommand’s Parameters as one JSON-object parameter and InstanceId as a repeat list, and read them back', () => {
+    const request = {
+      RegionId: 'cn-hangzhou',
+      Type: 'RunShellScript' as const,
+      CommandContent: 'ZWNobyB7e2F9fQ==',
+      ContentEncoding: 'Base64',
+      InstanceId: ['i-a1', 'i-b2'],
+      EnableParameter: true,
+      Parameters: { a: 'x', mode: 'list' },
+      Timeout: 60,
+    };
+    const wire = toWire('RunCommand', request);
+    expect(wire).toMatchObject({
+      'InstanceId.1': 'i-a1',
+      'InstanceId.2': 'i-b2',
+      Parameters: '{"a":"x","mode":"list"}',
+      EnableParameter: 'true',
+      Timeout: '60',
+    });
+    expect(fromWire('RunCommand', wire)).toEqual({ ok: true, value: request });
+    expect(fromWire('RunCommand', { ...wire, Parameters: '{"a":' })).toMatchObject({
+      ok: false,
+      problem: { param: 'Parameters', issue: 'invalid_json' },
+    });
+    const tooMany = Object.fromEntries(Array.from({ length: 101 }, (_, i) => [`InstanceId.${i + 1}`, `i-x${i}`]));
+    expect(fromWire('RunCommand', { ...wire, ...tooMany })).toMatchObject({
+      ok: false,
+      problem: { param: 'InstanceId', issue: 'too_big' },
+    });
+  });
+
+  it('read IncludePublicKey as a boolean, and the SDK’s string forms of the answers', () => {
+    expect(fromWire('DescribeKeyPairs', { RegionId: 'cn-hangzhou', IncludePublicKey: 'true' })).toEqual({
+      ok: true,
+      value: { RegionId: 'cn-hangzhou', IncludePublicKey: true },
+    });
+    const status = {
+      RequestId: 'r',
+      InstanceCloudAssistantStatusSet: { InstanceCloudAssistantStatus: [{ InstanceId: 'i-a', CloudAssistantStatus: true }] },
+    };
+    expect(internalActions.DescribeCloudAssistantStatus.response.safeParse(status).success).toBe(true);
+    const results = {
+      RequestId: 'r',
+      Invocation: {
+        TotalCount: '1',
+        InvocationResults: { InvocationResult: [{ InvokeId: 't-a', InstanceId: 'i-a', InvocationStatus: 'Success', ExitCode: '0' }] },
+      },
+    };
+    expect(internalActions.DescribeInvocationResults.response.safeParse(results).success).toBe(true);
   });
 });
 

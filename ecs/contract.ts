@@ -20,10 +20,35 @@ import {
   TagFilter,
   VpcId,
   ZoneId,
+  type WireShape,
 } from './fields';
-import { ACTIONS, FIELD_LIMITS, FINGERPRINT_PATTERN, LIMITS, type ActionName } from './wire';
+import { cloudAssistantSchemas } from './cloud-assistant';
+import {
+  ACTIONS,
+  FIELD_LIMITS,
+  FINGERPRINT_PATTERN,
+  INTERNAL_ACTIONS,
+  LIMITS,
+  type ActionName,
+  type EcsActionName,
+  type InternalActionName,
+} from './wire';
 
-export { ACTION_NAMES, ECS_API_VERSION, LIMITS, isActionName, isResultOk, isTrue, toCount, type ActionName } from './wire';
+export {
+  ACTION_NAMES,
+  ECS_ACTION_NAMES,
+  ECS_API_VERSION,
+  INTERNAL_ACTION_NAMES,
+  LIMITS,
+  isActionName,
+  isEcsActionName,
+  isResultOk,
+  isTrue,
+  toCount,
+  type ActionName,
+  type EcsActionName,
+  type InternalActionName,
+} from './wire';
 export {
   AcceptLanguage,
   Instance,
@@ -39,6 +64,7 @@ export {
   RegionId,
   type InstanceResponse,
   type KeyPairResult,
+  type WireShape,
 } from './fields';
 
 /**
@@ -56,33 +82,23 @@ export {
 // ---------------------------------------------------------------------------------------------------------
 // Actions.
 
-/**
- * How a list parameter travels on the wire: `json` is one parameter holding a JSON array (`InstanceIds`,
- * docs/ecs-notes.md#list-parameters); `repeat` is `Name.1`, `Name.2`, … (docs/ecs-notes.md#batch-reboot-and-start); `tags` is `Tag.N.Key`/`Tag.N.Value` (docs/ecs-notes.md#list-parameters).
- * Scalars that are not strings are named in `numbers`/`booleans` so `fromWire` knows how to read them.
- */
-export interface WireShape {
-  json?: readonly string[];
-  repeat?: readonly string[];
-  tags?: readonly string[];
-  numbers?: readonly string[];
-  booleans?: readonly string[];
-}
-
 interface ActionSchemas<Req extends z.ZodObject, Res extends z.ZodType> {
   request: Req;
   response: Res;
   wire: WireShape;
 }
 
-/** The schemas of one action, with its traits (`mutating`, `regional`) taken from the catalogue in wire.ts. */
-type ActionSpec<N extends ActionName, Req extends z.ZodObject, Res extends z.ZodType> = (typeof ACTIONS)[N] & ActionSchemas<Req, Res>;
+type Traits = typeof ACTIONS & typeof INTERNAL_ACTIONS;
+const TRAITS: Traits = { ...ACTIONS, ...INTERNAL_ACTIONS };
 
-function action<N extends ActionName, Req extends z.ZodObject, Res extends z.ZodType>(
+/** The schemas of one action, with its traits (`mutating`, `regional`) taken from the catalogue in wire.ts. */
+type ActionSpec<N extends EcsActionName, Req extends z.ZodObject, Res extends z.ZodType> = Traits[N] & ActionSchemas<Req, Res>;
+
+function action<N extends EcsActionName, Req extends z.ZodObject, Res extends z.ZodType>(
   name: N,
   schemas: ActionSchemas<Req, Res>,
 ): ActionSpec<N, Req, Res> {
-  return { ...ACTIONS[name], ...schemas };
+  return { ...TRAITS[name], ...schemas };
 }
 
 export const actions = {
@@ -127,6 +143,8 @@ export const actions = {
       RegionId,
       KeyPairName: KeyPairNamePattern.optional(),
       KeyPairFingerPrint: z.string().max(FIELD_LIMITS.fingerprintMax).regex(FINGERPRINT_PATTERN, 'is not an MD5 fingerprint').optional(),
+      /** Default false; true adds each pair's PublicKey (docs/ecs-notes.md#describe-key-pairs). */
+      IncludePublicKey: z.boolean().optional(),
       PageNumber: PageNumber.optional(),
       PageSize: pageSize(LIMITS.describeKeyPairsPageSize).optional(),
     }),
@@ -137,7 +155,7 @@ export const actions = {
       PageSize: LooseCount.optional(),
       KeyPairs: z.looseObject({ KeyPair: z.array(KeyPair).optional() }).optional(),
     }),
-    wire: { numbers: ['PageNumber', 'PageSize'] },
+    wire: { numbers: ['PageNumber', 'PageSize'], booleans: ['IncludePublicKey'] },
   }),
 
   DescribeInstanceStatus: action('DescribeInstanceStatus', {
@@ -220,15 +238,29 @@ export const actions = {
   }),
 } as const satisfies { [N in ActionName]: ActionSpec<N, z.ZodObject, z.ZodType> };
 
-export type RequestOf<A extends ActionName> = z.infer<(typeof actions)[A]['request']>;
-export type ResponseOf<A extends ActionName> = z.infer<(typeof actions)[A]['response']>;
+/**
+ * The actions only the proxy sends (wire.ts INTERNAL_ACTIONS): never in `actions`, so nothing keyed by the
+ * console's actions (the allowlist, roles, the session, the audit) can take them by accident.
+ */
+export const internalActions = {
+  DescribeCloudAssistantStatus: action('DescribeCloudAssistantStatus', cloudAssistantSchemas.DescribeCloudAssistantStatus),
+  RunCommand: action('RunCommand', cloudAssistantSchemas.RunCommand),
+  DescribeInvocations: action('DescribeInvocations', cloudAssistantSchemas.DescribeInvocations),
+  DescribeInvocationResults: action('DescribeInvocationResults', cloudAssistantSchemas.DescribeInvocationResults),
+} as const satisfies { [N in InternalActionName]: ActionSpec<N, z.ZodObject, z.ZodType> };
+
+/** Every action's schemas: what the simulator answers and the wire readers and writers know. */
+export const ecsActions = { ...actions, ...internalActions };
+
+export type RequestOf<A extends EcsActionName> = z.infer<(typeof ecsActions)[A]['request']>;
+export type ResponseOf<A extends EcsActionName> = z.infer<(typeof ecsActions)[A]['response']>;
 
 // ---------------------------------------------------------------------------------------------------------
 // Wire form (docs/ecs-notes.md#list-parameters): flatten structured parameters into ECS's string parameters, and back.
 
 /** Flattens a structured request into ECS's query parameters (not yet percent-encoded). */
-export function toWire(name: ActionName, params: Record<string, unknown>): Record<string, string> {
-  const shape = actions[name].wire;
+export function toWire(name: EcsActionName, params: Record<string, unknown>): Record<string, string> {
+  const shape: WireShape = ecsActions[name].wire;
   const out: Record<string, string> = {};
   for (const [key, value] of Object.entries(params)) {
     if (value === undefined) continue;
@@ -256,19 +288,22 @@ export interface WireProblem {
   kind: 'missing' | 'invalid';
   param: string;
   detail: string;
+  /** zod's issue code (`too_big`, `invalid_value`, …), so the simulator can pick ECS's code for a limit. */
+  issue?: string;
 }
 
 /**
  * Reads ECS's query parameters into the structured request and validates it. Parameters the action does not
  * know are ignored, as ECS does (common parameters, `OwnerId`, Terraform's extra `RegionId`, …).
  */
-export function fromWire<A extends ActionName>(
+export function fromWire<A extends EcsActionName>(
   name: A,
   wire: Record<string, string>,
 ): { ok: true; value: RequestOf<A> } | { ok: false; problem: WireProblem } {
-  const spec = actions[name];
-  const shape = spec.wire;
-  const known = Object.keys(spec.request.shape);
+  const spec = ecsActions[name];
+  const shape: WireShape = spec.wire;
+  const request: z.ZodObject = spec.request;
+  const known = Object.keys(request.shape);
   const structured: Record<string, unknown> = {};
   for (const key of known) {
     if (shape.repeat?.includes(key)) {
@@ -283,7 +318,7 @@ export function fromWire<A extends ActionName>(
         try {
           structured[key] = JSON.parse(raw);
         } catch {
-          return { ok: false, problem: { kind: 'invalid', param: key, detail: 'is not a JSON array' } };
+          return { ok: false, problem: { kind: 'invalid', param: key, detail: 'is not valid JSON', issue: 'invalid_json' } };
         }
       } else if (shape.numbers?.includes(key)) {
         structured[key] = /^-?\d+$/.test(raw) ? Number(raw) : raw;
@@ -294,14 +329,14 @@ export function fromWire<A extends ActionName>(
       }
     }
   }
-  const parsed = spec.request.safeParse(structured);
+  const parsed = request.safeParse(structured);
   if (parsed.success) return { ok: true, value: parsed.data as RequestOf<A> };
   const issue = parsed.error.issues[0];
   const param = String(issue?.path[0] ?? 'unknown');
   const isMissing = issue?.code === 'invalid_type' && structured[param] === undefined;
   return {
     ok: false,
-    problem: { kind: isMissing ? 'missing' : 'invalid', param, detail: issue?.message ?? 'is not valid' },
+    problem: { kind: isMissing ? 'missing' : 'invalid', param, detail: issue?.message ?? 'is not valid', issue: issue?.code ?? 'invalid' },
   };
 }
 

@@ -17,6 +17,21 @@ import {
  * import them from there.
  */
 
+/**
+ * How a list parameter travels on the wire: `json` is one parameter holding JSON (the `InstanceIds` array,
+ * docs/ecs-notes.md#list-parameters, or RunCommand's `Parameters` object, docs/ecs-notes.md#run-command); `repeat`
+ * is `Name.1`, `Name.2`, … (docs/ecs-notes.md#batch-reboot-and-start); `tags` is `Tag.N.Key`/`Tag.N.Value`
+ * (docs/ecs-notes.md#list-parameters). Scalars that are not strings are named in `numbers`/`booleans` so
+ * `fromWire` knows how to read them.
+ */
+export interface WireShape {
+  json?: readonly string[];
+  repeat?: readonly string[];
+  tags?: readonly string[];
+  numbers?: readonly string[];
+  booleans?: readonly string[];
+}
+
 // ---------------------------------------------------------------------------------------------------------
 // Loose wire scalars (docs/ecs-notes.md#loose-types): declared strings that real responses send as numbers or
 // booleans.
@@ -135,6 +150,8 @@ export const Instance = z.looseObject({
       LockReason: z.array(z.looseObject({ LockReason: z.string(), LockMsg: z.string().optional() })).optional(),
     })
     .optional(),
+  /** LoginAsNonRoot: the login user is `ecs-user`, not root (docs/ecs-notes.md#boot-time-key-handling). */
+  ImageOptions: z.looseObject({ LoginAsNonRoot: LooseFlag.optional() }).optional(),
 });
 export type Instance = z.infer<typeof Instance>;
 
@@ -144,6 +161,8 @@ export const KeyPair = z.looseObject({
   CreationTime: z.string().optional(),
   ResourceGroupId: z.string().optional(),
   Tags: TagSet.optional(),
+  /** The OpenSSH line, only with IncludePublicKey=true (docs/ecs-notes.md#describe-key-pairs). */
+  PublicKey: z.string().optional(),
 });
 export type KeyPair = z.infer<typeof KeyPair>;
 

@@ -37,8 +37,36 @@ export const ACTIONS = {
 export type ActionName = keyof typeof ACTIONS;
 export const ACTION_NAMES = Object.keys(ACTIONS) as ActionName[];
 
+/** One of the console's own actions: the allowlist of `POST /api/ecs/{Action}`. Internal actions are not. */
 export function isActionName(name: string): name is ActionName {
   return Object.hasOwn(ACTIONS, name);
+}
+
+/**
+ * Cloud Assistant actions (docs/ecs-notes.md#cloud-assistant) that only the proxy sends, on its own account,
+ * never on a browser's behalf. They are deliberately not in ACTIONS: `POST /api/ecs/{Action}` allows only
+ * ACTIONS, so a browser can never send RunCommand (a script run as root on the instances, which must only ever
+ * be the proxy's fixed script, docs/product.md#fixed-commands-only). The reads are internal too:
+ * DescribeInvocations and DescribeInvocationResults return the content and output of every command run in the
+ * region, other people's included, and the console shows the proof the proxy read back
+ * (docs/product.md#step-8-proof), not raw invocations; DescribeCloudAssistantStatus only feeds the proxy's own
+ * choice between activating online and rebooting. The simulator answers all of them.
+ */
+export const INTERNAL_ACTIONS = {
+  DescribeCloudAssistantStatus: { mutating: false, regional: true },
+  RunCommand: { mutating: true, regional: true },
+  DescribeInvocations: { mutating: false, regional: true },
+  DescribeInvocationResults: { mutating: false, regional: true },
+} as const satisfies Record<string, ActionTraits>;
+
+export type InternalActionName = keyof typeof INTERNAL_ACTIONS;
+export const INTERNAL_ACTION_NAMES = Object.keys(INTERNAL_ACTIONS) as InternalActionName[];
+/** Every action the contract describes: the console's own and the proxy's internal ones. */
+export type EcsActionName = ActionName | InternalActionName;
+export const ECS_ACTION_NAMES: readonly EcsActionName[] = [...ACTION_NAMES, ...INTERNAL_ACTION_NAMES];
+
+export function isEcsActionName(name: string): name is EcsActionName {
+  return isActionName(name) || Object.hasOwn(INTERNAL_ACTIONS, name);
 }
 
 /** The actions that change something: the ones the audit trail records. */
@@ -116,6 +144,20 @@ export const LIMITS = {
   describeInstanceStatusPageSize: 50,
   statusInstanceIds: 100,
   tags: 20,
+  /** DescribeCloudAssistantStatus's InstanceId.N and RunCommand's (docs/ecs-notes.md#cloud-assistant-status, #run-command). */
+  cloudAssistantInstanceIds: 100,
+  runCommandInstanceIds: 100,
+  /** MaxResults of DescribeCloudAssistantStatus, DescribeInvocations and DescribeInvocationResults. */
+  cloudAssistantPageSize: 50,
+  /** Values in RunCommand's Parameters (docs/ecs-notes.md#run-command). */
+  runCommandParameters: 10,
+  /**
+   * CommandContent after Base64, parameters substituted: 24 KB for a run-only command, 18 KB when it is kept
+   * (docs/ecs-notes.md#cloud-assistant-preconditions). Output is cut at 24 KB too.
+   */
+  commandContentBytes: 24 * 1024,
+  keptCommandContentBytes: 18 * 1024,
+  commandOutputBytes: 24 * 1024,
 } as const;
 
 /** Lengths of the fields above; the contract's schemas and the browser's checks read the same numbers. */
@@ -131,6 +173,14 @@ export const FIELD_LIMITS = {
   nextTokenMax: 256,
   /** Instance names and tag keys/values. */
   plainTextMax: 128,
+  /** RunCommand (docs/ecs-notes.md#run-command, docs/ecs-notes.md#cloud-assistant-preconditions). */
+  clientTokenMax: 64,
+  commandNameMax: 128,
+  commandDescriptionMax: 512,
+  usernameMax: 255,
+  workingDirMax: 200,
+  parameterKeyMax: 64,
+  invokeIdMax: 64,
 } as const;
 
 /** The proxy's `GET /api/activity` query: the largest values it accepts, and the page it answers by default. */

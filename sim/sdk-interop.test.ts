@@ -1,8 +1,11 @@
 import Ecs, * as $Ecs from '@alicloud/ecs20140526';
 import { $OpenApiUtil, ClientError, ThrottlingError } from '@alicloud/openapi-core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { parseKeyScriptOutput } from '../ecs/key-script';
+import { ecsFingerprint, parsePublicKey } from '../ecs/ssh-keys';
 import { createSimulator } from './model/simulator';
 import type { SimInstance, Simulator } from './model/simulator';
+import { keyScriptRequest, readyInstances, unb64 } from './model/test-support';
 import { createSimServer } from './http/server';
 import type { SimServer } from './http/server';
 
@@ -217,6 +220,143 @@ describe.each<Mode>(['v3', 'v1'])('official SDK against the simulator (%s signin
     const again = await caught(ecs.startInstance(new $Ecs.StartInstanceRequest({ instanceId: stoppedA })));
     expect(again).toBeInstanceOf(ClientError);
     expect(again).toMatchObject({ code: 'IncorrectInstanceStatus', statusCode: 403 });
+  });
+
+  it('DescribeKeyPairs with IncludePublicKey parses the OpenSSH line, whose MD5 is KeyPairFingerPrint', async () => {
+    const ecs = client(mode);
+    const plain = await ecs.describeKeyPairs(new $Ecs.DescribeKeyPairsRequest({ regionId: REGION, keyPairName: 'ops-team' }));
+    expect(plain.body?.keyPairs?.keyPair?.[0]?.publicKey).toBeUndefined();
+    const res = await ecs.describeKeyPairs(
+      new $Ecs.DescribeKeyPairsRequest({ regionId: REGION, keyPairName: 'ops-team', includePublicKey: true }),
+    );
+    const pair = res.body?.keyPairs?.keyPair?.[0];
+    expect(pair?.publicKey).toMatch(/^ssh-ed25519 AAAA\S+ ops-team$/);
+    expect(pair?.keyPairFingerPrint).toBe(ecsFingerprint(parsePublicKey(pair?.publicKey ?? '')));
+    // The filter finds it by that fingerprint.
+    const found = await ecs.describeKeyPairs(
+      new $Ecs.DescribeKeyPairsRequest({ regionId: REGION, keyPairFingerPrint: pair?.keyPairFingerPrint }),
+    );
+    expect(found.body?.keyPairs?.keyPair?.map((k) => k.keyPairName)).toEqual(['ops-team']);
+  });
+
+  it('DescribeCloudAssistantStatus parses into the SDK model, by IDs and paged', async () => {
+    const ecs = client(mode);
+    const [id = ''] = readyInstances(simulator, REGION, 1);
+    const res = await ecs.describeCloudAssistantStatus(
+      new $Ecs.DescribeCloudAssistantStatusRequest({ regionId: REGION, instanceId: [id] }),
+    );
+    const row = res.body?.instanceCloudAssistantStatusSet?.instanceCloudAssistantStatus?.[0];
+    expect(row).toMatchObject({
+      instanceId: id,
+      cloudAssistantStatus: 'true',
+      OSType: 'Linux',
+      activeTaskCount: 0,
+    });
+    expect(typeof row?.supportSessionManager).toBe('boolean');
+    expect(row?.cloudAssistantVersion).toMatch(/^2\./);
+    expect(Date.now() - Date.parse(row?.lastHeartbeatTime ?? '')).toBeLessThan(61_000);
+    const page = await ecs.describeCloudAssistantStatus(new $Ecs.DescribeCloudAssistantStatusRequest({ regionId: REGION, maxResults: 20 }));
+    expect(page.body?.instanceCloudAssistantStatusSet?.instanceCloudAssistantStatus).toHaveLength(20);
+    expect(page.body?.totalCount).toBe(45);
+    expect(page.body?.nextToken).toBeTruthy();
+  });
+
+  it('RunCommand (Parameters shrunk to one JSON string, Base64 content), then DescribeInvocations and DescribeInvocationResults', async () => {
+    const ecs = client(mode);
+    const patched = await fetch(`${baseUrl}/__sim/control`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ commandMs: { delivery: 5, run: 5 } }),
+    });
+    expect(patched.status).toBe(200);
+    const [id = ''] = readyInstances(simulator, REGION, 1);
+    const request = keyScriptRequest(REGION, [id], { mode: 'list' }, { ClientToken: `interop-${mode}` });
+    const sent = new $Ecs.RunCommandRequest({
+      regionId: request.RegionId,
+      type: request.Type,
+      commandContent: request.CommandContent,
+      contentEncoding: request.ContentEncoding,
+      instanceId: request.InstanceId,
+      enableParameter: true,
+      parameters: request.Parameters,
+      timeout: 60,
+      clientToken: request.ClientToken,
+      name: 'interop-list',
+    });
+    const started = await ecs.runCommand(sent);
+    expect(started.body?.commandId).toMatch(/^c-/);
+    expect(started.body?.invokeId).toMatch(/^t-/);
+    const invokeId = started.body?.invokeId ?? '';
+    // The simulator read the one Parameters query parameter as the JSON object the SDK shrank.
+    const wire = sim.requests().find((r) => r.action === 'RunCommand')?.params ?? {};
+    expect(JSON.parse(wire['Parameters'] ?? '')).toEqual(request.Parameters);
+    // The same ClientToken and parameters: the same invocation, not a second run.
+    expect((await ecs.runCommand(sent)).body?.invokeId).toBe(invokeId);
+
+    const finished = async () => {
+      const res = await ecs.describeInvocationResults(new $Ecs.DescribeInvocationResultsRequest({ regionId: REGION, invokeId }));
+      return res.body?.invocation?.invocationResults?.invocationResult?.[0];
+    };
+    await expect.poll(async () => (await finished())?.invocationStatus, { timeout: 2_000, interval: 10 }).toBe('Success');
+    const result = await finished();
+    expect(result).toMatchObject({ instanceId: id, invokeId, exitCode: 0, invokeRecordStatus: 'Finished', errorCode: '', dropped: 0 });
+    expect(result?.finishedTime).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/);
+    const out = parseKeyScriptOutput(unb64(result?.output ?? ''));
+    expect(out).toMatchObject({ result: 'listed', user: 'root', file: '/root/.ssh/authorized_keys' });
+    expect(out?.keys.map((k) => k.md5)).toEqual(
+      (simulator.sshState(id)?.files.get('root') ?? []).map((line) => ecsFingerprint(parsePublicKey(line))),
+    );
+
+    const tasks = await ecs.describeInvocations(new $Ecs.DescribeInvocationsRequest({ regionId: REGION, invokeId, includeOutput: true }));
+    const task = tasks.body?.invocations?.invocation?.[0];
+    expect(tasks.body?.totalCount).toBe(1);
+    expect(task).toMatchObject({
+      invokeId,
+      commandName: 'interop-list',
+      invocationStatus: 'Success',
+      invokeStatus: 'Finished',
+      timeout: 60,
+    });
+    expect(JSON.parse(task?.parameters ?? '')).toEqual(request.Parameters);
+    const row = task?.invokeInstances?.invokeInstance?.[0];
+    expect(row).toMatchObject({ instanceId: id, invocationStatus: 'Success', exitCode: 0 });
+    expect(row?.finishTime).toMatch(/Z$/);
+    expect(unb64(row?.output ?? '')).toContain('RESULT=listed');
+  });
+
+  it('RunCommand takes a 24 KB script in the query and refuses one byte more with CmdContent.ExceedLimit', async () => {
+    const [id = ''] = readyInstances(simulator, REGION, 1);
+    const command = (bytes: number) =>
+      new $Ecs.RunCommandRequest({ regionId: REGION, type: 'RunShellScript', commandContent: 'x'.repeat(bytes), instanceId: [id] });
+    // 18,432 plain bytes are 24,576 characters of Base64: exactly ECS's limit.
+    expect((await client(mode).runCommand(command(18_432))).body?.invokeId).toMatch(/^t-/);
+    const error = await caught(client(mode).runCommand(command(18_433)));
+    expect(error).toMatchObject({ code: 'CmdContent.ExceedLimit', statusCode: 403 });
+  });
+
+  it('RunCommand refuses the whole call when one agent is offline, as a ClientError the SDK parses', async () => {
+    const [ok = '', silent = ''] = readyInstances(simulator, REGION, 2);
+    await fetch(`${baseUrl}/__sim/control`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ agents: { [silent]: 'offline' } }),
+    });
+    const request = keyScriptRequest(REGION, [ok, silent], { mode: 'list' });
+    const error = await caught(
+      client(mode).runCommand(
+        new $Ecs.RunCommandRequest({
+          regionId: REGION,
+          type: request.Type,
+          commandContent: request.CommandContent,
+          contentEncoding: 'Base64',
+          instanceId: request.InstanceId,
+          enableParameter: true,
+          parameters: request.Parameters,
+        }),
+      ),
+    );
+    expect(error).toBeInstanceOf(ClientError);
+    expect(error).toMatchObject({ code: 'InvalidInstance.NotMatch', statusCode: 400 });
   });
 
   it('a wrong secret surfaces as a ClientError with code SignatureDoesNotMatch', async () => {

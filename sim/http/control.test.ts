@@ -131,6 +131,10 @@ describe('control endpoint /__sim/', () => {
       JSON.stringify({ bootJitterMs: -1 }),
       JSON.stringify({ bootFaults: { 'i-a': { mode: 'explodes', remaining: 1 } } }),
       JSON.stringify({ bootFaults: { 'i-a': { mode: 'stops' } } }),
+      JSON.stringify({ agents: { 'i-a': 'asleep' } }),
+      JSON.stringify({ commandMs: { run: 0 } }),
+      JSON.stringify({ commandFaults: { 'i-a': { mode: 'exit', exitCode: 0, remaining: 1 } } }),
+      JSON.stringify({ commandFaults: { 'i-a': { mode: 'vanish', remaining: 1 } } }),
     ];
     for (const body of bad) {
       const res = await fetch(`${base}/__sim/control`, { method: 'POST', headers: JSON_HEADERS, body });
@@ -138,6 +142,29 @@ describe('control endpoint /__sim/', () => {
       expect(((await res.json()) as Record<string, unknown>)['Code']).toBe('Sim.InvalidControl');
     }
     expect((await fetch(`${base}/__sim/nope`)).status).toBe(404);
+  });
+
+  it('sets agents, command durations and command faults, shows an instance’s SSH state, and a reset clears them', async () => {
+    const id = linuxInstance('Running');
+    const patch = {
+      agents: { [id]: 'offline' },
+      commandMs: { run: 20 },
+      commandFaults: { [id]: { mode: 'write-lost', remaining: 1 } },
+    };
+    const patched = await fetch(`${base}/__sim/control`, { method: 'POST', headers: JSON_HEADERS, body: JSON.stringify(patch) });
+    expect(patched.status).toBe(200);
+    const { control } = (await patched.json()) as { control: Record<string, unknown> };
+    expect(control).toMatchObject({ ...patch, commandMs: { delivery: 500, run: 20 } });
+    const status = simulator.call('DescribeCloudAssistantStatus', { RegionId: 'cn-hangzhou', 'InstanceId.1': id });
+    expect(JSON.stringify(status.body)).toContain('"CloudAssistantStatus":"false"');
+
+    const ssh = (await (await fetch(`${base}/__sim/instances/${id}/ssh`)).json()) as { loginUser: string; files: Record<string, string[]> };
+    expect(ssh.files[ssh.loginUser]).toEqual(simulator.sshState(id)?.files.get(ssh.loginUser as 'root'));
+    const windows = simulator.instancesIn('cn-hangzhou').find((i) => i.OSType === 'windows')?.InstanceId ?? '';
+    expect((await fetch(`${base}/__sim/instances/${windows}/ssh`)).status).toBe(404);
+
+    const reset = (await (await fetch(`${base}/__sim/reset`, { method: 'POST' })).json()) as { control: Record<string, unknown> };
+    expect(reset.control).toMatchObject({ agents: {}, commandFaults: {}, commandMs: { delivery: 500, run: 1000 } });
   });
 
   it('shows one instance', async () => {

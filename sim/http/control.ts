@@ -13,10 +13,14 @@ import type { RequestRecord } from './request-record';
  *                                (`requests`: the record of ECS-door requests, oldest first, see SimRequestRecord)
  *   POST /__sim/reset          → back to the seeded fleet and default control (injected refusals and boot
  *                                failures cleared), request record emptied; { ok: true, control }
- *   POST /__sim/control        → JSON body = a patch of SimControl (zod-checked; `faults` and `transitionMs`
- *                                merged field by field, `instanceFaults` and `bootFaults` replaced); answers
+ *   POST /__sim/control        → JSON body = a patch of SimControl (zod-checked; `faults`, `transitionMs`,
+ *                                `commandMs` and `agents` merged field by field, `instanceFaults`, `bootFaults`
+ *                                and `commandFaults` replaced); answers
  *                                { ok: true, control }; 400 on a bad body
  *   GET  /__sim/instances/:id  → the simulator's current record of one instance, or 404
+ *   GET  /__sim/instances/:id/ssh → the inside of a Linux instance (sim/model/ssh.ts): { loginUser, files:
+ *                                { user: [authorized_keys lines] }, applied, passwordAuthentication,
+ *                                pubkeyAuthentication }, or 404 (unknown or Windows)
  */
 
 /**
@@ -26,6 +30,7 @@ import type { RequestRecord } from './request-record';
 export const SimControlPatch = SimControlSchema.extend({
   faults: SimControlSchema.shape.faults.partial(),
   transitionMs: SimControlSchema.shape.transitionMs.partial(),
+  commandMs: SimControlSchema.shape.commandMs.partial(),
 }).partial();
 
 /** What a client of the door may send (the end-to-end fixtures type their patches with it). */
@@ -98,13 +103,18 @@ export async function handleControl(door: ControlDoor, req: http.IncomingMessage
     simulator.setControl(parsed.data);
     return sendJson(res, 200, { ok: true, control: simulator.control });
   }
-  const instanceMatch = /^\/__sim\/instances\/([^/]+)$/.exec(path);
+  const instanceMatch = /^\/__sim\/instances\/([^/]+)(\/ssh)?$/.exec(path);
   if (req.method === 'GET' && instanceMatch) {
     let id: string;
     try {
       id = decodeURIComponent(instanceMatch[1] ?? '');
     } catch {
       return fail(400, 'Sim.InvalidPath', 'The instance ID is not valid percent-encoding.');
+    }
+    if (instanceMatch[2] !== undefined) {
+      const ssh = simulator.sshState(id);
+      if (ssh === undefined) return fail(404, 'Sim.InstanceNotFound', `No simulated Linux instance ${id}.`);
+      return sendJson(res, 200, { ...ssh, files: Object.fromEntries(ssh.files) });
     }
     const instance = simulator.instance(id);
     return instance === undefined ? fail(404, 'Sim.InstanceNotFound', `No simulated instance ${id}.`) : sendJson(res, 200, instance);

@@ -53,6 +53,9 @@ export interface SimServer {
   close(): Promise<void>;
 }
 
+/** Request line and headers together; room for the largest RunCommand ECS accepts, percent-encoded. */
+const MAX_HEADER_BYTES = 96 * 1024;
+
 function render(format: ResponseFormat, root: string, body: Record<string, unknown>): { contentType: string; text: string } {
   return format === 'xml'
     ? { contentType: 'text/xml;charset=utf-8', text: renderXml(root, body) }
@@ -188,7 +191,9 @@ export function createSimServer(options: SimServerOptions): SimServer {
     return handleEcs(req, res, path, rawQuery);
   }
 
-  const server = http.createServer((req, res) => {
+  // RPC parameters travel in the query, and RunCommand's CommandContent alone may be 24 KB of Base64
+  // (docs/ecs-notes.md#cloud-assistant-preconditions): well past Node's default 16 KiB header limit.
+  const server = http.createServer({ maxHeaderSize: MAX_HEADER_BYTES }, (req, res) => {
     handle(req, res).catch((caught: unknown) => {
       // A bug in the door itself: answer like ECS's InternalError and log, without leaking internals.
       log(`sim: internal error: ${caught instanceof Error ? (caught.stack ?? caught.message) : String(caught)}`);

@@ -34,4 +34,20 @@ describe('SimControlSchema', () => {
     expect(valid({ bootFaults: { 'i-a': { mode: 'stops' } } })).toBe(false);
     expect(valid({ bootFaults: { '': { mode: 'stops', remaining: 1 } } })).toBe(false);
   });
+
+  it('bounds the Cloud Assistant fields: agent states, command phases of 1 ms to 1 h, the fault modes and exit codes 1–255', () => {
+    const valid = (patch: Record<string, unknown>) => SimControlSchema.safeParse({ ...defaultControl(), ...patch }).success;
+    expect(valid({ agents: { 'i-a': 'online', 'i-b': 'offline', 'i-c': 'none' } })).toBe(true);
+    expect(valid({ agents: { 'i-a': 'asleep' } })).toBe(false);
+    expect(valid({ commandMs: { delivery: 1, run: 3_600_000 } })).toBe(true);
+    expect(valid({ commandMs: { delivery: 0, run: 10 } })).toBe(false);
+    expect(valid({ commandMs: { delivery: 10 } })).toBe(false);
+    const fault = (entry: Record<string, unknown>) => valid({ commandFaults: { 'i-a': entry } });
+    for (const mode of ['agent-lost', 'timeout', 'exit', 'write-lost']) expect(fault({ mode, remaining: 1 })).toBe(true);
+    expect(fault({ mode: 'exit', exitCode: 255, remaining: 1 })).toBe(true);
+    expect(fault({ mode: 'exit', exitCode: 0, remaining: 1 })).toBe(false);
+    expect(fault({ mode: 'exit', exitCode: 256, remaining: 1 })).toBe(false);
+    expect(fault({ mode: 'hang', remaining: 1 })).toBe(false);
+    expect(fault({ mode: 'timeout' })).toBe(false);
+  });
 });

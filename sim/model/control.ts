@@ -18,6 +18,11 @@ const InstanceIdKey = z.string().min(1).max(64);
 const Remaining = z.number().int().min(0).max(1_000_000);
 
 export const BOOT_FAULT_MODES = ['never-returns', 'stops'] as const;
+/** A Cloud Assistant agent: heartbeating while Running, installed but silent, or not installed. */
+export const AGENT_STATES = ['online', 'offline', 'none'] as const;
+export const COMMAND_FAULT_MODES = ['agent-lost', 'timeout', 'exit', 'write-lost'] as const;
+/** How long each phase of a command lasts on one instance: Pending, then Running. */
+const CommandMillis = z.number().int().min(1).max(3_600_000);
 
 export const SimControlSchema = z.strictObject({
   /** Mean added latency per call, applied by the transport doors (see `transportPlan`), not by `call()`. */
@@ -61,18 +66,53 @@ export const SimControlSchema = z.strictObject({
    * Stopped, as a start that failed. Refused calls and dry runs do not count down; removed at 0.
    */
   bootFaults: z.record(InstanceIdKey, z.strictObject({ mode: z.enum(BOOT_FAULT_MODES), remaining: Remaining })),
+  /**
+   * Cloud Assistant agents set by hand (docs/ecs-notes.md#simulator-model-of-ssh-state): each entry is applied to
+   * the instance when the patch arrives and stays until changed or `/__sim/reset` (which brings back the seeded
+   * agents). `online` heartbeats whenever the instance is Running; `offline` is installed but silent
+   * (DescribeCloudAssistantStatus "false", RunCommand refused); `none` is not installed (empty version). Merged
+   * entry by entry; the control shows every agent set since the last reset, `agent-lost` faults included.
+   */
+  agents: z.record(InstanceIdKey, z.enum(AGENT_STATES)),
+  /**
+   * Each command on one instance is Pending (being delivered) for `delivery`, then Running for `run`, then ends
+   * (or times out first, when `run` exceeds the call's Timeout). Read when RunCommand is accepted. Merged field
+   * by field.
+   */
+  commandMs: z.strictObject({ delivery: CommandMillis, run: CommandMillis }),
+  /**
+   * Injected failures of accepted RunCommand calls, per instance; the next `remaining` accepted calls naming the
+   * instance get the fault there (refused calls and dry runs do not count down; removed at 0):
+   * - `agent-lost`: the agent goes offline right after the call's check, so the command is never delivered:
+   *   Aborted, ErrorCode ClientNotRunning; the agent stays offline (recorded in `agents`).
+   * - `timeout`: the command never finishes: Timeout, ErrorCode ExecutionTimeout, after the call's Timeout.
+   * - `exit`: the command exits `exitCode` (default 1) without doing anything: Failed, ExitCodeNonzero.
+   * - `write-lost`: the script answers as if it had written, but authorized_keys is unchanged, so only a read
+   *   back (mode list) can tell.
+   */
+  commandFaults: z.record(
+    InstanceIdKey,
+    z.strictObject({
+      mode: z.enum(COMMAND_FAULT_MODES),
+      exitCode: z.number().int().min(1).max(255).optional(),
+      remaining: Remaining,
+    }),
+  ),
 });
 
 export type SimControl = z.output<typeof SimControlSchema>;
 export type BootFaultMode = (typeof BOOT_FAULT_MODES)[number];
+export type AgentState = (typeof AGENT_STATES)[number];
+export type CommandFaultMode = (typeof COMMAND_FAULT_MODES)[number];
 
 /**
- * What `Simulator.setControl` takes: any subset of the fields, with `faults` and `transitionMs` merged field by
- * field and `instanceFaults` and `bootFaults` replaced whole.
+ * What `Simulator.setControl` takes: any subset of the fields, with `faults`, `transitionMs`, `commandMs` and
+ * `agents` merged field by field and `instanceFaults`, `bootFaults` and `commandFaults` replaced whole.
  */
-export type SimControlUpdate = Partial<Omit<SimControl, 'faults' | 'transitionMs'>> & {
+export type SimControlUpdate = Partial<Omit<SimControl, 'faults' | 'transitionMs' | 'commandMs'>> & {
   faults?: Partial<SimControl['faults']>;
   transitionMs?: Partial<SimControl['transitionMs']>;
+  commandMs?: Partial<SimControl['commandMs']>;
 };
 
 export function defaultControl(): SimControl {
@@ -85,5 +125,8 @@ export function defaultControl(): SimControl {
     transitionMs: { stopping: 1500, starting: 2500 },
     bootJitterMs: 0,
     bootFaults: {},
+    agents: {},
+    commandMs: { delivery: 500, run: 1000 },
+    commandFaults: {},
   };
 }

@@ -1,4 +1,5 @@
 import type { RequestOf } from '../../ecs/contract';
+import { ecsFingerprint, parsePublicKey } from '../../ecs/ssh-keys';
 import { createSimulator } from './simulator';
 import { callErr, callOk, expectOk, fakeClock } from './test-support';
 
@@ -227,7 +228,9 @@ describe('DescribeKeyPairs', () => {
     expect([first.TotalCount, first.PageNumber, first.PageSize]).toEqual([12, 1, 10]);
     expect(first.KeyPairs?.KeyPair).toHaveLength(10);
     for (const pair of first.KeyPairs?.KeyPair ?? []) {
-      expect(pair.KeyPairFingerPrint).toMatch(/^([0-9a-f]{2}:){15}[0-9a-f]{2}$/);
+      // ECS's form: 32 lowercase hex digits, no colons (docs/ecs-notes.md#fingerprints).
+      expect(pair.KeyPairFingerPrint).toMatch(/^[0-9a-f]{32}$/);
+      expect(pair).not.toHaveProperty('PublicKey');
       expect(pair.CreationTime).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}Z$/);
       expect(pair.ResourceGroupId).toMatch(/^rg-/);
     }
@@ -245,15 +248,40 @@ describe('DescribeKeyPairs', () => {
     expect(names({ KeyPairName: '*' })).toHaveLength(12);
   });
 
-  it('filters by exact fingerprint', () => {
+  it('filters by fingerprint, also in the colon form ssh-keygen -E md5 prints', () => {
     const pair = callOk(sim, 'DescribeKeyPairs', { RegionId: HZ, KeyPairName: 'ci-deploy' }).KeyPairs?.KeyPair?.[0];
-    expect(names({ KeyPairFingerPrint: pair?.KeyPairFingerPrint ?? '' })).toEqual(['ci-deploy']);
+    const fingerprint = pair?.KeyPairFingerPrint ?? '';
+    expect(names({ KeyPairFingerPrint: fingerprint })).toEqual(['ci-deploy']);
+    expect(names({ KeyPairFingerPrint: fingerprint.replace(/(..)(?!$)/g, '$1:') })).toEqual(['ci-deploy']);
     expect(names({ KeyPairFingerPrint: '00:11' })).toEqual([]);
+  });
+
+  it('sends each pair its real public key with IncludePublicKey=true, whose MD5 is the fingerprint', () => {
+    const pairs = callOk(sim, 'DescribeKeyPairs', { RegionId: HZ, PageSize: 50, IncludePublicKey: true }).KeyPairs?.KeyPair ?? [];
+    expect(pairs).toHaveLength(12);
+    for (const pair of pairs) {
+      expect(pair.PublicKey).toMatch(new RegExp(`^ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI[A-Za-z0-9+/]{43} ${pair.KeyPairName}$`));
+      expect(ecsFingerprint(parsePublicKey(pair.PublicKey ?? ''))).toBe(pair.KeyPairFingerPrint);
+    }
+    expect(new Set(pairs.map((p) => p.PublicKey)).size).toBe(12);
+    // The same seed, the same keys; the same name in another region is another key.
+    const again = callOk(createSimulator({ instances: 0 }), 'DescribeKeyPairs', {
+      RegionId: HZ,
+      KeyPairName: 'ops-team',
+      IncludePublicKey: true,
+    });
+    expect(again.KeyPairs?.KeyPair?.[0]?.PublicKey).toBe(pairs.find((p) => p.KeyPairName === 'ops-team')?.PublicKey);
+    const elsewhere = callOk(sim, 'DescribeKeyPairs', { RegionId: 'cn-shanghai', KeyPairName: 'ops-team', IncludePublicKey: true });
+    expect(elsewhere.KeyPairs?.KeyPair?.[0]?.PublicKey).not.toBe(again.KeyPairs?.KeyPair?.[0]?.PublicKey);
+    expect(callOk(sim, 'DescribeKeyPairs', { RegionId: HZ, IncludePublicKey: false }).KeyPairs?.KeyPair?.[0]).not.toHaveProperty(
+      'PublicKey',
+    );
   });
 });
 
 describe('DescribeInstanceStatus', () => {
-  const sim = createSimulator({ instances: 120 });
+  // A still clock: the few instances caught mid-boot must not settle between the snapshot and the calls.
+  const sim = createSimulator({ instances: 120, now: fakeClock().now });
   const all = sim.instancesIn(HZ);
 
   it('pages statuses 1–50 per page in listing order', () => {

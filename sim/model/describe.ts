@@ -1,6 +1,7 @@
 import type { RequestOf } from '../../ecs/contract';
 import { REGIONS } from './fleet';
-import { requireRegion, settle, settleRegion } from './model';
+import { normaliseMd5 } from '../../ecs/ssh-keys';
+import { keyPairsOf, requireRegion, settle, settleRegion } from './model';
 import type { RegionState, SimInstance, Slot, World } from './model';
 import { DEFAULT_PAGE_SIZE, decodeNextToken, encodeNextToken, pageOf, wildcardMatcher } from './paging';
 
@@ -89,23 +90,33 @@ export function describeInstances(world: World, req: RequestOf<'DescribeInstance
   };
 }
 
-/** DescribeKeyPairs (docs/ecs-notes.md#describe-key-pairs): wildcard name, exact fingerprint, PageSize ≤ 50. */
+/**
+ * DescribeKeyPairs (docs/ecs-notes.md#describe-key-pairs): wildcard name, fingerprint, PageSize ≤ 50; PublicKey
+ * only with IncludePublicKey=true. Fingerprints are 32 lowercase hex digits (docs/ecs-notes.md#fingerprints); the
+ * filter also takes the colon form, compared after normalising (whether ECS does is unconfirmed).
+ */
 export function describeKeyPairs(world: World, req: RequestOf<'DescribeKeyPairs'>): Body {
   const region = requireRegion(world, req.RegionId);
-  let pairs = region.keyPairs;
+  let pairs = keyPairsOf(region);
   if (req.KeyPairName !== undefined) {
     const matches = wildcardMatcher(req.KeyPairName);
     pairs = pairs.filter((p) => matches(p.KeyPairName));
   }
   const { KeyPairFingerPrint } = req;
-  if (KeyPairFingerPrint !== undefined) pairs = pairs.filter((p) => p.KeyPairFingerPrint === KeyPairFingerPrint);
+  if (KeyPairFingerPrint !== undefined) {
+    const wanted = normaliseMd5(KeyPairFingerPrint);
+    pairs = pairs.filter((p) => normaliseMd5(p.KeyPairFingerPrint) === wanted);
+  }
   const pageNumber = req.PageNumber ?? 1;
   const pageSize = req.PageSize ?? DEFAULT_PAGE_SIZE;
+  const withKey = req.IncludePublicKey === true;
   return {
     TotalCount: pairs.length,
     PageNumber: pageNumber,
     PageSize: pageSize,
-    KeyPairs: { KeyPair: pageOf(pairs, pageNumber, pageSize).map((p) => ({ ...p })) },
+    KeyPairs: {
+      KeyPair: pageOf(pairs, pageNumber, pageSize).map(({ PublicKey, ...pair }) => (withKey ? { ...pair, PublicKey } : pair)),
+    },
   };
 }
 

@@ -1,4 +1,6 @@
 import type { InstanceStatus } from '../../ecs/contract';
+import { drawInside } from './fleet-inside';
+import { COLLEAGUES, drawKeySeed } from './keys';
 import { formatMinute } from './model';
 import type { Fleet, RegionInfo, RegionState, SimInstance, SimKeyPair, Slot } from './model';
 import { Rng } from './random';
@@ -186,12 +188,6 @@ function shuffled<T>(rng: Rng, items: readonly T[]): T[] {
   return out;
 }
 
-function fingerprint(rng: Rng): string {
-  const bytes: string[] = [];
-  for (let i = 0; i < 16; i++) bytes.push(rng.hex(2));
-  return bytes.join(':');
-}
-
 const PUBLIC_FIRST_OCTETS = [47, 101, 118, 120, 121, 139];
 function publicIp(rng: Rng): string {
   return `${rng.pick(PUBLIC_FIRST_OCTETS)}.${rng.int(0, 255)}.${rng.int(0, 255)}.${rng.int(1, 254)}`;
@@ -203,19 +199,26 @@ function privateIp(index: number): string {
   return `172.${16 + ((n >> 16) & 15)}.${(n >> 8) & 255}.${n & 255}`;
 }
 
-function buildKeyPairs(rng: Rng, groups: readonly string[]): SimKeyPair[] {
+/**
+ * Every pair gets an ed25519 key from 32 seeded bytes (keys.ts); the key itself, and with it KeyPairFingerPrint
+ * and PublicKey, is derived on first use (model.ts keyPairsOf).
+ */
+function buildKeyPairs(rng: Rng, groups: readonly string[], seeds: Map<string, Uint8Array>): SimKeyPair[] {
   const names = [...ALWAYS_KEY_PAIRS, ...shuffled(rng, OTHER_KEY_PAIRS).slice(0, KEY_PAIRS_PER_REGION - ALWAYS_KEY_PAIRS.length)];
   return names
-    .map((name) => ({
-      created: EPOCH - rng.int(10, 1500) * DAY - rng.int(0, 1439) * 60_000,
-      pair: {
+    .map((name) => {
+      const created = EPOCH - rng.int(10, 1500) * DAY - rng.int(0, 1439) * 60_000;
+      seeds.set(name, drawKeySeed(rng));
+      const pair: SimKeyPair = {
         KeyPairName: name,
-        KeyPairFingerPrint: fingerprint(rng),
+        KeyPairFingerPrint: '',
         CreationTime: '',
         ResourceGroupId: rng.pick(groups),
         Tags: { Tag: [rng.pick(TEAMS)] },
-      } satisfies SimKeyPair,
-    }))
+        PublicKey: '',
+      };
+      return { created, pair };
+    })
     .sort((a, b) => a.created - b.created)
     .map(({ created, pair }) => ({ ...pair, CreationTime: formatMinute(created) }));
 }
@@ -249,16 +252,34 @@ function creationTimes(rng: Rng, size: number): Float64Array {
   return times;
 }
 
+interface Streams {
+  fleet: Rng;
+  inside: Rng;
+  colleagueSeeds: readonly Uint8Array[];
+}
+
 function buildRegion(
-  rng: Rng,
+  streams: Streams,
   info: RegionInfo,
   size: number,
   groups: readonly string[],
   byId: Map<string, Slot>,
   now: number,
 ): RegionState {
-  const region: RegionState = { info, slots: [], keyPairs: [], keyPairByName: new Map(), transitioning: new Set() };
-  region.keyPairs = buildKeyPairs(rng, groups);
+  const rng = streams.fleet;
+  const region: RegionState = {
+    info,
+    slots: [],
+    keyPairs: [],
+    keyPairByName: new Map(),
+    keySeeds: new Map(),
+    colleagueSeeds: streams.colleagueSeeds,
+    transitioning: new Set(),
+    invocations: [],
+    invocationById: new Map(),
+    clientTokens: new Map(),
+  };
+  region.keyPairs = buildKeyPairs(rng, groups, region.keySeeds);
   for (const pair of region.keyPairs) region.keyPairByName.set(pair.KeyPairName, pair);
   const network = buildNetwork(rng, info);
   // The four always-present pairs are the popular ones.
@@ -295,6 +316,7 @@ function buildRegion(
     const tags = [env];
     if (rng.chance(0.9)) tags.push(rng.pick(TEAMS));
     tags.push(app);
+    const startedAt = createdAt + Math.floor(rng.next() * (EPOCH - createdAt));
 
     const data: SimInstance = {
       InstanceId: id,
@@ -312,7 +334,7 @@ function buildRegion(
       ImageId: os.ImageId,
       IoOptimized: true,
       CreationTime: formatMinute(createdAt),
-      StartTime: formatMinute(createdAt + Math.floor(rng.next() * (EPOCH - createdAt))),
+      StartTime: formatMinute(startedAt),
       ExpiredTime: isPrePaid ? formatMinute(EPOCH + rng.int(20, 400) * DAY) : POSTPAID_EXPIRY,
       InstanceNetworkType: 'vpc',
       InstanceChargeType: isPrePaid ? 'PrePaid' : 'PostPaid',
@@ -335,8 +357,10 @@ function buildRegion(
     };
     // Absent rather than empty when unbound (docs/ecs-notes.md#instance-fields).
     if (keyPair !== undefined) data.KeyPairName = keyPair;
+    const inside = drawInside(streams.inside, data, keyPair, startedAt, now);
+    data.ImageOptions = inside.imageOptions;
 
-    const slot: Slot = { data, region, order: i, pending: [] };
+    const slot: Slot = { data, region, order: i, pending: [], sshPlan: inside.plan, ssh: undefined, agent: inside.agent, runs: [] };
     if (status === 'Starting' || status === 'Stopping') {
       // Keep the drawn status for now and finish it shortly: Starting → Running, Stopping → Stopped.
       slot.pending.push({ status: status === 'Starting' ? 'Running' : 'Stopped', at: now + rng.int(SETTLE_MIN_MS, SETTLE_MAX_MS) });
@@ -350,10 +374,12 @@ function buildRegion(
 
 export function buildFleet(seed: string, largeRegionSize: number, now: number): Fleet {
   const rng = new Rng(`${seed}/fleet`);
+  const colleagueRng = new Rng(`${seed}/colleagues`);
+  const streams: Streams = { fleet: rng, inside: new Rng(`${seed}/ssh`), colleagueSeeds: COLLEAGUES.map(() => drawKeySeed(colleagueRng)) };
   const groups = [0, 1, 2].map(() => `rg-acfm${rng.alnum(11)}`);
   const byId = new Map<string, Slot>();
   const regions = REGIONS.map((info) =>
-    buildRegion(rng, info, info.RegionId === LARGE_REGION ? largeRegionSize : rng.int(20, 60), groups, byId, now),
+    buildRegion(streams, info, info.RegionId === LARGE_REGION ? largeRegionSize : rng.int(20, 60), groups, byId, now),
   );
   return { regions, byRegion: new Map(regions.map((r) => [r.info.RegionId, r])), byId };
 }

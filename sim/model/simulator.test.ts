@@ -1,9 +1,9 @@
-import { ACTION_NAMES, actions } from '../../ecs/contract';
-import type { ActionName } from '../../ecs/contract';
+import { ECS_ACTION_NAMES, ecsActions, toWire } from '../../ecs/contract';
+import type { EcsActionName } from '../../ecs/contract';
 import { EcsErrorBody } from '../../ecs/errors';
 import { createSimulator } from './simulator';
 import type { Simulator } from './simulator';
-import { callErr, callOk, expectOk, fakeClock, findInstance, isPlainLinux } from './test-support';
+import { callErr, callOk, expectOk, fakeClock, findInstance, isPlainLinux, keyScriptRequest, readyInstances } from './test-support';
 import type { FakeClock } from './test-support';
 
 const HZ = 'cn-hangzhou';
@@ -17,13 +17,14 @@ function setup(): { sim: Simulator; clock: FakeClock } {
 }
 
 /** One successful wire request per action; the test below checks every action of the contract is here. */
-function successfulCalls(sim: Simulator): Record<ActionName, Record<string, string>> {
+function successfulCalls(sim: Simulator): Record<EcsActionName, Record<string, string>> {
   const running = findInstance(sim, HZ, isPlainLinux('Running')).InstanceId;
   const [stoppedA, stoppedB] = sim
     .instancesIn(HZ)
     .filter(isPlainLinux('Stopped'))
     .map((i) => i.InstanceId);
   const otherRunning = sim.instancesIn(HZ).filter(isPlainLinux('Running'))[1]?.InstanceId ?? '';
+  const [ready = ''] = readyInstances(sim, HZ, 1, (i) => i.InstanceId !== running && i.InstanceId !== otherRunning);
   return {
     DescribeRegions: { AcceptLanguage: 'en-US' },
     DescribeInstances: { RegionId: HZ, Status: 'Running', 'Tag.1.Key': 'env', MaxResults: '20' },
@@ -34,6 +35,10 @@ function successfulCalls(sim: Simulator): Record<ActionName, Record<string, stri
     StartInstance: { InstanceId: stoppedA ?? '' },
     RebootInstances: { RegionId: HZ, 'InstanceId.1': otherRunning, BatchOptimization: 'SuccessFirst' },
     StartInstances: { RegionId: HZ, 'InstanceId.1': stoppedB ?? '' },
+    DescribeCloudAssistantStatus: { RegionId: HZ, MaxResults: '20' },
+    RunCommand: toWire('RunCommand', keyScriptRequest(HZ, [ready], { mode: 'list' }, { ClientToken: 'conformance' })),
+    DescribeInvocations: { RegionId: HZ, IncludeOutput: 'true', InstanceId: ready },
+    DescribeInvocationResults: { RegionId: HZ, InstanceId: ready },
   };
 }
 
@@ -41,12 +46,12 @@ describe('contract conformance', () => {
   it("answers every action with a body that parses with the contract's response schema", () => {
     const { sim } = setup();
     const calls = successfulCalls(sim);
-    expect(Object.keys(calls).sort()).toEqual([...ACTION_NAMES].sort());
-    for (const action of ACTION_NAMES) {
+    expect(Object.keys(calls).sort()).toEqual([...ECS_ACTION_NAMES].sort());
+    for (const action of ECS_ACTION_NAMES) {
       const res = sim.call(action, calls[action]);
       expect(res.status, `${action}: ${JSON.stringify(res.body)}`).toBe(200);
       // strict enough to catch a missing RequestId or a wrapper without its element array
-      const body = actions[action].response.parse(res.body);
+      const body = ecsActions[action].response.parse(res.body);
       expect(body.RequestId).toMatch(REQUEST_ID);
       expect(res.headers['x-acs-request-id']).toBe(body.RequestId);
     }
@@ -231,7 +236,7 @@ describe('control and reset', () => {
   it('never throws, even for odd input', () => {
     const { sim } = setup();
     const odd: Record<string, string> = { RegionId: HZ, InstanceIds: '{"a":1}', 'Tag.x.Key': 'k', 'Tag.1.Value': 'v', PageSize: '1e3' };
-    for (const action of ACTION_NAMES) expect(() => sim.call(action, odd)).not.toThrow();
+    for (const action of ECS_ACTION_NAMES) expect(() => sim.call(action, odd)).not.toThrow();
     expect(sim.call('DescribeInstances', { RegionId: HZ, 'Tag.1.Value': 'prod' }).status).toBe(400);
   });
 });

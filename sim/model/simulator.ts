@@ -1,13 +1,17 @@
-import { actions, fromWire, isActionName } from '../../ecs/contract';
-import type { ActionName, InstanceStatus, RequestOf, WireProblem } from '../../ecs/contract';
+import { ecsActions, fromWire, isEcsActionName } from '../../ecs/contract';
+import type { EcsActionName, InstanceStatus, RequestOf, WireProblem } from '../../ecs/contract';
 import { EcsError, ecsErrors } from '../../ecs/errors';
-import { defaultControl, type SimControl, type SimControlUpdate } from './control';
+import { describeCloudAssistantStatus, describeInvocationResults, describeInvocations, runCommand } from './cloud-assistant';
+import { cloudAssistantProblem } from './cloud-assistant-errors';
+import { defaultControl, type AgentState, type SimControl, type SimControlUpdate } from './control';
 import { describeInstances, describeInstanceStatus, describeKeyPairs, describeRegions } from './describe';
 import { buildFleet, REGIONS } from './fleet';
-import { settle, settleRegion } from './model';
-import type { BootPlan, Fleet, SimInstance, World } from './model';
+import type { CommandPlan } from './invocations';
+import { isAgentBeating, settle, settleRegion, sshOf } from './model';
+import type { BootPlan, Fleet, RegionState, SimInstance, World } from './model';
 import { attachKeyPair, rebootInstance, rebootInstances, startInstance, startInstances } from './mutate';
 import { Rng } from './random';
+import { heartbeatAt, type SshState } from './ssh';
 
 /**
  * The simulated ECS: one model behind several doors (docs/conventions.md#one-simulator-several-doors). `call()`
@@ -42,9 +46,9 @@ export interface TransportPlan {
 
 const DEFAULT_SEED = 'ecs-keypair-console';
 
-type Handler<A extends ActionName> = (world: World, req: RequestOf<A>) => Record<string, unknown>;
+type Handler<A extends EcsActionName> = (world: World, req: RequestOf<A>) => Record<string, unknown>;
 
-const HANDLERS: { [A in ActionName]: Handler<A> } = {
+const HANDLERS: { [A in EcsActionName]: Handler<A> } = {
   DescribeRegions: describeRegions,
   DescribeInstances: describeInstances,
   DescribeKeyPairs: describeKeyPairs,
@@ -54,14 +58,20 @@ const HANDLERS: { [A in ActionName]: Handler<A> } = {
   StartInstance: startInstance,
   RebootInstances: rebootInstances,
   StartInstances: startInstances,
+  DescribeCloudAssistantStatus: describeCloudAssistantStatus,
+  RunCommand: runCommand,
+  DescribeInvocations: describeInvocations,
+  DescribeInvocationResults: describeInvocationResults,
 };
 
 /**
  * Turns a parameter problem into the code ECS uses for that parameter (docs/ecs-notes.md#attach-errors,
  * docs/ecs-notes.md#regions, docs/ecs-notes.md#instance-filters, docs/ecs-notes.md#error-codes).
  */
-function problemError(action: ActionName, problem: WireProblem): EcsError {
+function problemError(action: EcsActionName, problem: WireProblem): EcsError {
   const { kind, param, detail } = problem;
+  const cloudAssistant = cloudAssistantProblem(action, problem);
+  if (cloudAssistant !== undefined) return cloudAssistant;
   if (kind === 'missing') return ecsErrors.missingParameter(param);
   if (param === 'RegionId') return ecsErrors.regionNotFound();
   if (action === 'AttachKeyPair' && param === 'InstanceIds') return ecsErrors.instanceIdsNotSupported();
@@ -81,7 +91,7 @@ function faultStatus(code: string): number {
   return 403;
 }
 
-function runAction<A extends ActionName>(action: A, world: World, wire: Record<string, string>): Record<string, unknown> {
+function runAction<A extends EcsActionName>(action: A, world: World, wire: Record<string, string>): Record<string, unknown> {
   const parsed = fromWire(action, wire);
   if (!parsed.ok) throw problemError(action, parsed.problem);
   const handler: Handler<A> = HANDLERS[action];
@@ -99,6 +109,8 @@ interface State {
   throttleCounts: Map<string, number>;
   /** Accepted reboots and starts per instance since the last reset: the second half of each boot's jitter seed. */
   boots: Map<string, number>;
+  /** Cloud Assistant command and invocation IDs. */
+  idRng: Rng;
 }
 
 export class Simulator {
@@ -133,12 +145,14 @@ export class Simulator {
       throttleWindow: Number.NaN,
       throttleCounts: new Map(),
       boots: new Map(),
+      idRng: new Rng(`${seed}/cloud-assistant`),
     };
   }
 
   /**
-   * Shallow merge; `faults` and `transitionMs` are merged field by field, `instanceFaults` and `bootFaults`
-   * replaced by copies (they count down in place, so the caller's objects must not be shared).
+   * Shallow merge; `faults`, `transitionMs`, `commandMs` and `agents` are merged field by field,
+   * `instanceFaults`, `bootFaults` and `commandFaults` replaced by copies (they count down in place, so the
+   * caller's objects must not be shared). Each `agents` entry is applied to its instance now.
    */
   setControl(patch: SimControlUpdate): void {
     const current = this.control;
@@ -147,9 +161,13 @@ export class Simulator {
       ...patch,
       faults: { ...current.faults, ...patch.faults },
       transitionMs: { ...current.transitionMs, ...patch.transitionMs },
+      commandMs: { ...current.commandMs, ...patch.commandMs },
+      agents: { ...current.agents, ...patch.agents },
       instanceFaults: patch.instanceFaults === undefined ? current.instanceFaults : copyEntries(patch.instanceFaults),
       bootFaults: patch.bootFaults === undefined ? current.bootFaults : copyEntries(patch.bootFaults),
+      commandFaults: patch.commandFaults === undefined ? current.commandFaults : copyEntries(patch.commandFaults),
     };
+    for (const [id, state] of Object.entries(patch.agents ?? {})) this.setAgent(id, state, this.options.now());
   }
 
   /**
@@ -166,7 +184,7 @@ export class Simulator {
     const requestId = ctx.requestId ?? this.state.requestRng.requestId();
     let hostId = ctx.hostId;
     try {
-      if (!isActionName(action)) throw ecsErrors.invalidAction(action);
+      if (!isEcsActionName(action)) throw ecsErrors.invalidAction(action);
       const region = this.throttleRegion(action, wire);
       hostId ??= this.state.fleet.byRegion.has(region) ? `ecs.${region}.aliyuncs.com` : 'ecs.aliyuncs.com';
       this.injectServerFault();
@@ -176,6 +194,12 @@ export class Simulator {
         now,
         takeInstanceFault: (id) => this.takeInstanceFault(id),
         planBoot: (id) => this.planBoot(id),
+        planCommand: (id) => this.planCommand(id),
+        recordAgent: (id, state) => {
+          this.control.agents[id] = state;
+          this.setAgent(id, state, now);
+        },
+        newId: (prefix, region) => this.newId(prefix, region),
       };
       const body = runAction(action, world, wire);
       return { status: 200, body: { RequestId: requestId, ...body }, headers: { 'x-acs-request-id': requestId } };
@@ -238,8 +262,8 @@ export class Simulator {
    * Throttling is per API and per region (docs/ecs-notes.md#throttling). Reboot/StartInstance carry no RegionId,
    * so they count against their instance's region; DescribeRegions and unknown instances count against 'global'.
    */
-  private throttleRegion(action: ActionName, wire: Record<string, string>): string {
-    if (actions[action].regional) return wire.RegionId ?? 'global';
+  private throttleRegion(action: EcsActionName, wire: Record<string, string>): string {
+    if (ecsActions[action].regional) return wire.RegionId ?? 'global';
     const instanceId = wire.InstanceId;
     return (instanceId === undefined ? undefined : this.state.fleet.byId.get(instanceId)?.region.info.RegionId) ?? 'global';
   }
@@ -263,7 +287,7 @@ export class Simulator {
    * 120 * 1000) which is passed straight to `sleep(ms)`. (That SDK classifies ThrottlingError by the Code
    * containing "Throttling", not by the header's presence.)
    */
-  private countCall(action: ActionName, region: string, now: number): void {
+  private countCall(action: EcsActionName, region: string, now: number): void {
     const throttle = this.control.throttle;
     if (throttle === null) return;
     if (this.control.throttleActions !== undefined && !this.control.throttleActions.includes(action)) return;
@@ -306,6 +330,49 @@ export class Simulator {
       startingMs: jittered(transitionMs.starting),
       fault: this.takeBootFault(instanceId),
     };
+  }
+
+  /**
+   * The SSH model of a Linux instance, after lazy transitions (a deep copy), or undefined for Windows and
+   * unknown IDs: what tests read to check what a script or a boot did.
+   */
+  sshState(id: string): SshState | undefined {
+    const slot = this.state.fleet.byId.get(id);
+    if (slot === undefined || slot.sshPlan === undefined) return undefined;
+    settle(slot, this.options.now());
+    return structuredClone(sshOf(slot));
+  }
+
+  /** Sets an instance's agent at `now`, keeping LastHeartbeatTime truthful (a silent agent was last heard now). */
+  private setAgent(id: string, state: AgentState, now: number): void {
+    const slot = this.state.fleet.byId.get(id);
+    if (slot === undefined) return;
+    settle(slot, now);
+    const agent = slot.agent;
+    if (isAgentBeating(slot) && state !== 'online') agent.lastHeartbeatAt = heartbeatAt(agent, now);
+    // An agent that starts beating again counts its heartbeats from now.
+    if (agent.state !== 'online' && state === 'online') agent.runningSince = now;
+    if (state === 'none') agent.version = '';
+    else if (agent.version === '') agent.version = slot.data.OSType === 'windows' ? '2.1.3.857' : '2.2.3.857';
+    agent.state = state;
+  }
+
+  private planCommand(instanceId: string): CommandPlan {
+    const { delivery, run } = this.control.commandMs;
+    const faults = this.control.commandFaults;
+    const fault = faults[instanceId];
+    let planned: CommandPlan['fault'] = null;
+    if (fault !== undefined && fault.remaining > 0) {
+      planned = { mode: fault.mode, exitCode: fault.exitCode ?? 1 };
+      fault.remaining -= 1;
+    }
+    if (fault !== undefined && fault.remaining <= 0) delete faults[instanceId];
+    return { deliveryMs: delivery, runMs: run, fault: planned };
+  }
+
+  /** Cloud Assistant IDs look like ECS's (`c-` / `t-`, then the region's ID prefix and random characters). */
+  private newId(prefix: 'c' | 't', region: RegionState): string {
+    return `${prefix}-${region.info.idPrefix}${this.state.idRng.alnum(13)}`;
   }
 
   private takeBootFault(instanceId: string): BootPlan['fault'] {

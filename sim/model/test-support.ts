@@ -1,7 +1,9 @@
 import { expect } from 'vitest';
-import { actions, toWire } from '../../ecs/contract';
-import type { ActionName, RequestOf, ResponseOf } from '../../ecs/contract';
+import { ecsActions, toWire } from '../../ecs/contract';
+import type { EcsActionName, RequestOf, ResponseOf } from '../../ecs/contract';
 import { EcsErrorBody } from '../../ecs/errors';
+import { KEY_SCRIPT_MARKER, KEY_SCRIPT_PARAMS } from '../../ecs/key-script';
+import { encodeBase64 } from '../../ecs/ssh-keys';
 import type { SimInstance } from './model';
 import type { SimResult, Simulator } from './simulator';
 
@@ -19,13 +21,13 @@ export function fakeClock(start = Date.UTC(2026, 1, 2, 9, 30, 10)): FakeClock {
 }
 
 /** Calls with a structured request, flattened by the contract's `toWire` (the path the proxy takes too). */
-export function callOk<A extends ActionName>(sim: Simulator, action: A, params: RequestOf<A>): ResponseOf<A> {
+export function callOk<A extends EcsActionName>(sim: Simulator, action: A, params: RequestOf<A>): ResponseOf<A> {
   return expectOk(sim.call(action, toWire(action, params)), action);
 }
 
-export function expectOk<A extends ActionName>(result: SimResult, action: A): ResponseOf<A> {
+export function expectOk<A extends EcsActionName>(result: SimResult, action: A): ResponseOf<A> {
   expect(result.status, JSON.stringify(result.body)).toBe(200);
-  return actions[action].response.parse(result.body) as ResponseOf<A>;
+  return ecsActions[action].response.parse(result.body) as ResponseOf<A>;
 }
 
 export interface ErrorAnswer extends EcsErrorBody {
@@ -66,3 +68,77 @@ export const isPlainLinux =
   (status: string) =>
   (i: Readonly<SimInstance>): boolean =>
     i.OSType === 'linux' && i.Status === status && !isLocked(i);
+
+// ---------------------------------------------------------------------------------------------------------
+// Cloud Assistant.
+
+export const b64 = (text: string): string => encodeBase64(new TextEncoder().encode(text));
+export const unb64 = (text: string): string => new TextDecoder().decode(Uint8Array.from(atob(text), (c) => c.charCodeAt(0)));
+
+/**
+ * A stand-in for the console's fixed script (api-proxy/cloud-assistant/authorized-keys.sh): what the simulator
+ * goes by is the marker on the second line and the four parameters, not the body.
+ */
+export const STAND_IN_KEY_SCRIPT = [
+  '#!/bin/bash',
+  KEY_SCRIPT_MARKER,
+  "mode='{{mode}}' user_b64='{{user_b64}}' key_b64='{{key_b64}}' replace_b64='{{replace_b64}}'",
+  'exec /usr/local/lib/authorized-keys "$mode" "$user_b64" "$key_b64" "$replace_b64"',
+  '',
+].join('\n');
+
+export interface KeyScriptCall {
+  mode: string;
+  user?: string;
+  key?: string;
+  replace?: string;
+}
+
+/** RunCommand for the stand-in key script, as the proxy sends it: Base64 content, every value Base64. */
+export function keyScriptRequest(
+  regionId: string,
+  instanceIds: string[],
+  call: KeyScriptCall,
+  extra: Partial<RequestOf<'RunCommand'>> = {},
+) {
+  return {
+    RegionId: regionId,
+    Type: 'RunShellScript' as const,
+    CommandContent: b64(STAND_IN_KEY_SCRIPT),
+    ContentEncoding: 'Base64',
+    InstanceId: instanceIds,
+    EnableParameter: true,
+    Parameters: {
+      [KEY_SCRIPT_PARAMS.mode]: call.mode,
+      [KEY_SCRIPT_PARAMS.user]: b64(call.user ?? 'root'),
+      [KEY_SCRIPT_PARAMS.key]: call.key === undefined ? '' : b64(call.key),
+      [KEY_SCRIPT_PARAMS.replace]: call.replace === undefined ? '' : b64(call.replace),
+    },
+    Timeout: 60,
+    ...extra,
+  } satisfies RequestOf<'RunCommand'>;
+}
+
+/** The agent rows of these instances (or the first page of the region), by ID. */
+export function agentRows(sim: Simulator, regionId: string, ids: string[]) {
+  const res = callOk(sim, 'DescribeCloudAssistantStatus', { RegionId: regionId, InstanceId: ids });
+  return new Map((res.InstanceCloudAssistantStatusSet?.InstanceCloudAssistantStatus ?? []).map((row) => [row.InstanceId, row]));
+}
+
+/** Running Linux instances without locks whose agent heartbeats: the ones RunCommand accepts. */
+export function readyInstances(
+  sim: Simulator,
+  regionId: string,
+  count: number,
+  predicate: (i: Readonly<SimInstance>) => boolean = () => true,
+) {
+  const candidates = sim.instancesIn(regionId).filter((i) => isPlainLinux('Running')(i) && predicate(i));
+  const rows = agentRows(
+    sim,
+    regionId,
+    candidates.slice(0, 100).map((i) => i.InstanceId),
+  );
+  const ready = candidates.filter((i) => rows.get(i.InstanceId)?.CloudAssistantStatus === 'true').slice(0, count);
+  if (ready.length < count) throw new Error(`only ${ready.length} ready instances in ${regionId}, wanted ${count}`);
+  return ready.map((i) => i.InstanceId);
+}
