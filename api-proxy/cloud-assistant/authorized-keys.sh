@@ -12,6 +12,7 @@
 set -euo pipefail
 umask 077
 export LC_ALL=C
+unset CDPATH # so that `cd .ssh` below means this directory's .ssh and nothing else
 
 finished=0
 tmp=''

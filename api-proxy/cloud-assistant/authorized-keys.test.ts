@@ -1,148 +1,41 @@
-import { spawnSync } from 'node:child_process';
-import {
-  chownSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  statSync,
-  symlinkSync,
-  writeFileSync,
-} from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chownSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { KEY_SCRIPT_MARKER, KEY_SCRIPT_PARAMS, KEY_SCRIPT_REASONS, parseKeyScriptOutput } from '#ecs/key-script';
+import { KEY_SCRIPT_MARKER, KEY_SCRIPT_PARAMS, KEY_SCRIPT_REASONS } from '#ecs/key-script';
 import { ecsFingerprint, parsePublicKey, sha256Fingerprint } from '#ecs/ssh-keys';
+import {
+  COLLEAGUE,
+  ECDSA,
+  GID,
+  hasSshKeygen,
+  isRoot,
+  KEY_A,
+  KEY_B,
+  makeFixture,
+  makeHome,
+  removeFixture,
+  RSA,
+  run as runIn,
+  SCRIPT,
+  UID,
+  type Fixture,
+  type Run,
+  type RunResult,
+} from './test-support';
 
 /**
- * The real script (docs/activation-script.md) run by bash against temporary home directories. No real user is
- * created: a fake `getent` first on PATH answers the passwd lookups with those homes, and a fake `sshd` answers
- * `sshd -T`. The `{{name}}` placeholders are replaced as text, the way Cloud Assistant does.
+ * The real script (docs/activation-script.md) run by bash against temporary home directories
+ * (./test-support.ts: a fake getent and sshd, Cloud Assistant's textual substitution).
  */
 
-const SCRIPT = readFileSync(new URL('./authorized-keys.sh', import.meta.url), 'utf8');
-
-const isRoot = process.getuid?.() === 0;
-// As root, the test user gets ids of its own, so that the script really sets the owner; otherwise it can only
-// hand files to ourselves.
-const UID = isRoot ? 4242 : (process.getuid?.() ?? 0);
-const GID = isRoot ? 4242 : (process.getgid?.() ?? 0);
-
-const hasSshKeygen = spawnSync('ssh-keygen', ['-?']).error === undefined;
-
-const KEY_A = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAILIlYhyO6WEMXYU4f0ZKTpgeCXqmllUlHM6MShtTDU2o a@example';
-const KEY_B = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIK2Qt33bmjSbj3JnAtFXlJx/3WQ7QD9sZgVjgtAWNpVd b@example';
-const COLLEAGUE = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIH0QAGQds2NLCo0EjOB0D4eQovWYjP2J8CPPRRruA5rc colleague@example';
-const ECDSA =
-  'ecdsa-sha2-nistp256 AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAAIbmlzdHAyNTYAAABBBAO3tTqdwSIQe61/6tSudpzfAfXB+L1YZQFwmQRPiKqei1egXkPOdxtJvWtAdND837gCbSXVVSyopHJNDE2L4ww= ops@example';
-// The public key from Apache libcloud's TestPublicKeyUtils (docs/ecs-notes.md#fingerprints).
-const RSA =
-  'ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQDOfbWSXOlqvYjZmRO84/lIoV4gvuX+P1lLg50MMg6jZjLZIlYY081XPRmuom0xY0+BO++J2KgLl7gxJ6xMsKK2VQ+TakdfAH20XfMcTohd/zVCeWsbqZQvEhVXBo4hPIktcfNz0u9Ez3EtInO+kb7raLcRhOVi9QmOkOrCWtQU9mS71AWJuqI9H0YAnTiI8Hs5bn2tpMIqmTXT3g2bwywC25x1Nx9Hy0/FP+KUL6AgvDXv47l+TgSDfTBEkvq+IF1ITrnaOG+nRE02oZC6cwHYTifM/IOollkujxIQmi2Z+j66OHSrjnEQugr0FqGJF2ygKfIh/i2u3fVLM60qE2NN user@example';
 const blobOf = (line: string): string => line.split(' ')[1] ?? '';
 
-const b64 = (text: string): string => Buffer.from(text, 'utf8').toString('base64');
-
-type ParamName = (typeof KEY_SCRIPT_PARAMS)[keyof typeof KEY_SCRIPT_PARAMS];
-
-interface Fixture {
-  root: string;
-  bin: string;
-  work: string;
-  home: string;
-  passwd: string[];
-}
-
 let fx: Fixture;
-/** Every command on PATH but ssh-keygen, for the script's fallback path. */
-let withoutSshKeygen: string;
-
-function writeExecutable(file: string, text: string): void {
-  writeFileSync(file, text, { mode: 0o755 });
-}
-
-function makeHome(dir: string, uid = UID, gid = GID): string {
-  mkdirSync(dir, { recursive: true, mode: 0o755 });
-  if (isRoot) chownSync(dir, uid, gid);
-  return dir;
-}
-
-beforeAll(() => {
-  withoutSshKeygen = mkdtempSync(path.join(tmpdir(), 'keys-path-'));
-  for (const dir of (process.env.PATH ?? '').split(':')) {
-    if (!dir || !existsSync(dir)) continue;
-    for (const name of readdirSync(dir)) {
-      const link = path.join(withoutSshKeygen, name);
-      if (name !== 'ssh-keygen' && !existsSync(link)) symlinkSync(path.join(dir, name), link);
-    }
-  }
-});
-
-afterAll(() => rmSync(withoutSshKeygen, { recursive: true, force: true }));
-
 beforeEach(() => {
-  const root = mkdtempSync(path.join(tmpdir(), 'keys-'));
-  const bin = path.join(root, 'bin');
-  mkdirSync(bin);
-  const work = path.join(root, 'work');
-  mkdirSync(work);
-  const home = makeHome(path.join(root, 'home', 'alice'));
-  fx = { root, bin, work, home, passwd: [`alice:x:${UID}:${GID}:Alice:${home}:/bin/bash`] };
-  writeExecutable(
-    path.join(bin, 'getent'),
-    `#!/bin/bash
-# The test's passwd database: temporary homes, never the machine's users.
-[[ $1 == passwd && $# == 2 ]] || exit 1
-while IFS= read -r line; do
-  if [[ \${line%%:*} == "$2" ]]; then printf '%s\\n' "$line"; exit 0; fi
-done < ${JSON.stringify(path.join(root, 'passwd'))}
-exit 2
-`,
-  );
-  writeExecutable(
-    path.join(bin, 'sshd'),
-    `#!/bin/bash
-printf '%s\\n' "$*" >> ${JSON.stringify(path.join(root, 'sshd-args'))}
-cat ${JSON.stringify(path.join(root, 'sshd-T'))} 2>/dev/null || exit 1
-`,
-  );
+  fx = makeFixture();
 });
+afterEach(() => removeFixture(fx));
 
-afterEach(() => rmSync(fx.root, { recursive: true, force: true }));
-
-interface Run {
-  mode: string;
-  user?: string;
-  key?: string;
-  replace?: string;
-  /** Raw parameter values, replacing the Base64 of the fields above. */
-  raw?: Partial<Record<ParamName, string>>;
-  fallback?: boolean;
-}
-
-function run({ mode, user = 'alice', key = '', replace = '', raw = {}, fallback = false }: Run) {
-  writeFileSync(path.join(fx.root, 'passwd'), `${fx.passwd.join('\n')}\n`);
-  const values: Record<ParamName, string> = {
-    mode,
-    user_b64: b64(user),
-    key_b64: b64(key),
-    replace_b64: b64(replace),
-    ...raw,
-  };
-  let text = SCRIPT;
-  // A function, so that `$&` and friends in a value stay text, as in Cloud Assistant's own substitution.
-  for (const [name, value] of Object.entries(values)) text = text.replaceAll(`{{${name}}}`, () => value);
-  const file = path.join(fx.root, 'command.sh');
-  writeFileSync(file, text, { mode: 0o700 });
-  const result = spawnSync('bash', [file], {
-    cwd: fx.work,
-    env: { PATH: `${fx.bin}:${fallback ? withoutSshKeygen : (process.env.PATH ?? '')}`, LC_ALL: 'C' },
-    encoding: 'utf8',
-    timeout: 15_000,
-  });
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr, out: parseKeyScriptOutput(result.stdout) };
-}
+const run = (params: Run) => runIn(fx, params);
 
 const sshDir = () => path.join(fx.home, '.ssh');
 const keysFile = () => path.join(fx.home, '.ssh', 'authorized_keys');
@@ -287,7 +180,7 @@ describe('list', () => {
   ])('prints every key line’s fingerprints as ecs/ssh-keys.ts computes them (%s)', (_how, fallback) => {
     if (!fallback && !hasSshKeygen) return;
     writeKeys(`# a comment\n${RSA}\n\nrestrict,command="echo hi there" ${KEY_B}\n${ECDSA}\nnot a key\n`);
-    writeFileSync(path.join(fx.root, 'sshd-T'), 'port 22\npasswordauthentication no\npubkeyauthentication yes\n');
+    fx.sshdSettings = 'port 22\npasswordauthentication no\npubkeyauthentication yes\n';
     const before = readKeys();
     const r = run({ mode: 'list', fallback });
     expect(r.status).toBe(0);
@@ -324,7 +217,7 @@ describe('list', () => {
 });
 
 describe('refusals (exit 2, RESULT=refused last, nothing written)', () => {
-  const refused = (r: ReturnType<typeof run>, reason: string) => {
+  const refused = (r: RunResult, reason: string) => {
     expect(r.out).toMatchObject({ result: 'refused', reason });
     expect(r.status).toBe(2);
     expect(r.stdout.trimEnd().split('\n').at(-1)).toBe('RESULT=refused');
