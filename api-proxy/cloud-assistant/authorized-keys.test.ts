@@ -13,6 +13,7 @@ import {
   makeFixture,
   makeHome,
   removeFixture,
+  removeSharedFixtures,
   RSA,
   run as runIn,
   SCRIPT,
@@ -34,6 +35,7 @@ beforeEach(() => {
   fx = makeFixture();
 });
 afterEach(() => removeFixture(fx));
+afterAll(removeSharedFixtures);
 
 const run = (params: Run) => runIn(fx, params);
 

@@ -99,12 +99,11 @@ let withoutSshKeygen: string | undefined;
 
 /**
  * A directory linking every command on PATH except ssh-keygen: the script's fallback path. Made once per test
- * process and removed when it exits.
+ * file; `removeSharedFixtures` (in an afterAll) removes it.
  */
 function pathWithoutSshKeygen(): string {
   if (withoutSshKeygen !== undefined) return withoutSshKeygen;
   const dir = mkdtempSync(path.join(tmpdir(), 'keys-path-'));
-  process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
   for (const entry of (process.env.PATH ?? '').split(':')) {
     if (!entry || !existsSync(entry)) continue;
     for (const name of readdirSync(entry)) {
@@ -114,6 +113,11 @@ function pathWithoutSshKeygen(): string {
   }
   withoutSshKeygen = dir;
   return dir;
+}
+
+export function removeSharedFixtures(): void {
+  if (withoutSshKeygen !== undefined) rmSync(withoutSshKeygen, { recursive: true, force: true });
+  withoutSshKeygen = undefined;
 }
 
 /** Runs a script text, placeholders already substituted, as bash in the fixture. */
