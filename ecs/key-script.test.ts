@@ -1,4 +1,4 @@
-import { formatKeyScriptOutput, parseKeyScriptOutput, type KeyScriptOutput } from './key-script';
+import { formatKeyScriptOutput, LOGIN_USER_PATTERN, parseKeyScriptOutput, type KeyScriptOutput } from './key-script';
 
 describe('the key script output protocol', () => {
   it('reads back what it formats', () => {
@@ -22,5 +22,14 @@ describe('the key script output protocol', () => {
       keys: [],
     });
     expect(parseKeyScriptOutput('KEY=ssh-rsa nope 12\nRESULT=listed')?.keys).toEqual([]);
+  });
+});
+
+describe('login user names', () => {
+  it('takes the useradd rule and nothing that could be a path, an option or shell', () => {
+    for (const name of ['root', 'ecs-user', '_svc', 'a'.repeat(32)]) expect(LOGIN_USER_PATTERN.test(name)).toBe(true);
+    for (const name of ['Root', '-rf', '../etc', 'a b', 'a'.repeat(33), '', '1abc', 'al$ice', 'alice\n']) {
+      expect(LOGIN_USER_PATTERN.test(name)).toBe(false);
+    }
   });
 });

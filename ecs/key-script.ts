@@ -1,6 +1,6 @@
 /**
  * The protocol of the console's one fixed Cloud Assistant script (api-proxy/cloud-assistant/authorized-keys.sh,
- * docs/product.md#activation-without-a-reboot): its marker line, its parameters and what it prints. The proxy
+ * docs/activation-script.md, docs/product.md#fixed-commands-only): its marker line, its parameters and what it prints. The proxy
  * builds every RunCommand from the fixed script and these parameter names only, never from client text; the
  * simulator recognises the script by its marker and answers in the same format; the proxy parses that answer
  * with `parseKeyScriptOutput`. Pure and Web-API-only.
@@ -26,9 +26,34 @@ export const KEY_SCRIPT_PARAMS = {
   replace: 'replace_b64',
 } as const;
 
+/**
+ * The login user names the script accepts (the common `useradd` rule, docs/ecs-notes.md#own-key-script); the
+ * proxy's ACTIVATION_USERS must match it too.
+ */
+export const LOGIN_USER_PATTERN = /^[a-z_][a-z0-9_-]{0,31}$/;
+
 /** What `RESULT=` says. */
 export const KEY_SCRIPT_RESULTS = ['added', 'present', 'removed', 'absent', 'listed', 'refused'] as const;
 export type KeyScriptResult = (typeof KEY_SCRIPT_RESULTS)[number];
+
+/**
+ * What `REASON=` says when `RESULT=refused` (docs/activation-script.md#refusals). A refusal changed nothing on
+ * the instance; `internal-error` is an unexpected failure of a command, also before anything was written.
+ */
+export const KEY_SCRIPT_REASONS = [
+  'bad-parameter',
+  'bad-mode',
+  'bad-user',
+  'bad-key',
+  'bad-replace',
+  'no-such-user',
+  'no-home',
+  'unsafe-home',
+  'symlink',
+  'write-failed',
+  'internal-error',
+] as const;
+export type KeyScriptReason = (typeof KEY_SCRIPT_REASONS)[number];
 
 export interface KeyLine {
   type: string;
@@ -48,7 +73,7 @@ export interface KeyScriptOutput {
   user?: string;
   /** The authorized_keys file read or written. */
   file?: string;
-  /** add: the replaced key's line was found and removed. */
+  /** add (always printed there): the replaced key's line was found and removed. */
   replaced?: boolean;
   /** list: every key line of the file. */
   keys: KeyLine[];
@@ -61,7 +86,7 @@ export interface KeyScriptOutput {
  *   USER=ecs-user
  *   FILE=/home/ecs-user/.ssh/authorized_keys
  *   KEY=ssh-ed25519 SHA256:… 0123…(md5)        (list; one line per key)
- *   REPLACED=1                                  (add with a replace_b64 that was present)
+ *   REPLACED=1                                  (add: 1 when replace_b64's line was found and removed, else 0)
  *   PASSWORD_AUTHENTICATION=no                  (list)
  *   PUBKEY_AUTHENTICATION=yes                   (list)
  *   RESULT=listed                               (always last; REASON= before it when refused)

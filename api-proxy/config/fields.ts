@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
 import { unsetIfEmpty } from '#ecs/env';
+import { LOGIN_USER_PATTERN } from '#ecs/key-script';
 
 /**
  * Readers of single environment variables, the pieces the configuration schema (schema.ts, auth.ts) is built
@@ -105,6 +106,15 @@ export function parseOrigin(raw: string): ItemResult<string> {
     return { ok: false, message: `"${raw}" must be scheme://host[:port] with no path or query` };
   }
   return { ok: true, value: parsed.value.origin };
+}
+
+/** A login user name the Cloud Assistant key script accepts (ecs/key-script.ts). */
+export function parseLoginUser(raw: string): ItemResult<string> {
+  if (LOGIN_USER_PATTERN.test(raw)) return { ok: true, value: raw };
+  return {
+    ok: false,
+    message: `"${raw.slice(0, 40)}" is not a login user name (lowercase letters, digits, "_" and "-", starting with a letter or "_", at most 32)`,
+  };
 }
 
 /** What a rule across variables reports into, and what it may ask about the raw environment. */

@@ -44,6 +44,7 @@ describe('loadConfig: defaults', () => {
       ecs: { mode: 'sim', network: 'public', endpoint: undefined, bootstrapRegion: 'cn-hangzhou' },
       upstream: { connectTimeoutMs: 3000, timeoutMs: 15_000, concurrency: 8, maxRetries: 4 },
       runs: { attachInFlight: 4, pollMs: 5000 },
+      activationUsers: ['root', 'ecs-user'],
       sim: {
         seed: undefined,
         instances: 300,
@@ -105,6 +106,23 @@ describe('loadConfig: defaults', () => {
       upstream: { connectTimeoutMs: 1000, timeoutMs: 1000, concurrency: 8, maxRetries: 0 },
       auditDb: '/var/lib/console/audit.sqlite',
     });
+  });
+});
+
+describe('loadConfig: ACTIVATION_USERS', () => {
+  it('defaults to root and ecs-user, and reads a list without repeats', () => {
+    expect(ok(loadConfig({})).config.activationUsers).toEqual(['root', 'ecs-user']);
+    expect(ok(loadConfig({ ACTIVATION_USERS: ' ecs-user , admin,ecs-user' })).config.activationUsers).toEqual(['ecs-user', 'admin']);
+  });
+
+  it('names every user the key script would refuse, and refuses an empty list', () => {
+    const errors = errorsOf(loadConfig({ ACTIVATION_USERS: 'root, Admin, ../etc, $(id), ok_user' }));
+    expect(errors).toHaveLength(3);
+    expect(errors.every((line) => line.startsWith('ACTIVATION_USERS: '))).toBe(true);
+    expect(errors.join('\n')).toContain('"Admin"');
+    expect(errors.join('\n')).toContain('"../etc"');
+    expect(errors.join('\n')).toContain('"$(id)"');
+    expect(errorsOf(loadConfig({ ACTIVATION_USERS: ' , ,' }))).toEqual(['ACTIVATION_USERS: must name at least one user']);
   });
 });
 

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { RegionId } from '../../ecs/contract';
 import { simAccessKeyId, text, wholeNumber } from '#ecs/env';
 import { authFields, buildAuth, buildRoles, trustedProxyCidrs } from './auth';
-import { choice, fromItem, hostSchema, list, optional, parseOrigin, pathSchema } from './fields';
+import { choice, fromItem, hostSchema, list, optional, parseLoginUser, parseOrigin, pathSchema } from './fields';
 
 /**
  * The proxy's configuration: one schema (this file) over the environment, every problem reported at once, loud warnings
@@ -29,6 +29,7 @@ import { choice, fromItem, hostSchema, list, optional, parseOrigin, pathSchema }
  * | `UPSTREAM_CONCURRENCY` | `8` | ECS calls in flight per region (docs/ecs-notes.md#throttling: limits are per region). 1–64. |
  * | `RUN_ATTACH_IN_FLIGHT` | `4` | AttachKeyPair batches (of 50) a run keeps in flight (api-proxy/runs/attach-phase.ts). 1–16. |
  * | `RUN_HEALTH_POLL_MS` | `5000` | How often a run's health gate reads the statuses of a rebooting wave. 100–60000. |
+ * | `ACTIVATION_USERS` | `root,ecs-user` | Login users the Cloud Assistant key script may write keys for (docs/activation-script.md, docs/product.md#fixed-commands-only). |
  * | `UPSTREAM_MAX_RETRIES` | `4` | Retries of throttled/transient ECS calls (docs/ecs-notes.md#retry-policy). 0–10. |
  * | `SIM_SEED` | (unset) | Sim mode: seed of the simulated fleet. |
  * | `SIM_INSTANCES` | `300` | Sim mode: number of simulated instances. |
@@ -100,6 +101,12 @@ export const envFields = {
   UPSTREAM_MAX_RETRIES: wholeNumber(0, 10, 4),
   RUN_ATTACH_IN_FLIGHT: wholeNumber(1, 16, 4),
   RUN_HEALTH_POLL_MS: wholeNumber(100, 60_000, 5000),
+  // The only users a Cloud Assistant command may name (docs/product.md#fixed-commands-only): the login users of
+  // Alibaba's images, root and ecs-user (docs/ecs-notes.md#boot-time-key-handling).
+  ACTIVATION_USERS: text(
+    list(parseLoginUser).refine((users) => users.length > 0, 'must name at least one user'),
+    ['root', 'ecs-user'],
+  ),
 
   SIM_SEED: optional(z.string().max(200)),
   SIM_INSTANCES: wholeNumber(0, 100_000, 300),
@@ -165,6 +172,8 @@ function toConfig(e: Env) {
       maxRetries: e.UPSTREAM_MAX_RETRIES,
     },
     runs: { attachInFlight: e.RUN_ATTACH_IN_FLIGHT, pollMs: e.RUN_HEALTH_POLL_MS },
+    /** Login users the Cloud Assistant key script may name (api-proxy/cloud-assistant/command.ts). */
+    activationUsers: [...new Set(e.ACTIVATION_USERS)],
     sim: {
       seed: e.SIM_SEED,
       instances: e.SIM_INSTANCES,
