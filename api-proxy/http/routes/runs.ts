@@ -122,6 +122,11 @@ export const runsRoutes: FastifyPluginCallback<RunsRoutesOptions> = (app, option
   // Up to 10,000 instance IDs of ≤ 64 characters: more than the app's 64 KiB body limit for ECS parameters.
   app.post('/api/runs', { bodyLimit: 1024 * 1024 }, async (request, reply) => {
     const who = await mutatingCaller(request);
+    // Every run sends attaches or boots: without either role there is no run to create, whatever the body.
+    const held = rolesOf(who, roles, authMode);
+    if (!held.has('attach') && !held.has('power')) {
+      throw new ProxyError(403, 'Proxy.Forbidden', 'Your groups do not allow creating runs. Ask for the attach or power role.');
+    }
     const input = parseWith(CreateRun, request.body, 'run');
     const run = await createRun(request, who, input);
     return reply.code(201).send(Run.parse(run));
